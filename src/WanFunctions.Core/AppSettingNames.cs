@@ -1,0 +1,20 @@
+namespace WanFunctions;
+
+/// <summary>
+/// Every app setting the code reads, in one list. The infra tests check that the Bicep sets each of them,
+/// so the deployment and the code cannot drift apart. Names use the Functions "__" section separator.
+/// </summary>
+public static class AppSettingNames
+{
+    public const string DashScopeBaseUrl = "DashScope__BaseUrl";
+    public const string DashScopeApiKey = "DashScope__ApiKey";
+    public const string DashScopeRegion = "DashScope__Region";
+
+    /// <summary>Settings a production deployment must provide (the rest have safe defaults).</summary>
+    public static IReadOnlyList<string> Required { get; } =
+    [
+        DashScopeBaseUrl,
+        DashScopeApiKey,
+        DashScopeRegion,
+    ];
+}

@@ -1,0 +1,68 @@
+namespace WanFunctions.DashScope;
+
+/// <summary>The provider's task states. Anything unrecognised is read as <see cref="Unknown"/>, which is terminal.</summary>
+public enum DashScopeTaskState
+{
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+    Canceled,
+    Unknown,
+}
+
+public static class DashScopeTaskStateExtensions
+{
+    public static bool IsTerminal(this DashScopeTaskState state) =>
+        state is not (DashScopeTaskState.Pending or DashScopeTaskState.Running);
+}
+
+/// <summary>What we send to DashScope; reference URLs are already public or signed.</summary>
+public sealed record VideoSynthesisRequest(
+    string Model,
+    string Prompt,
+    string? NegativePrompt,
+    IReadOnlyList<string> ReferenceUrls,
+    string? Size = null,
+    int? Duration = null,
+    bool? Audio = null,
+    string? ShotType = null,
+    bool? Watermark = null,
+    long? Seed = null);
+
+public sealed record SubmittedTask(string TaskId, DashScopeTaskState State, string? RequestId);
+
+/// <summary>
+/// One answer of the query call. <see cref="VideoUrl"/> is a signed URL: never log it
+/// and never put it into durable history (the archive activity asks for it afresh).
+/// </summary>
+public sealed record DashScopeTaskStatus(
+    string TaskId,
+    DashScopeTaskState State,
+    string? VideoUrl = null,
+    string? Code = null,
+    string? Message = null,
+    DateTimeOffset? SubmitTime = null,
+    DateTimeOffset? ScheduledTime = null,
+    DateTimeOffset? EndTime = null,
+    DashScopeUsage? Usage = null,
+    string? RequestId = null);
+
+/// <summary>The provider's usage block (only meaningful once SUCCEEDED).</summary>
+public sealed record DashScopeUsage(
+    double? Duration = null,
+    double? InputVideoDuration = null,
+    double? OutputVideoDuration = null,
+    string? Size = null,
+    int? VideoCount = null,
+    string? SR = null);
+
+public sealed record DashScopeTaskQuery(
+    int PageNo = 1,
+    int PageSize = 10,
+    DateTimeOffset? StartTime = null,
+    DateTimeOffset? EndTime = null,
+    string? ModelName = null,
+    DashScopeTaskState? Status = null);
+
+public sealed record DashScopeTaskPage(IReadOnlyList<DashScopeTaskStatus> Tasks, int Total, int PageNo, int PageSize);
