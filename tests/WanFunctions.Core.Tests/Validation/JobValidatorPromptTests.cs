@@ -1,0 +1,117 @@
+using WanFunctions.Jobs;
+
+namespace WanFunctions.Core.Tests.Validation;
+
+public class JobValidatorPromptTests
+{
+    private static VideoJobRequest WithPrompt(string prompt, int references = 1) =>
+        Jobs.With(Enumerable.Range(1, references).Select(n => (JobReference?)Jobs.Image(n)).ToArray()) with { Prompt = prompt };
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("   \t\n")]
+    public void Prompt_is_required(string? prompt)
+    {
+        Jobs.AssertError(Jobs.Validate(Jobs.Valid() with { Prompt = prompt }), "prompt");
+    }
+
+    [Fact]
+    public void Prompt_of_1500_characters_is_accepted_1501_is_not()
+    {
+        var prefix = "character1 ";
+        Jobs.AssertValid(Jobs.Validate(WithPrompt(prefix + new string('a', 1500 - prefix.Length))));
+        var message = Assert.Single(Jobs.AssertError(Jobs.Validate(WithPrompt(prefix + new string('a', 1501 - prefix.Length))), "prompt"));
+        Assert.Contains("1500", message);
+        Assert.Contains("1501", message);
+    }
+
+    [Fact]
+    public void Prompt_length_counts_characters_not_utf16_units()
+    {
+        // 1500 emoji are 3000 UTF-16 units but 1500 characters.
+        var prompt = "character1" + string.Concat(Enumerable.Repeat("😀", 1490));
+        Jobs.AssertValid(Jobs.Validate(WithPrompt(prompt)));
+    }
+
+    [Fact]
+    public void Negative_prompt_of_500_characters_is_accepted_501_is_not()
+    {
+        Jobs.AssertValid(Jobs.Validate(Jobs.Valid() with { NegativePrompt = new string('n', 500) }));
+        Assert.Contains("500", Assert.Single(Jobs.AssertError(Jobs.Validate(Jobs.Valid() with { NegativePrompt = new string('n', 501) }), "negativePrompt")));
+    }
+
+    [Fact]
+    public void Mentioned_character_without_a_reference_is_an_error_naming_it()
+    {
+        var result = Jobs.Validate(WithPrompt("character1 hugs character3 and character2", references: 2));
+        var message = Assert.Single(Jobs.AssertError(result, "prompt"));
+        Assert.Contains("character3", message);
+        Assert.DoesNotContain("character2,", message);
+        Assert.Contains("2 references", message);
+    }
+
+    [Fact]
+    public void Every_missing_character_is_named()
+    {
+        var result = Jobs.Validate(WithPrompt("character1, character4 and character7 meet"));
+        var message = Assert.Single(Jobs.AssertError(result, "prompt"));
+        Assert.Contains("character4, character7", message);
+    }
+
+    [Theory]
+    [InlineData("Character1 says hi to CHARACTER2")]
+    [InlineData("cHaRaCtEr2 waves at character1.")]
+    [InlineData("(character1) meets character2's dog")]
+    public void Mentions_are_case_insensitive(string prompt)
+    {
+        var result = Jobs.Validate(WithPrompt(prompt, references: 2));
+        Jobs.AssertValid(result);
+        Assert.Empty(result.Warnings);
+    }
+
+    [Fact]
+    public void Character10_is_not_character1_and_needs_ten_references()
+    {
+        var result = Jobs.Validate(WithPrompt("character1 and character10 dance", references: 5));
+        Assert.Contains("character10", Assert.Single(Jobs.AssertError(result, "prompt")));
+    }
+
+    [Fact]
+    public void Character12_is_read_as_twelve()
+    {
+        Assert.Equal([12], CharacterMentions.Find("Character12 dances"));
+    }
+
+    [Theory]
+    [InlineData("subcharacter1 and character1x and character_1 and character0 and character01")]
+    [InlineData("a character sings")]
+    public void Non_word_bounded_or_zero_mentions_do_not_count(string prompt)
+    {
+        Assert.Empty(CharacterMentions.Find(prompt));
+    }
+
+    [Fact]
+    public void Huge_character_number_is_missing_and_not_echoed_in_full()
+    {
+        var result = Jobs.Validate(WithPrompt("character1 and character" + new string('9', 200)));
+        var message = Assert.Single(Jobs.AssertError(result, "prompt"));
+        Assert.True(message.Length < 300, message);
+    }
+
+    [Fact]
+    public void Unmentioned_reference_is_accepted_with_a_warning()
+    {
+        var result = Jobs.Validate(WithPrompt("character1 and character3 walk", references: 3));
+        Jobs.AssertValid(result);
+        Assert.Equal(["references[1] is never mentioned as character2 in the prompt."], result.Warnings);
+    }
+
+    [Fact]
+    public void Prompt_without_any_mention_warns_for_every_reference()
+    {
+        var result = Jobs.Validate(WithPrompt("two people talk", references: 2));
+        Jobs.AssertValid(result);
+        Assert.Equal(2, result.Warnings.Count);
+    }
+}
