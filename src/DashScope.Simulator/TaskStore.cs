@@ -1,0 +1,45 @@
+using System.Collections.Concurrent;
+
+namespace DashScope.Simulator;
+
+/// <summary>In-memory task table with the concurrency limit checked atomically with insertion.</summary>
+public sealed class TaskStore(TimingModel timing, TimeProvider clock)
+{
+    private readonly ConcurrentDictionary<string, SimTask> _tasks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _submitAttempts = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private long _sequence;
+
+    public SimTask? Get(string id) => _tasks.GetValueOrDefault(id);
+
+    public IReadOnlyCollection<SimTask> All => _tasks.Values.ToArray();
+
+    /// <summary>1-based attempt number for submissions with this exact prompt (drives submit429=N / submit500=N).</summary>
+    public int NextSubmitAttempt(string prompt) => _submitAttempts.AddOrUpdate(prompt, 1, (_, n) => n + 1);
+
+    /// <summary>Creates a task unless <paramref name="maxActive"/> tasks are already PENDING or RUNNING.</summary>
+    public SimTask? TryCreate(int maxActive, Func<long, SimTask> factory)
+    {
+        lock (_gate)
+        {
+            var now = clock.GetUtcNow();
+            var active = _tasks.Values.Count(t => timing.StateAt(t, now).IsActive);
+            if (active >= maxActive) return null;
+            var task = factory(++_sequence);
+            _tasks[task.Id] = task;
+            return task;
+        }
+    }
+
+    /// <summary>Cancels only while PENDING, evaluated atomically against other cancels.</summary>
+    public bool TryCancel(SimTask task)
+    {
+        lock (_gate)
+        {
+            var now = clock.GetUtcNow();
+            if (timing.StateAt(task, now).Status != SimTaskStatus.PENDING) return false;
+            task.MarkCanceled(now);
+            return true;
+        }
+    }
+}
