@@ -1,6 +1,6 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
+using WanFunctions.LocalHost;
 
-app.MapGet("/", () => "Hello World!");
-
-app.Run();
+// Runs the workflow on the Durable Task SDK with Azure Storage (Azurite locally), without the Functions host.
+await using LocalHostApp host = await LocalHostApp.StartAsync(args);
+Console.WriteLine($"WanFunctions local host listening on {host.BaseAddress}");
+await host.WaitForShutdownAsync();

@@ -1,6 +1,9 @@
+using System.Text.Json.Serialization;
+
 namespace WanFunctions.DashScope;
 
 /// <summary>The provider's task states. Anything unrecognised is read as <see cref="Unknown"/>, which is terminal.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<DashScopeTaskState>))]
 public enum DashScopeTaskState
 {
     Pending,

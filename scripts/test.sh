@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every test: unit, simulator, integration (real Azurite + simulator + Durable Task engine) and infra.
+# Installs and starts what the tests need, and stops it again, whatever happens.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+source scripts/azurite.sh
+
+work="$(mktemp -d)"
+trap 'azurite_stop; rm -rf "$work"' EXIT INT TERM
+
+if [ -f infra/build.sh ]; then
+  bash infra/build.sh
+fi
+
+azurite_start "$work/azurite"
+export WANFUNCTIONS_TEST_STORAGE="$AZURITE_CONNECTION_STRING"
+
+dotnet build WanFunctions.sln -c Release -nologo -v quiet
+dotnet test WanFunctions.sln -c Release --no-build -nologo --logger "console;verbosity=normal" "$@"

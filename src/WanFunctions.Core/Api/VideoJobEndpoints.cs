@@ -1,0 +1,132 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.DurableTask.Client;
+using WanFunctions.Jobs;
+using WanFunctions.Workflow;
+
+namespace WanFunctions.Api;
+
+/// <summary>
+/// The HTTP API, written once over ASP.NET Core's <see cref="HttpRequest"/> and <see cref="IResult"/>:
+/// the Functions app's HTTP triggers and the local host's minimal API both call these methods.
+/// </summary>
+public sealed class VideoJobEndpoints(JobStarter starter)
+{
+    public const string RoutePrefix = "api/videos";
+
+    /// <summary>POST /api/videos: validate, start, answer 202 with where to look.</summary>
+    public async Task<IResult> StartAsync(HttpRequest request, DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        JobJsonParseResult parsed = await JobJson.ParseAsync(request.Body, cancellationToken);
+        if (!parsed.Succeeded)
+        {
+            return InvalidJob(parsed.Errors);
+        }
+
+        StartJobOutcome outcome = await starter.StartAsync(parsed.Request, client, cancellationToken);
+        if (!outcome.Started)
+        {
+            return InvalidJob(outcome.Errors);
+        }
+
+        string statusUri = JobUri(request, outcome.JobId!);
+        if (outcome.AlreadyExisted)
+        {
+            request.HttpContext.Response.Headers["Idempotent-Replayed"] = "true";
+        }
+
+        return new AcceptedWithLocation(statusUri, Results.Json(new
+        {
+            id = outcome.JobId,
+            statusUri,
+            cancelUri = statusUri + "/cancel",
+            billedSecondsUpperBound = outcome.BilledSecondsUpperBound,
+            warnings = outcome.Warnings,
+        }, ApiJson.Options, statusCode: StatusCodes.Status202Accepted));
+    }
+
+    /// <summary>GET /api/videos/{id}: runtime status, progress while running, result or error when done.</summary>
+    public async Task<IResult> GetStatusAsync(HttpRequest request, DurableTaskClient client, string id, CancellationToken cancellationToken)
+    {
+        OrchestrationMetadata? instance = await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken);
+        if (instance is null)
+        {
+            return NotFound(id);
+        }
+
+        JobResult? result = Read<JobResult>(instance.SerializedOutput);
+        return Results.Json(new
+        {
+            id,
+            status = JobStatusOf(instance.RuntimeStatus, result),
+            runtimeStatus = instance.RuntimeStatus.ToString(),
+            createdAt = instance.CreatedAt,
+            lastUpdatedAt = instance.LastUpdatedAt,
+            progress = Read<JobProgress>(instance.SerializedCustomStatus),
+            result,
+            error = result?.Error ?? (instance.FailureDetails is { } failure
+                ? new JobError("WorkflowFailed", failure.ErrorMessage, "workflow")
+                : null),
+            cancelUri = instance.IsRunning ? JobUri(request, id) + "/cancel" : null,
+        }, ApiJson.Options);
+    }
+
+    /// <summary>POST /api/videos/{id}/cancel: ask a running job to cancel its provider task; 409 once it has finished.</summary>
+    public async Task<IResult> CancelAsync(HttpRequest request, DurableTaskClient client, string id, CancellationToken cancellationToken)
+    {
+        OrchestrationMetadata? instance = await client.GetInstanceAsync(id, getInputsAndOutputs: false, cancellationToken);
+        if (instance is null)
+        {
+            return NotFound(id);
+        }
+
+        if (!instance.IsRunning && instance.RuntimeStatus != OrchestrationRuntimeStatus.Pending)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The job has already finished.",
+                detail: $"Job '{id}' is {instance.RuntimeStatus}; there is nothing left to cancel.");
+        }
+
+        await client.RaiseEventAsync(id, WorkflowNames.CancelEvent, new CancelRequest("Requested over HTTP"), cancellationToken);
+        string statusUri = JobUri(request, id);
+        return new AcceptedWithLocation(statusUri, Results.Json(new
+        {
+            id,
+            statusUri,
+            message = "Cancellation requested. The provider cancels only tasks that are still PENDING; watch the status.",
+        }, ApiJson.Options, statusCode: StatusCodes.Status202Accepted));
+    }
+
+    /// <summary>The caller-facing state: the orchestration's status refined by the job's outcome.</summary>
+    public static string JobStatusOf(OrchestrationRuntimeStatus runtimeStatus, JobResult? result) => runtimeStatus switch
+    {
+        OrchestrationRuntimeStatus.Completed when result is not null => result.Outcome.ToString(),
+        OrchestrationRuntimeStatus.Pending => "Pending",
+        OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Suspended => "Running",
+        OrchestrationRuntimeStatus.Terminated => "Terminated",
+        _ => "Failed",
+    };
+
+    static IResult InvalidJob(IReadOnlyDictionary<string, string[]> errors) => Results.ValidationProblem(
+        errors.ToDictionary(e => e.Key, e => e.Value),
+        title: "The job request is invalid.",
+        detail: "Nothing was started. Fix the fields listed in 'errors' and send the job again.");
+
+    static IResult NotFound(string id) => Results.Problem(statusCode: StatusCodes.Status404NotFound,
+        title: "No such job.", detail: $"There is no job with id '{id}'.");
+
+    static string JobUri(HttpRequest request, string id) =>
+        $"{request.Scheme}://{request.Host}{request.PathBase}/{RoutePrefix}/{Uri.EscapeDataString(id)}";
+
+    static T? Read<T>(string? json) where T : class =>
+        string.IsNullOrEmpty(json) ? null : JsonSerializer.Deserialize<T>(json, ApiJson.DurableReadOptions);
+
+    /// <summary>Adds a Location header to an inner result (Results.Accepted cannot carry a JSON body with our options).</summary>
+    sealed class AcceptedWithLocation(string location, IResult inner) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.Location = location;
+            return inner.ExecuteAsync(httpContext);
+        }
+    }
+}

@@ -1,0 +1,22 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace WanFunctions.Storage;
+
+/// <summary>Where and from where finished videos are archived (section "Archive").</summary>
+public sealed class ArchiveOptions
+{
+    public const string SectionName = "Archive";
+
+    [Required, RegularExpression("^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$", ErrorMessage = "Archive:Container must be a valid container name.")]
+    public string Container { get; set; } = "videos";
+
+    /// <summary>
+    /// Hosts a video may be downloaded from: exact names or "*.suffix". The default is the provider's result hosts
+    /// (dashscope-result-*.oss-*.aliyuncs.com). Anything else fails the job rather than fetching an arbitrary URL.
+    /// </summary>
+    [MinLength(1)]
+    public List<string> AllowedHosts { get; set; } = ["*.aliyuncs.com"];
+
+    /// <summary>Allow plain http to loopback hosts: for the local simulator only, never in Azure.</summary>
+    public bool AllowHttpLoopback { get; set; }
+}

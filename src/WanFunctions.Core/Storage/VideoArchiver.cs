@@ -1,0 +1,108 @@
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using WanFunctions.DashScope;
+using WanFunctions.Workflow;
+
+namespace WanFunctions.Storage;
+
+/// <summary>
+/// Streams a finished video from the provider into a block blob. The upload is staged in blocks and committed
+/// only at the end, so a broken download leaves no half-written blob; memory stays at a few blocks whatever the size.
+/// Safe to run twice: a blob already holding this task's video is kept as it is.
+/// </summary>
+public sealed class VideoArchiver(
+    BlobServiceClient blobService,
+    IDashScopeClient dashScope,
+    VideoSourcePolicy sourcePolicy,
+    IHttpClientFactory httpClientFactory,
+    IOptions<ArchiveOptions> options,
+    ILogger<VideoArchiver> log)
+{
+    public const string HttpClientName = "video-download";
+    const int BlockSize = 4 * 1024 * 1024;
+
+    public async Task<ArchivedVideo> ArchiveAsync(ArchiveVideoInput input, CancellationToken cancellationToken)
+    {
+        BlobContainerClient container = blobService.GetBlobContainerClient(options.Value.Container);
+        BlockBlobClient blob = container.GetBlockBlobClient(input.BlobName);
+
+        if (await FindExistingAsync(blob, input.TaskId, cancellationToken) is { } existing)
+        {
+            log.LogInformation("Job {JobId}: video of task {TaskId} already archived ({Bytes} bytes)", input.JobId, input.TaskId, existing);
+            return new ArchivedVideo(blob.Uri.ToString(), container.Name, blob.Name, existing, AlreadyArchived: true);
+        }
+
+        // The signed URL is fetched here, not carried in durable history, and is never logged.
+        DashScopeTaskStatus status = await dashScope.GetTaskAsync(input.TaskId, cancellationToken);
+        if (status.State != DashScopeTaskState.Succeeded || string.IsNullOrEmpty(status.VideoUrl))
+        {
+            throw new ArchiveRejectedException($"Task {input.TaskId} is {status.State.ToString().ToUpperInvariant()} and has no video to archive.");
+        }
+
+        var source = new Uri(status.VideoUrl);
+        sourcePolicy.EnsureAllowed(source);
+
+        HttpClient http = httpClientFactory.CreateClient(HttpClientName);
+        using HttpResponseMessage response = await http.GetAsync(source, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (response.StatusCode is System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.NotFound)
+        {
+            throw new ArchiveRejectedException(
+                $"The provider refused the video download of task {input.TaskId} ({(int)response.StatusCode}); the URL may have expired.");
+        }
+
+        response.EnsureSuccessStatusCode();
+        long? expectedBytes = response.Content.Headers.ContentLength;
+
+        await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await using var download = new CountingStream(await response.Content.ReadAsStreamAsync(cancellationToken));
+        await blob.UploadAsync(download, new BlobUploadOptions
+        {
+            HttpHeaders = new BlobHttpHeaders { ContentType = "video/mp4" },
+            Metadata = new Dictionary<string, string>
+            {
+                ["jobid"] = input.JobId,
+                ["taskid"] = input.TaskId,
+                ["model"] = input.Model,
+                ["size"] = input.Size,
+                ["duration"] = input.Duration.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["promptsha256"] = input.PromptSha256,
+            },
+            TransferOptions = new Azure.Storage.StorageTransferOptions
+            {
+                InitialTransferSize = BlockSize,
+                MaximumTransferSize = BlockSize,
+                MaximumConcurrency = 2,
+            },
+        }, cancellationToken);
+
+        if (expectedBytes is { } expected && expected != download.BytesRead)
+        {
+            // Should not happen (HttpClient throws on a short body), but never keep a video of the wrong length.
+            await blob.DeleteIfExistsAsync(cancellationToken: cancellationToken);
+            throw new IOException($"Task {input.TaskId}: downloaded {download.BytesRead} of {expected} bytes.");
+        }
+
+        log.LogInformation("Job {JobId}: archived task {TaskId} to {Container}/{Blob} ({Bytes} bytes)",
+            input.JobId, input.TaskId, container.Name, blob.Name, download.BytesRead);
+        return new ArchivedVideo(blob.Uri.ToString(), container.Name, blob.Name, download.BytesRead, AlreadyArchived: false);
+    }
+
+    static async Task<long?> FindExistingAsync(BlockBlobClient blob, string taskId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            BlobProperties properties = await blob.GetPropertiesAsync(cancellationToken: cancellationToken);
+            return properties.Metadata.TryGetValue("taskid", out string? archivedTask) && archivedTask == taskId
+                ? properties.ContentLength
+                : null;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using Azure.Identity;
+using Azure.Storage.Blobs;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using WanFunctions.Api;
+using WanFunctions.DashScope;
+using WanFunctions.Jobs;
+using WanFunctions.Storage;
+using WanFunctions.Workflow;
+using WanFunctions.Workflow.Activities;
+
+namespace WanFunctions;
+
+public static class WanFunctionsServiceCollectionExtensions
+{
+    /// <summary>
+    /// Everything the workflow needs, for either host: options (validated at start-up), the DashScope client,
+    /// Blob Storage, the activities and the HTTP endpoints.
+    /// </summary>
+    public static IServiceCollection AddWanFunctions(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddDashScopeClient(configuration);
+        AddValidatedOptions<StorageOptions>(services, configuration, StorageOptions.SectionName);
+        AddValidatedOptions<ArchiveOptions>(services, configuration, ArchiveOptions.SectionName);
+        AddValidatedOptions<WorkflowOptions>(services, configuration, WorkflowOptions.SectionName);
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => CreateBlobServiceClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.AddSingleton(sp => new JobValidator(sp.GetRequiredService<IOptions<DashScopeOptions>>().Value.Region));
+
+        services.AddHttpClient(VideoArchiver.HttpClientName, client => client.Timeout = TimeSpan.FromMinutes(10));
+        services.AddHttpClient(NotifyCallbackActivity.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30));
+
+        services.AddSingleton<ReferenceUrlResolver>();
+        services.AddSingleton<SubmissionLedger>();
+        services.AddSingleton<VideoSourcePolicy>();
+        services.AddSingleton<VideoArchiver>();
+        services.AddSingleton<SubmitVideoTaskActivity>();
+        services.AddSingleton<CheckVideoTaskActivity>();
+        services.AddSingleton<CancelVideoTaskActivity>();
+        services.AddSingleton<ArchiveVideoActivity>();
+        services.AddSingleton<NotifyCallbackActivity>();
+        services.AddSingleton<JobStarter>();
+        services.AddSingleton<VideoJobEndpoints>();
+        return services;
+    }
+
+    /// <summary>Managed identity (DefaultAzureCredential) in Azure; a connection string only for Azurite.</summary>
+    public static BlobServiceClient CreateBlobServiceClient(StorageOptions options) =>
+        options.BlobServiceUri is { } uri
+            ? new BlobServiceClient(uri, new DefaultAzureCredential())
+            : new BlobServiceClient(options.ConnectionString);
+
+    static void AddValidatedOptions<T>(IServiceCollection services, IConfiguration configuration, string section)
+        where T : class =>
+        services.AddOptions<T>().Bind(configuration.GetSection(section)).ValidateDataAnnotations().ValidateOnStart();
+}

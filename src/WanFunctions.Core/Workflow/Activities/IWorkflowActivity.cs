@@ -1,0 +1,10 @@
+namespace WanFunctions.Workflow.Activities;
+
+/// <summary>
+/// An activity's work, free of any host: the Functions app calls it from an <c>[ActivityTrigger]</c>,
+/// the local host from a Durable Task SDK activity. Every implementation is safe to run twice.
+/// </summary>
+public interface IWorkflowActivity<in TInput, TOutput>
+{
+    Task<TOutput> RunAsync(TInput input, CancellationToken cancellationToken);
+}

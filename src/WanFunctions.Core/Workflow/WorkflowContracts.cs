@@ -1,0 +1,135 @@
+using System.Text.Json.Serialization;
+using WanFunctions.DashScope;
+using WanFunctions.Jobs;
+
+namespace WanFunctions.Workflow;
+
+// Records that cross the durable boundary (orchestration input/output, activity input/output, custom status).
+// Every property has an explicit JSON name so the Functions worker and the Durable Task SDK read them alike,
+// and none carries a secret: no API key, no SAS token, no signed video URL.
+
+/// <summary>The orchestration's input. <see cref="Poll"/> is null until the provider task exists (set again on ContinueAsNew).</summary>
+public sealed record VideoJobInput(
+    [property: JsonPropertyName("jobId")] string JobId,
+    [property: JsonPropertyName("job")] ValidatedJob Job,
+    [property: JsonPropertyName("acceptedAt")] DateTime AcceptedAt,
+    [property: JsonPropertyName("schedule")] PollingSchedule Schedule,
+    [property: JsonPropertyName("poll")] PollState? Poll = null);
+
+/// <summary>
+/// When to look at the provider task. Carried in the input (not read from options inside the orchestrator)
+/// so a replay always sees the schedule the job started with.
+/// </summary>
+public sealed record PollingSchedule(
+    [property: JsonPropertyName("firstPollDelay")] TimeSpan FirstPollDelay,
+    [property: JsonPropertyName("pollInterval")] TimeSpan PollInterval,
+    [property: JsonPropertyName("backoffFactor")] double BackoffFactor,
+    [property: JsonPropertyName("maxPollInterval")] TimeSpan MaxPollInterval,
+    [property: JsonPropertyName("deadline")] TimeSpan Deadline,
+    [property: JsonPropertyName("pollsPerGeneration")] int PollsPerGeneration,
+    [property: JsonPropertyName("submitAttempts")] int SubmitAttempts,
+    [property: JsonPropertyName("retryInterval")] TimeSpan RetryInterval);
+
+/// <summary>Where polling stands; survives ContinueAsNew.</summary>
+public sealed record PollState(
+    [property: JsonPropertyName("taskId")] string TaskId,
+    [property: JsonPropertyName("submittedAt")] DateTime SubmittedAt,
+    [property: JsonPropertyName("deadlineAt")] DateTime DeadlineAt,
+    [property: JsonPropertyName("polls")] int Polls,
+    [property: JsonPropertyName("providerState")] DashScopeTaskState ProviderState,
+    [property: JsonPropertyName("cancelRefused")] bool CancelRefused = false);
+
+[JsonConverter(typeof(JsonStringEnumConverter<JobPhase>))]
+public enum JobPhase
+{
+    Submitting,
+    Polling,
+    Archiving,
+    Finished,
+}
+
+/// <summary>The orchestration's custom status: what a caller sees while the job runs.</summary>
+public sealed record JobProgress(
+    [property: JsonPropertyName("phase")] JobPhase Phase,
+    [property: JsonPropertyName("taskId")] string? TaskId = null,
+    [property: JsonPropertyName("providerState")] DashScopeTaskState? ProviderState = null,
+    [property: JsonPropertyName("submittedAt")] DateTime? SubmittedAt = null,
+    [property: JsonPropertyName("polls")] int Polls = 0,
+    [property: JsonPropertyName("nextPollAt")] DateTime? NextPollAt = null,
+    [property: JsonPropertyName("deadlineAt")] DateTime? DeadlineAt = null,
+    [property: JsonPropertyName("note")] string? Note = null);
+
+[JsonConverter(typeof(JsonStringEnumConverter<JobOutcome>))]
+public enum JobOutcome
+{
+    Succeeded,
+    Failed,
+    Canceled,
+    TimedOut,
+}
+
+/// <summary>Why a job did not succeed. <see cref="Source"/> is "provider" for DashScope's own codes, "workflow" for ours.</summary>
+public sealed record JobError(
+    [property: JsonPropertyName("code")] string Code,
+    [property: JsonPropertyName("message")] string Message,
+    [property: JsonPropertyName("source")] string Source);
+
+public sealed record JobTimings(
+    [property: JsonPropertyName("acceptedAt")] DateTime AcceptedAt,
+    [property: JsonPropertyName("submittedAt")] DateTime? SubmittedAt,
+    [property: JsonPropertyName("finishedAt")] DateTime FinishedAt,
+    [property: JsonPropertyName("polls")] int Polls);
+
+/// <summary>The orchestration's output.</summary>
+public sealed record JobResult(
+    [property: JsonPropertyName("outcome")] JobOutcome Outcome,
+    [property: JsonPropertyName("taskId")] string? TaskId,
+    [property: JsonPropertyName("video")] ArchivedVideo? Video,
+    [property: JsonPropertyName("usage")] DashScopeUsage? Usage,
+    [property: JsonPropertyName("timings")] JobTimings Timings,
+    [property: JsonPropertyName("error")] JobError? Error = null);
+
+public sealed record SubmitVideoTaskInput(
+    [property: JsonPropertyName("jobId")] string JobId,
+    [property: JsonPropertyName("job")] ValidatedJob Job);
+
+/// <summary>A submitted task, or the provider's permanent refusal (transient faults are thrown so the retry policy sees them).</summary>
+public sealed record SubmitOutcome(
+    [property: JsonPropertyName("taskId")] string? TaskId,
+    [property: JsonPropertyName("error")] JobError? Error = null);
+
+/// <summary>One look at the provider task, without its signed video URL.</summary>
+public sealed record TaskCheck(
+    [property: JsonPropertyName("state")] DashScopeTaskState State,
+    [property: JsonPropertyName("code")] string? Code = null,
+    [property: JsonPropertyName("message")] string? Message = null,
+    [property: JsonPropertyName("usage")] DashScopeUsage? Usage = null);
+
+public sealed record CancelOutcome(
+    [property: JsonPropertyName("canceled")] bool Canceled,
+    [property: JsonPropertyName("code")] string? Code = null,
+    [property: JsonPropertyName("message")] string? Message = null);
+
+public sealed record ArchiveVideoInput(
+    [property: JsonPropertyName("jobId")] string JobId,
+    [property: JsonPropertyName("taskId")] string TaskId,
+    [property: JsonPropertyName("blobName")] string BlobName,
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("size")] string Size,
+    [property: JsonPropertyName("duration")] int Duration,
+    [property: JsonPropertyName("promptSha256")] string PromptSha256);
+
+public sealed record ArchivedVideo(
+    [property: JsonPropertyName("blobUri")] string BlobUri,
+    [property: JsonPropertyName("container")] string Container,
+    [property: JsonPropertyName("blobName")] string BlobName,
+    [property: JsonPropertyName("bytes")] long Bytes,
+    [property: JsonPropertyName("alreadyArchived")] bool AlreadyArchived);
+
+public sealed record CallbackInput(
+    [property: JsonPropertyName("jobId")] string JobId,
+    [property: JsonPropertyName("callbackUrl")] string CallbackUrl,
+    [property: JsonPropertyName("result")] JobResult Result);
+
+/// <summary>The payload of the "cancel" external event.</summary>
+public sealed record CancelRequest([property: JsonPropertyName("reason")] string? Reason);

@@ -1,0 +1,41 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace WanFunctions.Workflow;
+
+/// <summary>Polling and retry settings (section "Workflow"). Copied into each job's input when it starts.</summary>
+public sealed class WorkflowOptions
+{
+    public const string SectionName = "Workflow";
+
+    [Range(typeof(TimeSpan), "00:00:00.1", "01:00:00")]
+    public TimeSpan FirstPollDelay { get; set; } = TimeSpan.FromSeconds(45);
+
+    [Range(typeof(TimeSpan), "00:00:00.1", "01:00:00")]
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    [Range(1.0, 10.0)]
+    public double PollBackoffFactor { get; set; } = 1.5;
+
+    [Range(typeof(TimeSpan), "00:00:00.1", "01:00:00")]
+    public TimeSpan MaxPollInterval { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long a job may take from acceptance to a terminal provider state. Below the 24 h URL expiry.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "23:00:00")]
+    public TimeSpan PollDeadline { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Polls before the orchestration restarts itself with ContinueAsNew, which keeps history short.</summary>
+    [Range(1, 1000)]
+    public int PollsPerGeneration { get; set; } = 100;
+
+    /// <summary>Submit attempts on transient provider errors (429, 5xx, timeouts).</summary>
+    [Range(1, 20)]
+    public int SubmitAttempts { get; set; } = 6;
+
+    /// <summary>First wait before an activity is retried; doubles on each attempt.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.1", "00:10:00")]
+    public TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    public PollingSchedule ToSchedule() => new(
+        FirstPollDelay, PollInterval, PollBackoffFactor, MaxPollInterval, PollDeadline,
+        PollsPerGeneration, SubmitAttempts, RetryInterval);
+}

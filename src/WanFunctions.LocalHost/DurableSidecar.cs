@@ -1,0 +1,69 @@
+using Azure.Identity;
+using DurableTask.AzureStorage;
+using DurableTask.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.DurableTask.Testing.Sidecar.Grpc;
+
+namespace WanFunctions.LocalHost;
+
+/// <summary>
+/// The Durable Task gRPC sidecar over the Azure Storage orchestration service, on a loopback port of its own.
+/// This plays the role the Functions host plays in Azure: the SDK worker and client talk to it over gRPC,
+/// and it keeps state in the same queues, tables and blobs Durable Functions uses.
+/// </summary>
+public sealed class DurableSidecar : IAsyncDisposable
+{
+    readonly WebApplication host;
+    readonly AzureStorageOrchestrationService service;
+
+    DurableSidecar(WebApplication host, AzureStorageOrchestrationService service, Uri address)
+    {
+        this.host = host;
+        this.service = service;
+        Address = address;
+    }
+
+    public Uri Address { get; }
+
+    public static async Task<DurableSidecar> StartAsync(DurableBackendOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        var service = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
+        {
+            TaskHubName = options.TaskHub,
+            StorageAccountClientProvider = options.StorageConnectionString is { Length: > 0 } connectionString
+                ? new StorageAccountClientProvider(connectionString)
+                : new StorageAccountClientProvider(options.StorageAccountName!, new DefaultAzureCredential()),
+            WorkerId = options.WorkerId,
+            PartitionCount = options.PartitionCount,
+            MaxQueuePollingInterval = options.MaxQueuePollingInterval,
+            LoggerFactory = loggerFactory,
+        });
+        await service.CreateIfNotExistsAsync();
+
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggerFactory);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+            kestrel.Listen(System.Net.IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
+        builder.Services.AddGrpc();
+        builder.Services.AddSingleton<IOrchestrationService>(service);
+        builder.Services.AddSingleton<IOrchestrationServiceClient>(service);
+        builder.Services.AddSingleton<TaskHubGrpcServer>();
+
+        WebApplication host = builder.Build();
+        host.MapGrpcService<TaskHubGrpcServer>();
+        await host.StartAsync(cancellationToken);
+
+        string address = host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new DurableSidecar(host, service, new Uri(address));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await host.StopAsync();
+        await host.DisposeAsync();
+        await service.StopAsync(isForced: false);
+    }
+}

@@ -1,0 +1,139 @@
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Worker;
+using Microsoft.Extensions.Options;
+using WanFunctions.Api;
+using WanFunctions.Workflow;
+using WanFunctions.Workflow.Activities;
+
+namespace WanFunctions.LocalHost;
+
+/// <summary>
+/// The workflow outside the Functions host: the same orchestrator, activities and HTTP endpoints on the
+/// Durable Task SDK, with Azure Storage as the durable backend (Azurite locally). Usable as a container
+/// next to a storage account, and in tests.
+/// </summary>
+public sealed class LocalHostApp : IAsyncDisposable
+{
+    readonly WebApplication app;
+    readonly DurableSidecar sidecar;
+    readonly GrpcChannel channel;
+
+    LocalHostApp(WebApplication app, DurableSidecar sidecar, GrpcChannel channel)
+    {
+        this.app = app;
+        this.sidecar = sidecar;
+        this.channel = channel;
+    }
+
+    public IServiceProvider Services => app.Services;
+
+    public DurableTaskClient Client => app.Services.GetRequiredService<DurableTaskClient>();
+
+    /// <summary>The HTTP API's base address (the first one Kestrel bound).</summary>
+    public Uri BaseAddress => new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+
+    public static async Task<LocalHostApp> StartAsync(string[] args, Action<ConfigurationManager>? configure = null, CancellationToken cancellationToken = default)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder.Configuration);
+        builder.Services.AddWanFunctions(builder.Configuration);
+        builder.Services.AddHealthChecks();
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(20));
+
+        DurableBackendOptions durable = ReadDurableOptions(builder.Configuration);
+        ILoggerFactory loggerFactory = LoggerFactory.Create(logging => logging
+            .AddConfiguration(builder.Configuration.GetSection("Logging"))
+            .AddSimpleConsole(console => console.SingleLine = true));
+
+        // The sidecar starts first and stops last: the worker must never outlive the backend it talks to.
+        DurableSidecar sidecar = await DurableSidecar.StartAsync(durable, loggerFactory, cancellationToken);
+        GrpcChannel channel = GrpcChannel.ForAddress(sidecar.Address);
+        builder.Services.AddDurableTaskWorker(worker =>
+        {
+            worker.UseGrpc(channel);
+            worker.AddTasks(RegisterWorkflow);
+        });
+        builder.Services.AddDurableTaskClient(client =>
+        {
+            client.UseGrpc(channel);
+            client.RegisterDirectly();
+        });
+
+        WebApplication app = builder.Build();
+        MapEndpoints(app);
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            await sidecar.DisposeAsync();
+            throw;
+        }
+
+        return new LocalHostApp(app, sidecar, channel);
+    }
+
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => app.WaitForShutdownAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+        await channel.ShutdownAsync();
+        channel.Dispose();
+        await sidecar.DisposeAsync();
+    }
+
+    /// <summary>The same names the Functions app registers, so a job started by either host runs on either.</summary>
+    static void RegisterWorkflow(DurableTaskRegistry tasks)
+    {
+        tasks.AddOrchestratorFunc<VideoJobInput, JobResult>(WorkflowNames.Orchestrator,
+            (context, input) => VideoJobOrchestration.RunAsync(context, input!));
+        AddActivity<SubmitVideoTaskActivity, SubmitVideoTaskInput, SubmitOutcome>(tasks, WorkflowNames.SubmitVideoTask);
+        AddActivity<CheckVideoTaskActivity, string, TaskCheck>(tasks, WorkflowNames.CheckVideoTask);
+        AddActivity<CancelVideoTaskActivity, string, CancelOutcome>(tasks, WorkflowNames.CancelVideoTask);
+        AddActivity<ArchiveVideoActivity, ArchiveVideoInput, ArchivedVideo>(tasks, WorkflowNames.ArchiveVideo);
+        AddActivity<NotifyCallbackActivity, CallbackInput, bool>(tasks, WorkflowNames.NotifyCallback);
+    }
+
+    static void AddActivity<TActivity, TInput, TOutput>(DurableTaskRegistry tasks, string name)
+        where TActivity : IWorkflowActivity<TInput, TOutput> =>
+        tasks.AddActivity(name, services => new SdkActivity<TInput, TOutput>(services.GetRequiredService<TActivity>()));
+
+    static void MapEndpoints(WebApplication app)
+    {
+        string prefix = "/" + VideoJobEndpoints.RoutePrefix;
+        app.MapPost(prefix, (HttpRequest request, DurableTaskClient client, VideoJobEndpoints endpoints, CancellationToken ct) =>
+            endpoints.StartAsync(request, client, ct));
+        app.MapGet(prefix + "/{id}", (string id, HttpRequest request, DurableTaskClient client, VideoJobEndpoints endpoints, CancellationToken ct) =>
+            endpoints.GetStatusAsync(request, client, id, ct));
+        app.MapPost(prefix + "/{id}/cancel", (string id, HttpRequest request, DurableTaskClient client, VideoJobEndpoints endpoints, CancellationToken ct) =>
+            endpoints.CancelAsync(request, client, id, ct));
+        app.MapHealthChecks("/healthz");
+    }
+
+    static DurableBackendOptions ReadDurableOptions(IConfiguration configuration)
+    {
+        DurableBackendOptions options = configuration.GetSection(DurableBackendOptions.SectionName).Get<DurableBackendOptions>() ?? new();
+        options.StorageConnectionString ??= configuration["Storage:ConnectionString"];
+        var errors = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+        System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), errors, validateAllProperties: true);
+        if (string.IsNullOrEmpty(options.StorageConnectionString) && string.IsNullOrEmpty(options.StorageAccountName))
+        {
+            errors.Add(new("Set DurableTask:StorageConnectionString (Azurite) or DurableTask:StorageAccountName (managed identity)."));
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new OptionsValidationException(DurableBackendOptions.SectionName, typeof(DurableBackendOptions),
+                errors.Select(e => e.ErrorMessage ?? "invalid"));
+        }
+
+        return options;
+    }
+}
