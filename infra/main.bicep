@@ -214,6 +214,7 @@ module api 'app/api.bicep' = {
     identityClientId: identity.outputs.clientId
     storageAccountName: storageAccountName
     deploymentStorageContainerName: deploymentContainerName
+    referencesContainerName: referencesContainerName
     archiveContainerName: videosContainerName
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
     dashScopeApiKeySecretUri: keyVault.outputs.apiKeySecretUri

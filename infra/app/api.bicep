@@ -27,6 +27,9 @@ param storageAccountName string
 @description('Blob container holding the deployment package.')
 param deploymentStorageContainerName string
 
+@description('Blob container whose uploads start jobs (blob trigger StartJobFromBlob).')
+param referencesContainerName string
+
 @description('Blob container the finished videos are archived to.')
 param archiveContainerName string
 
@@ -137,8 +140,9 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       DashScope__Region: dashScopeRegion
       DashScope__BaseUrl: dashScopeBaseUrl
       DashScope__ApiKey: '@Microsoft.KeyVault(SecretUri=${dashScopeApiKeySecretUri})'
-      // Archive.
+      // Blob Storage for references, job state and the archive (managed identity, no connection string).
       Storage__BlobServiceUri: storage.properties.primaryEndpoints.blob
+      Storage__ReferencesContainer: referencesContainerName
       Archive__Container: archiveContainerName
     }
   }
