@@ -245,6 +245,8 @@ public sealed partial class DashScopeClient : IDashScopeClient
     private async Task<Answer<T>> SendAsync<T>(HttpRequestMessage message, string operation, string? taskId,
         JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken, bool allowEmptyBody = false)
     {
+        cancellationToken.ThrowIfCancellationRequested(); // never start a submit the caller has already given up on
+
         HttpResponseMessage response;
         string body;
         try
