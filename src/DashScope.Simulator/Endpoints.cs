@@ -14,7 +14,7 @@ public sealed class Endpoints(
     VideoContent video,
     UrlSigner signer,
     RequestRecorder recorder,
-    TimeProvider clock)
+    SimulatorClock clock)
 {
     public const string SubmitPath = "/api/v1/services/aigc/video-generation/video-synthesis";
 
@@ -89,7 +89,7 @@ public sealed class Endpoints(
             Duration = submit.Duration,
             ReferenceCount = submit.ReferenceUrls.Count,
             VideoReferenceCount = submit.VideoReferenceCount,
-            SubmitTime = clock.GetUtcNow(),
+            SubmitTime = clock.UtcNow,
             PendingDuration = pending,
             RunningDuration = running,
             Markers = markers,
@@ -123,7 +123,7 @@ public sealed class Endpoints(
 
     private TaskQueryResponse Describe(HttpContext ctx, SimTask task, string requestId)
     {
-        var state = timing.StateAt(task, clock.GetUtcNow());
+        var state = timing.StateAt(task, clock.UtcNow);
         var status = state.Status.ToString();
         if (state.Status == SimTaskStatus.UNKNOWN) return new(requestId, new TaskOutput(task.Id, status), null);
 
@@ -168,7 +168,7 @@ public sealed class Endpoints(
         var status = q["status"].ToString();
         var model = q["model_name"].ToString();
 
-        var now = clock.GetUtcNow();
+        var now = clock.UtcNow;
         var matches = store.All
             .Select(t => (Task: t, State: timing.StateAt(t, now)))
             .Where(x => x.State.Status != SimTaskStatus.UNKNOWN || now - x.Task.SubmitTime < options.TaskTtl)
@@ -205,7 +205,7 @@ public sealed class Endpoints(
             return ProviderResults.OssError(ctx, 403, "AccessDenied", "You have no right to access this object because of bucket acl.");
         if (!long.TryParse(expiresText, NumberStyles.None, CultureInfo.InvariantCulture, out var expires) || !signer.Verify(taskId, expires, signature))
             return ProviderResults.OssError(ctx, 403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.");
-        var now = clock.GetUtcNow();
+        var now = clock.UtcNow;
         if (now.ToUnixTimeSeconds() > expires)
             return ProviderResults.OssError(ctx, 403, "AccessDenied", "Request has expired.");
 
@@ -224,6 +224,8 @@ public sealed class Endpoints(
             // Half the promised bytes reach the client, then the connection is reset.
             await video.WriteAsync(ctx.Response.Body, task.Id, length / 2, ctx.RequestAborted);
             await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
+            // Flush only hands bytes to the transport; give it a moment to put them on the wire before the reset.
+            await Task.Delay(200, ctx.RequestAborted);
             ctx.Abort();
             return Results.Empty;
         }

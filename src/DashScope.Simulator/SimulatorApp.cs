@@ -19,7 +19,8 @@ public static class SimulatorApp
 
         // Components take the options object directly: they never change after start-up.
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<SimulatorOptions>>().Value);
-        services.AddSingleton(clock ?? TimeProvider.System);
+        // Wrapped rather than registered as TimeProvider, so a test's frozen clock never reaches framework components.
+        services.AddSingleton(new SimulatorClock(clock ?? TimeProvider.System));
         services.AddSingleton<TimingModel>();
         services.AddSingleton<TaskStore>();
         services.AddSingleton<SubmitValidator>();

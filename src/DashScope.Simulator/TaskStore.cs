@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace DashScope.Simulator;
 
 /// <summary>In-memory task table with the concurrency limit checked atomically with insertion.</summary>
-public sealed class TaskStore(TimingModel timing, TimeProvider clock)
+public sealed class TaskStore(TimingModel timing, SimulatorClock clock)
 {
     private readonly ConcurrentDictionary<string, SimTask> _tasks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _submitAttempts = new(StringComparer.Ordinal);
@@ -22,7 +22,7 @@ public sealed class TaskStore(TimingModel timing, TimeProvider clock)
     {
         lock (_gate)
         {
-            var now = clock.GetUtcNow();
+            var now = clock.UtcNow;
             var active = _tasks.Values.Count(t => timing.StateAt(t, now).IsActive);
             if (active >= maxActive) return null;
             var task = factory(++_sequence);
@@ -36,7 +36,7 @@ public sealed class TaskStore(TimingModel timing, TimeProvider clock)
     {
         lock (_gate)
         {
-            var now = clock.GetUtcNow();
+            var now = clock.UtcNow;
             if (timing.StateAt(task, now).Status != SimTaskStatus.PENDING) return false;
             task.MarkCanceled(now);
             return true;

@@ -1,0 +1,209 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+
+namespace DashScope.Simulator.Tests;
+
+public class FaultMarkerTests
+{
+    [Fact]
+    public async Task Fail_marker_ends_the_task_FAILED_with_code_and_message_at_http_200()
+    {
+        await using var sim = await Sim.StartAsync();
+        var id = await sim.SubmitOkAsync("character1 [sim:fail=IPInfringementSuspect] sings");
+        sim.Advance(15);
+        Assert.Equal("RUNNING", await sim.StatusAsync(id));
+        sim.Advance(15);
+
+        var output = (await sim.QueryAsync(id))["output"]!;
+        Assert.Equal("FAILED", (string?)output["task_status"]);
+        Assert.Equal("IPInfringementSuspect", (string?)output["code"]);
+        Assert.Contains("IP infringement", (string?)output["message"]);
+        Assert.Null(output["video_url"]);
+        Assert.NotNull((string?)output["end_time"]);
+    }
+
+    [Fact]
+    public async Task Fail_marker_accepts_a_custom_message()
+    {
+        await using var sim = await Sim.StartAsync();
+        var id = await sim.SubmitOkAsync("x [sim:fail=InternalError.Algo:model crashed]");
+        sim.Advance(30);
+        var output = (await sim.QueryAsync(id))["output"]!;
+        Assert.Equal("InternalError.Algo", (string?)output["code"]);
+        Assert.Equal("model crashed", (string?)output["message"]);
+    }
+
+    [Theory]
+    [InlineData("[sim:submit429]", 1, 429, "Throttling.RateQuota")]
+    [InlineData("[sim:submit429=2]", 2, 429, "Throttling.RateQuota")]
+    [InlineData("[sim:submit500]", 1, 500, "InternalError")]
+    public async Task Submit_fault_markers_fail_the_first_N_submissions_of_that_prompt(string marker, int failures, int status, string code)
+    {
+        await using var sim = await Sim.StartAsync();
+        var body = Sim.Body($"character1 {marker}");
+        for (var i = 0; i < failures; i++)
+        {
+            using var response = await sim.SubmitAsync(body);
+            Assert.Equal(status, (int)response.StatusCode);
+            Assert.Equal(code, (string?)(await Sim.ReadJsonAsync(response))["code"]);
+            if (status == 429) Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
+        }
+        await sim.SubmitOkAsync(body);
+    }
+
+    [Fact]
+    public async Task Query_fault_markers_fail_the_first_N_queries_in_order_429_then_500()
+    {
+        await using var sim = await Sim.StartAsync();
+        var id = await sim.SubmitOkAsync("x [sim:query429=2] [sim:query500=1]");
+        var seen = new List<int>();
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await sim.Http.GetAsync($"api/v1/tasks/{id}");
+            seen.Add((int)response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                Assert.Equal("Throttling.RateQuota", (string?)(await Sim.ReadJsonAsync(response))["code"]);
+                Assert.NotNull(response.Headers.RetryAfter);
+            }
+            if (response.StatusCode == HttpStatusCode.InternalServerError)
+                Assert.Equal("InternalError", (string?)(await Sim.ReadJsonAsync(response))["code"]);
+        }
+        Assert.Equal([429, 429, 500, 200], seen);
+    }
+
+    [Fact]
+    public async Task Malformed_marker_answers_invalid_json_once()
+    {
+        await using var sim = await Sim.StartAsync();
+        var id = await sim.SubmitOkAsync("x [sim:malformed]");
+
+        using var first = await sim.Http.GetAsync($"api/v1/tasks/{id}");
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal("application/json", first.Content.Headers.ContentType?.MediaType);
+        var text = await first.Content.ReadAsStringAsync();
+        Assert.ThrowsAny<JsonException>(() => JsonDocument.Parse(text));
+
+        Assert.Equal("PENDING", await sim.StatusAsync(id));
+    }
+
+    [Fact]
+    public async Task Slow_marker_delays_answers()
+    {
+        await using var sim = await Sim.StartAsync();
+        var watch = Stopwatch.StartNew();
+        var id = await sim.SubmitOkAsync("x [sim:slow=300]");
+        Assert.True(watch.ElapsedMilliseconds >= 290, $"submit took {watch.ElapsedMilliseconds} ms");
+
+        watch.Restart();
+        await sim.QueryAsync(id);
+        Assert.True(watch.ElapsedMilliseconds >= 290, $"query took {watch.ElapsedMilliseconds} ms");
+
+        var fast = await sim.SubmitOkAsync("no markers");
+        watch.Restart();
+        await sim.QueryAsync(fast);
+        Assert.True(watch.ElapsedMilliseconds < 250, $"unmarked query took {watch.ElapsedMilliseconds} ms");
+    }
+
+    [Fact]
+    public async Task Truncate_marker_sends_half_the_declared_length_then_aborts_once()
+    {
+        await using var sim = await Sim.StartAsync(o => o.VideoSizeBytes = 200_000);
+        var url = await VideoTests.SucceededVideoUrlAsync(sim, "x [sim:truncate]");
+
+        using (var response = await sim.Http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead))
+        {
+            Assert.Equal(200_000, response.Content.Headers.ContentLength);
+            await using var body = await response.Content.ReadAsStreamAsync();
+            var received = 0;
+            var buffer = new byte[16 * 1024];
+            var failure = await Record.ExceptionAsync(async () =>
+            {
+                int n;
+                while ((n = await body.ReadAsync(buffer)) > 0) received += n;
+            });
+            Assert.True(failure is IOException or HttpRequestException, $"expected a broken transfer, got {failure?.GetType().Name ?? "none"}");
+            // Half is sent; a reset may still swallow some of it in flight, never add to it.
+            Assert.InRange(received, 1, 100_000);
+        }
+
+        var second = await sim.Http.GetByteArrayAsync(url);
+        Assert.Equal(200_000, second.Length);
+    }
+
+    [Fact]
+    public async Task Pending_forever_marker_never_leaves_pending_but_can_be_canceled()
+    {
+        await using var sim = await Sim.StartAsync();
+        var id = await sim.SubmitOkAsync("x [sim:pending-forever]");
+        sim.Advance(3600);
+        Assert.Equal("PENDING", await sim.StatusAsync(id));
+        using var cancel = await sim.Http.PostAsync($"api/v1/tasks/{id}/cancel", null);
+        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        Assert.Equal("CANCELED", await sim.StatusAsync(id));
+    }
+
+    [Fact]
+    public async Task Unknown_marker_reports_UNKNOWN_once_generation_would_have_finished()
+    {
+        await using var sim = await Sim.StartAsync();
+        var id = await sim.SubmitOkAsync("x [sim:unknown]");
+        sim.Advance(15);
+        Assert.Equal("RUNNING", await sim.StatusAsync(id));
+        sim.Advance(15);
+        Assert.Equal("UNKNOWN", await sim.StatusAsync(id));
+    }
+
+    [Fact]
+    public async Task Pending_and_running_markers_override_the_timing_of_one_task()
+    {
+        await using var sim = await Sim.StartAsync();
+        var id = await sim.SubmitOkAsync("x [sim:pending=1] [sim:running=2]");
+        sim.Advance(1);
+        Assert.Equal("RUNNING", await sim.StatusAsync(id));
+        sim.Advance(2);
+        Assert.Equal("SUCCEEDED", await sim.StatusAsync(id));
+    }
+
+    [Fact]
+    public async Task Default_markers_from_options_apply_to_every_task_and_prompt_markers_win()
+    {
+        await using var sim = await Sim.StartAsync(o => o.DefaultMarkers = "[sim:fail=DataInspectionFailed]");
+        var plain = await sim.SubmitOkAsync("plain");
+        var own = await sim.SubmitOkAsync("own [sim:fail=InvalidURL]");
+        sim.Advance(30);
+        Assert.Equal("DataInspectionFailed", (string?)(await sim.QueryAsync(plain))["output"]!["code"]);
+        Assert.Equal("InvalidURL", (string?)(await sim.QueryAsync(own))["output"]!["code"]);
+    }
+
+    [Fact]
+    public async Task Fail_every_nth_task_is_deterministic()
+    {
+        await using var sim = await Sim.StartAsync(o =>
+        {
+            o.FailEveryNthTask = 2;
+            o.MaxConcurrentTasks = 10;
+        });
+        var ids = new List<string>();
+        for (var i = 0; i < 4; i++) ids.Add(await sim.SubmitOkAsync($"task {i}"));
+        sim.Advance(30);
+        var statuses = new List<string>();
+        foreach (var id in ids) statuses.Add(await sim.StatusAsync(id));
+        Assert.Equal(["SUCCEEDED", "FAILED", "SUCCEEDED", "FAILED"], statuses);
+        Assert.Equal("InternalError.Algo", (string?)(await sim.QueryAsync(ids[1]))["output"]!["code"]);
+    }
+
+    [Theory]
+    [InlineData("[sim:query429=x]")]
+    [InlineData("[sim:slow]")]
+    [InlineData("[sim:fail]")]
+    [InlineData("[sim:unknown=3]")]
+    public async Task Malformed_marker_values_are_rejected(string marker)
+    {
+        await using var sim = await Sim.StartAsync();
+        using var response = await sim.SubmitAsync(Sim.Body($"x {marker}"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(marker, (string?)(await Sim.ReadJsonAsync(response))["message"]);
+    }
+}
