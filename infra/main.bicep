@@ -75,6 +75,9 @@ param operatorPrincipalId string = ''
 ])
 param operatorPrincipalType string = 'User'
 
+@description('Daily ingestion cap of the Log Analytics workspace in GB (-1 = no cap); a cap bounds the telemetry bill.')
+param logAnalyticsDailyQuotaGb int = -1
+
 @description('Turn on Key Vault purge protection (it then cannot be purged by `azd down --purge`).')
 param keyVaultPurgeProtection bool = false
 
@@ -154,6 +157,7 @@ module monitoring 'core/monitor/monitoring.bicep' = {
     applicationInsightsName: applicationInsightsName
     location: location
     tags: tags
+    dailyQuotaGb: logAnalyticsDailyQuotaGb
   }
 }
 
