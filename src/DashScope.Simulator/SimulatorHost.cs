@@ -55,7 +55,15 @@ public sealed class SimulatorHost : IAsyncDisposable
 
         var app = builder.Build();
         app.UseDashScopeSimulator();
-        await app.StartAsync(ct);
+        try
+        {
+            await app.StartAsync(ct);
+        }
+        catch
+        {
+            await app.DisposeAsync(); // e.g. options validation failed: do not leak the half-built host
+            throw;
+        }
 
         // Port 0 means Kestrel picked the port; the server's address feature has the real one.
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -74,20 +74,19 @@ public class LifecycleTests
         Assert.Equal((decimal)expected, Billing.InputVideoSeconds(refs, videos));
 
     [Fact]
-    public async Task Real_clock_with_speed_factor_completes_within_a_second_or_two()
+    public async Task Real_clock_with_speed_factor_goes_through_running_to_succeeded()
     {
         await using var sim = await Sim.StartAsync(o =>
         {
             o.PendingSeconds = null;
             o.RunningSeconds = null;
-            o.MinTotalSeconds = 60;
-            o.MaxTotalSeconds = 100;
-            o.SpeedFactor = 0.005; // 60–100 s become 0.3–0.5 s
+            o.MinTotalSeconds = 200;
+            o.MaxTotalSeconds = 240;
+            o.SpeedFactor = 0.005; // 200–240 s become 1.0–1.2 s, at least 0.75 s of it RUNNING
         }, manualClock: false);
-        var id = await sim.SubmitOkAsync();
-        Assert.Equal("PENDING", await sim.StatusAsync(id));
-
         var watch = Stopwatch.StartNew();
+        var id = await sim.SubmitOkAsync();
+
         var seen = new List<string>();
         string status;
         do
@@ -97,9 +96,9 @@ public class LifecycleTests
             await Task.Delay(20);
         } while (status != "SUCCEEDED" && watch.Elapsed < TimeSpan.FromSeconds(5));
 
-        Assert.Equal("SUCCEEDED", status);
-        Assert.Contains("RUNNING", seen);
-        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(3));
+        // PENDING may be too short to observe on a cold start; the order must still hold.
+        Assert.Equal(["PENDING", "RUNNING", "SUCCEEDED"], seen.Count == 3 ? seen : ["PENDING", .. seen]);
+        Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(0.95), TimeSpan.FromSeconds(3));
     }
 
     [Fact]
