@@ -76,7 +76,6 @@ public sealed class SimulatorOptions
     /// <summary>Maximum recorded requests kept in memory (oldest dropped first).</summary>
     public int MaxRecordedRequests { get; set; } = 10_000;
 
-    internal SimulatorOptions Clone() => (SimulatorOptions)MemberwiseClone();
 }
 
 /// <summary>Start-up validation, so a bad configuration fails loudly instead of producing odd behaviour.</summary>
