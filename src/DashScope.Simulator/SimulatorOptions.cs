@@ -75,7 +75,6 @@ public sealed class SimulatorOptions
 
     /// <summary>Maximum recorded requests kept in memory (oldest dropped first).</summary>
     public int MaxRecordedRequests { get; set; } = 10_000;
-
 }
 
 /// <summary>Start-up validation, so a bad configuration fails loudly instead of producing odd behaviour.</summary>
