@@ -25,4 +25,11 @@ public sealed class DurableBackendOptions
     /// <summary>How long an idle worker waits between queue polls at most; short locally, longer saves storage transactions.</summary>
     [Range(typeof(TimeSpan), "00:00:00.1", "00:01:00")]
     public TimeSpan MaxQueuePollingInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a message taken by a worker stays hidden from the others. A worker that dies mid-activity
+    /// delays that activity by this much; keep it above the longest activity (the archive of a large video).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:05", "01:00:00")]
+    public TimeSpan MessageVisibilityTimeout { get; set; } = TimeSpan.FromMinutes(5);
 }

@@ -38,6 +38,8 @@ public sealed class DurableSidecar : IAsyncDisposable
             WorkerId = options.WorkerId,
             PartitionCount = options.PartitionCount,
             MaxQueuePollingInterval = options.MaxQueuePollingInterval,
+            WorkItemQueueVisibilityTimeout = options.MessageVisibilityTimeout,
+            ControlQueueVisibilityTimeout = options.MessageVisibilityTimeout,
             LoggerFactory = loggerFactory,
         });
         await service.CreateIfNotExistsAsync();
@@ -62,8 +64,19 @@ public sealed class DurableSidecar : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The gRPC server starts the orchestration service when the first worker connects, and stops it from a
+        // fire-and-forget handler. Stop it here too and wait: until it stops, it holds the partition leases and keeps
+        // taking messages off the control queues, so a host restarted in the same process would never see them.
         await host.StopAsync();
+        try
+        {
+            await service.StopAsync(isForced: false);
+        }
+        catch (NullReferenceException)
+        {
+            // Never started (no worker ever connected): the service throws this instead of doing nothing.
+        }
+
         await host.DisposeAsync();
-        await service.StopAsync(isForced: false);
     }
 }

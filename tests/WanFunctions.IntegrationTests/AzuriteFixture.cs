@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace WanFunctions.IntegrationTests;
+
+/// <summary>
+/// Real Azurite for the integration tests. scripts/test.sh starts it and passes WANFUNCTIONS_TEST_STORAGE;
+/// a bare `dotnet test` starts one itself from tools/node_modules (after `npm ci` in tools/) on free ports.
+/// </summary>
+public sealed class AzuriteFixture : IAsyncLifetime
+{
+    const string Key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    Process? azurite;
+    string? dataDir;
+
+    public string ConnectionString { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        if (Environment.GetEnvironmentVariable("WANFUNCTIONS_TEST_STORAGE") is { Length: > 0 } given)
+        {
+            ConnectionString = given;
+            return;
+        }
+
+        string root = RepoRoot();
+        string script = Path.Combine(root, "tools", "node_modules", "azurite", "dist", "src", "azurite.js");
+        if (!File.Exists(script))
+        {
+            throw new InvalidOperationException(
+                "Azurite is not installed. Run the tests with scripts/test.sh, or `npm ci` in tools/ first.");
+        }
+
+        int[] ports = [FreePort(), FreePort(), FreePort()];
+        dataDir = Directory.CreateTempSubdirectory("wan-azurite").FullName;
+        var start = new ProcessStartInfo("node")
+        {
+            ArgumentList =
+            {
+                script, "--silent", "--skipApiVersionCheck", "--disableTelemetry", "--loose", "--location", dataDir,
+                "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1",
+                "--blobPort", ports[0].ToString(), "--queuePort", ports[1].ToString(), "--tablePort", ports[2].ToString(),
+            },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        azurite = Process.Start(start)!;
+        foreach (int port in ports)
+        {
+            await WaitForPortAsync(port);
+        }
+
+        ConnectionString = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=" + Key +
+            $";BlobEndpoint=http://127.0.0.1:{ports[0]}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{ports[1]}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{ports[2]}/devstoreaccount1;";
+    }
+
+    public Task DisposeAsync()
+    {
+        if (azurite is { HasExited: false })
+        {
+            azurite.Kill(entireProcessTree: true);
+            azurite.WaitForExit(5000);
+        }
+
+        azurite?.Dispose();
+        if (dataDir is not null)
+        {
+            try { Directory.Delete(dataDir, recursive: true); } catch (IOException) { }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "WanFunctions.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("WanFunctions.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    static async Task WaitForPortAsync(int port)
+    {
+        for (int i = 0; i < 150; i++)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        throw new TimeoutException($"Azurite did not answer on port {port} within 15 s.");
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class IntegrationCollection : ICollectionFixture<AzuriteFixture>
+{
+    public const string Name = "Azurite";
+}

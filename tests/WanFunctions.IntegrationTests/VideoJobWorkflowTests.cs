@@ -1,0 +1,247 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using DashScope.Simulator;
+
+namespace WanFunctions.IntegrationTests;
+
+/// <summary>End to end on the real engine: HTTP API → Durable Task SDK on Azure Storage (Azurite) → simulator → blob.</summary>
+[Collection(IntegrationCollection.Name)]
+public sealed class VideoJobWorkflowTests(AzuriteFixture azurite)
+{
+    const string SubmitPath = "/api/v1/services/aigc/video-generation/video-synthesis";
+
+    [Fact]
+    public async Task A_multi_character_job_goes_from_post_to_an_archived_blob_with_the_simulators_bytes()
+    {
+        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
+        string referenceBlob = await UploadReferenceAsync(world, "character2.png");
+        const string prompt = "character1 hands character2 a guitar while character3 watches";
+
+        var (response, accepted) = await world.PostJobAsync(new
+        {
+            prompt,
+            references = new object[]
+            {
+                new { url = "https://example.com/people/alice.mp4" },
+                new { blob = referenceBlob },
+                new { url = "https://example.com/things/dog.webp" },
+            },
+            size = "1280*720",
+            duration = 5,
+            shotType = "multi",
+        });
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        string id = (string)accepted["id"]!;
+        Assert.Equal(new Uri(world.Api.BaseAddress!, $"api/videos/{id}"), response.Headers.Location);
+        Assert.EndsWith($"/api/videos/{id}/cancel", (string)accepted["cancelUri"]!);
+        Assert.Equal(5m + 1.65m, (decimal)accepted["billedSecondsUpperBound"]!);
+
+        JsonObject done = await world.WaitForFinishAsync(id);
+        Assert.Equal("Succeeded", (string)done["status"]!);
+        JsonObject result = done["result"]!.AsObject();
+        string taskId = (string)result["taskId"]!;
+        JsonObject video = result["video"]!.AsObject();
+        Assert.Equal(world.ArchiveContainer, (string)video["container"]!);
+        Assert.EndsWith($"/{id}.mp4", (string)video["blobName"]!);
+        Assert.NotNull(result["usage"]);
+        Assert.True((int)result["timings"]!["polls"]! >= 1);
+
+        BlobClient blob = world.Blobs.GetBlobContainerClient(world.ArchiveContainer).GetBlobClient((string)video["blobName"]!);
+        byte[] archived = (await blob.DownloadContentAsync()).Value.Content.ToArray();
+        byte[] served = await world.DownloadFromSimulatorAsync(taskId);
+        Assert.Equal(served, archived);
+        Assert.Equal(archived.Length, (long)video["bytes"]!);
+        Assert.Equal("ftyp", Encoding.ASCII.GetString(archived, 4, 4));
+
+        BlobProperties properties = await blob.GetPropertiesAsync();
+        Assert.Equal("video/mp4", properties.ContentType);
+        Assert.Equal(id, properties.Metadata["jobid"]);
+        Assert.Equal(taskId, properties.Metadata["taskid"]);
+        Assert.Equal("wan2.6-r2v-flash", properties.Metadata["model"]);
+        Assert.Equal("1280*720", properties.Metadata["size"]);
+        Assert.Equal("5", properties.Metadata["duration"]);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prompt))), properties.Metadata["promptsha256"]);
+
+        // The provider saw the references in order, the private blob as a read-only SAS URL.
+        RecordedRequest submit = Assert.Single(world.Simulator.Requests, r => r.Path == SubmitPath);
+        Assert.Equal("enable", submit.Header("X-DashScope-Async"));
+        JsonArray urls = JsonNode.Parse(submit.Body)!["input"]!["reference_urls"]!.AsArray();
+        Assert.Equal("https://example.com/people/alice.mp4", (string)urls[0]!);
+        Assert.Contains("/references/", (string)urls[1]!);
+        Assert.Contains("sp=r", (string)urls[1]!);
+        Assert.Contains("sig=", (string)urls[1]!);
+
+        // Nothing secret in what the API shows.
+        string shown = done.ToJsonString();
+        Assert.DoesNotContain("sig=", shown);
+        Assert.DoesNotContain("Signature=", shown);
+        Assert.DoesNotContain(world.Simulator.ApiKey, shown);
+    }
+
+    [Fact]
+    public async Task A_failed_provider_task_ends_the_job_with_the_providers_code_and_archives_nothing()
+    {
+        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
+        var (_, accepted) = await world.PostJobAsync(Job("character1 waves [sim:fail=IPInfringementSuspect]"));
+
+        JsonObject done = await world.WaitForFinishAsync((string)accepted["id"]!);
+
+        Assert.Equal("Failed", (string)done["status"]!);
+        Assert.Equal("IPInfringementSuspect", (string)done["error"]!["code"]!);
+        Assert.Equal("provider", (string)done["error"]!["source"]!);
+        Assert.False(string.IsNullOrWhiteSpace((string?)done["error"]!["message"]));
+        Assert.False(await world.Blobs.GetBlobContainerClient(world.ArchiveContainer).ExistsAsync());
+    }
+
+    [Fact]
+    public async Task An_unknown_provider_task_is_terminal_not_pending()
+    {
+        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
+        var (_, accepted) = await world.PostJobAsync(Job("character1 waves [sim:unknown]"));
+
+        JsonObject done = await world.WaitForFinishAsync((string)accepted["id"]!);
+
+        Assert.Equal("Failed", (string)done["status"]!);
+        Assert.Equal("Unknown", (string)done["progress"]!["providerState"]!);
+        Assert.Equal("provider", (string)done["error"]!["source"]!);
+    }
+
+    [Fact]
+    public async Task Passing_the_deadline_times_the_job_out_and_cancels_the_pending_provider_task()
+    {
+        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite,
+            overrides: new Dictionary<string, string?> { ["Workflow:PollDeadline"] = "00:00:03" });
+        var (_, accepted) = await world.PostJobAsync(Job("character1 waits [sim:pending-forever]"));
+
+        JsonObject done = await world.WaitForFinishAsync((string)accepted["id"]!);
+
+        Assert.Equal("TimedOut", (string)done["status"]!);
+        Assert.Equal("DeadlineExceeded", (string)done["error"]!["code"]!);
+        Assert.Contains("canceled at the provider", (string)done["error"]!["message"]!);
+        string taskId = (string)done["result"]!["taskId"]!;
+        Assert.Equal(1, world.CountRequests("POST", p => p == $"/api/v1/tasks/{taskId}/cancel"));
+    }
+
+    [Fact]
+    public async Task Cancel_while_pending_cancels_the_provider_task_and_a_second_cancel_is_a_conflict()
+    {
+        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
+        var (_, accepted) = await world.PostJobAsync(Job("character1 waits [sim:pending-forever]"));
+        string id = (string)accepted["id"]!;
+        await world.WaitForProgressAsync(id, p => (int)p["polls"]! >= 1);
+
+        using HttpResponseMessage cancel = await world.Api.PostAsync($"api/videos/{id}/cancel", null);
+        Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
+
+        JsonObject done = await world.WaitForFinishAsync(id);
+        Assert.Equal("Canceled", (string)done["status"]!);
+        string taskId = (string)done["result"]!["taskId"]!;
+        Assert.Equal(1, world.CountRequests("POST", p => p == $"/api/v1/tasks/{taskId}/cancel"));
+
+        using HttpResponseMessage again = await world.Api.PostAsync($"api/videos/{id}/cancel", null);
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Equal("application/problem+json", again.Content.Headers.ContentType!.MediaType);
+    }
+
+    [Fact]
+    public async Task An_invalid_job_is_a_400_problem_with_every_error_and_starts_nothing()
+    {
+        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
+
+        var (response, problem) = await world.PostJobAsync(new
+        {
+            prompt = "character1 and character4 dance",
+            references = new[] { new { url = "ftp://example.com/a.mp4" } },
+            duration = 11,
+            audio = false,
+            model = "wan2.6-r2v",
+        });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        JsonObject errors = problem["errors"]!.AsObject();
+        Assert.True(errors.ContainsKey("prompt"));
+        Assert.True(errors.ContainsKey("references[0].url"));
+        Assert.True(errors.ContainsKey("duration"));
+        Assert.True(errors.ContainsKey("audio"));
+
+        using HttpResponseMessage malformed = await world.Api.PostAsync("api/videos",
+            new StringContent("{\"prompt\": \"x\", \"duration\": \"five\"}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Contains("duration", await malformed.Content.ReadAsStringAsync());
+
+        Assert.Equal(0, world.CountRequests("POST", p => p == SubmitPath));
+        using HttpResponseMessage unknown = await world.Api.GetAsync("api/videos/no-such-job");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_same_idempotency_key_starts_one_job_and_submits_once()
+    {
+        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
+        object job = new
+        {
+            prompt = "character1 smiles",
+            references = new[] { new { url = "https://example.com/a.png" } },
+            idempotencyKey = "order-42",
+        };
+
+        var (first, firstBody) = await world.PostJobAsync(job);
+        var (second, secondBody) = await world.PostJobAsync(job);
+
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, second.StatusCode);
+        Assert.Equal((string)firstBody["id"]!, (string)secondBody["id"]!);
+        Assert.Equal("true", second.Headers.GetValues("Idempotent-Replayed").Single());
+        await world.WaitForFinishAsync((string)firstBody["id"]!);
+        Assert.Equal(1, world.CountRequests("POST", p => p == SubmitPath));
+    }
+
+    [Fact]
+    public async Task A_worker_restart_in_the_middle_of_polling_still_archives_exactly_once()
+    {
+        // Polls 3 s apart, so the stop lands while the orchestration waits on its durable timer.
+        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite,
+            new SimulatorOptions { PendingSeconds = 3, RunningSeconds = 3 },
+            new Dictionary<string, string?> { ["Workflow:PollInterval"] = "00:00:03", ["Workflow:MaxPollInterval"] = "00:00:03" });
+        var (_, accepted) = await world.PostJobAsync(Job("character1 runs"));
+        string id = (string)accepted["id"]!;
+        await world.WaitForProgressAsync(id, p => (int)p["polls"]! >= 1);
+
+        await world.StopHostAsync();
+        await world.StartHostAsync();
+
+        JsonObject done = await world.WaitForFinishAsync(id);
+        Assert.Equal("Succeeded", (string)done["status"]!);
+        Assert.Equal(1, world.CountRequests("POST", p => p == SubmitPath));
+        Assert.Equal(1, world.CountRequests("GET", p => p.StartsWith("/results/", StringComparison.Ordinal)));
+        var blobs = new List<string>();
+        await foreach (BlobItem item in world.Blobs.GetBlobContainerClient(world.ArchiveContainer).GetBlobsAsync())
+        {
+            blobs.Add(item.Name);
+        }
+
+        Assert.Equal($"{id}.mp4", Path.GetFileName(Assert.Single(blobs)));
+    }
+
+    static object Job(string prompt) => new
+    {
+        prompt,
+        references = new[] { new { url = "https://example.com/people/alice.mp4" } },
+        duration = 5,
+    };
+
+    static async Task<string> UploadReferenceAsync(WorkflowHarness world, string name)
+    {
+        BlobContainerClient container = world.Blobs.GetBlobContainerClient("references");
+        await container.CreateIfNotExistsAsync();
+        string blobName = $"{Guid.NewGuid():N}/{name}";
+        await container.GetBlobClient(blobName).UploadAsync(new BinaryData(new byte[] { 0x89, 0x50, 0x4E, 0x47 }));
+        return $"references/{blobName}";
+    }
+}

@@ -1,0 +1,169 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure.Storage.Blobs;
+using Microsoft.Extensions.Configuration;
+using DashScope.Simulator;
+using WanFunctions.LocalHost;
+
+namespace WanFunctions.IntegrationTests;
+
+/// <summary>
+/// One test's world: the DashScope simulator, the local host (Durable Task SDK + Azure Storage backend on Azurite)
+/// and an HTTP client for the API, each on a free loopback port, with a task hub of its own.
+/// </summary>
+public sealed class WorkflowHarness : IAsyncDisposable
+{
+    readonly AzuriteFixture azurite;
+    readonly Dictionary<string, string?> settings;
+
+    WorkflowHarness(AzuriteFixture azurite, SimulatorHost simulator, Dictionary<string, string?> settings)
+    {
+        this.azurite = azurite;
+        Simulator = simulator;
+        this.settings = settings;
+    }
+
+    public SimulatorHost Simulator { get; }
+
+    public LocalHostApp Host { get; private set; } = null!;
+
+    public HttpClient Api { get; private set; } = null!;
+
+    public BlobServiceClient Blobs => new(azurite.ConnectionString);
+
+    public static async Task<WorkflowHarness> StartAsync(AzuriteFixture azurite, SimulatorOptions? simulator = null,
+        IDictionary<string, string?>? overrides = null)
+    {
+        SimulatorHost sim = await SimulatorHost.StartAsync(simulator ?? new SimulatorOptions { PendingSeconds = 1, RunningSeconds = 1 });
+        string hub = "it" + Guid.NewGuid().ToString("N")[..12];
+        var settings = new Dictionary<string, string?>
+        {
+            ["DashScope:BaseUrl"] = sim.BaseUrl.ToString(),
+            ["DashScope:ApiKey"] = sim.ApiKey,
+            ["DashScope:Region"] = "International",
+            ["Storage:ConnectionString"] = azurite.ConnectionString,
+            ["Storage:StateContainer"] = hub + "-state",
+            ["Archive:Container"] = hub + "-videos",
+            ["Archive:AllowedHosts:0"] = "127.0.0.1",
+            ["Archive:AllowHttpLoopback"] = "true",
+            ["Workflow:FirstPollDelay"] = "00:00:00.5",
+            ["Workflow:PollInterval"] = "00:00:00.5",
+            ["Workflow:MaxPollInterval"] = "00:00:01",
+            ["Workflow:RetryInterval"] = "00:00:00.5",
+            ["Workflow:PollDeadline"] = "00:02:00",
+            ["DurableTask:TaskHub"] = hub,
+            ["DurableTask:WorkerId"] = "it-worker",
+            ["DurableTask:PartitionCount"] = "1",
+            ["DurableTask:MaxQueuePollingInterval"] = "00:00:00.2",
+            ["DurableTask:MessageVisibilityTimeout"] = "00:00:10",
+            ["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("WAN_IT_LOGLEVEL") ?? "Warning",
+        };
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        var harness = new WorkflowHarness(azurite, sim, settings);
+        await harness.StartHostAsync();
+        return harness;
+    }
+
+    /// <summary>Starts the local host (again, after <see cref="StopHostAsync"/>: same task hub, same worker id).</summary>
+    public async Task StartHostAsync()
+    {
+        Host = await LocalHostApp.StartAsync(["--urls", "http://127.0.0.1:0"], config => config.AddInMemoryCollection(settings));
+        Api = new HttpClient { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public async Task StopHostAsync()
+    {
+        Api.Dispose();
+        await Host.DisposeAsync();
+    }
+
+    public string ArchiveContainer => settings["Archive:Container"]!;
+
+    public async Task<(HttpResponseMessage Response, JsonObject Body)> PostJobAsync(object job)
+    {
+        HttpResponseMessage response = await Api.PostAsJsonAsync("api/videos", job);
+        return (response, await ReadObjectAsync(response));
+    }
+
+    public async Task<JsonObject> GetStatusAsync(string id)
+    {
+        using HttpResponseMessage response = await Api.GetAsync($"api/videos/{id}");
+        response.EnsureSuccessStatusCode();
+        return await ReadObjectAsync(response);
+    }
+
+    /// <summary>Polls the status endpoint until the job leaves Pending/Running.</summary>
+    public async Task<JsonObject> WaitForFinishAsync(string id, TimeSpan? timeout = null)
+    {
+        DateTime until = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            JsonObject status = await GetStatusAsync(id);
+            string state = (string)status["status"]!;
+            if (state is not ("Pending" or "Running"))
+            {
+                return status;
+            }
+
+            if (DateTime.UtcNow > until)
+            {
+                throw new TimeoutException($"Job {id} still {state}: {status.ToJsonString()}");
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>Waits until the job's progress satisfies <paramref name="condition"/>.</summary>
+    public async Task<JsonObject> WaitForProgressAsync(string id, Func<JsonObject, bool> condition, TimeSpan? timeout = null)
+    {
+        DateTime until = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            JsonObject status = await GetStatusAsync(id);
+            if (status["progress"] is JsonObject progress && condition(progress))
+            {
+                return status;
+            }
+
+            if (DateTime.UtcNow > until)
+            {
+                throw new TimeoutException($"Job {id} never reached the expected progress: {status.ToJsonString()}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Downloads what the simulator serves for a task, through its own signed URL.</summary>
+    public async Task<byte[]> DownloadFromSimulatorAsync(string taskId)
+    {
+        using var http = new HttpClient { BaseAddress = Simulator.BaseUrl };
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"api/v1/tasks/{taskId}");
+        request.Headers.Authorization = new("Bearer", Simulator.ApiKey);
+        using HttpResponseMessage response = await http.SendAsync(request);
+        JsonObject body = await ReadObjectAsync(response);
+        string videoUrl = (string)body["output"]!["video_url"]!;
+        return await http.GetByteArrayAsync(videoUrl);
+    }
+
+    public int CountRequests(string method, Func<string, bool> path) =>
+        Simulator.Requests.Count(r => r.Method == method && path(r.Path));
+
+    static async Task<JsonObject> ReadObjectAsync(HttpResponseMessage response)
+    {
+        string text = await response.Content.ReadAsStringAsync();
+        return string.IsNullOrEmpty(text) ? new JsonObject() : JsonNode.Parse(text)!.AsObject();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopHostAsync();
+        await Simulator.DisposeAsync();
+    }
+}
