@@ -1,6 +1,14 @@
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using WanFunctions;
 
-var builder = FunctionsApplication.CreateBuilder(args);
+// The Functions app is a thin shell: every function calls shared code in WanFunctions.Core.
+FunctionsApplicationBuilder builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
+builder.Services
+    .AddApplicationInsightsTelemetryWorkerService()
+    .ConfigureFunctionsApplicationInsights();
+builder.Services.AddWanFunctions(builder.Configuration);
 builder.Build().Run();

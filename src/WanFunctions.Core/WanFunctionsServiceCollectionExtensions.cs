@@ -43,6 +43,7 @@ public static class WanFunctionsServiceCollectionExtensions
         services.AddSingleton<NotifyCallbackActivity>();
         services.AddSingleton<JobStarter>();
         services.AddSingleton<VideoJobEndpoints>();
+        services.AddSingleton<BlobJobStarter>();
         return services;
     }
 

@@ -1,0 +1,130 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using WanFunctions.Jobs;
+using WanFunctions.Storage;
+
+namespace WanFunctions.Api;
+
+/// <summary>
+/// Starts jobs from uploads, for the blob trigger:
+/// <list type="bullet">
+/// <item>a manifest named <c>*.job.json</c> holds a whole job, the same JSON as the HTTP API;</item>
+/// <item>an image or video with a <c>prompt</c> metadata entry is a one-reference job (character1 is that file);
+/// optional metadata <c>model</c>, <c>size</c>, <c>duration</c>, <c>shottype</c>, <c>audio</c>, <c>watermark</c>;</item>
+/// <item>anything else (a reference that a manifest points at) starts nothing.</item>
+/// </list>
+/// Event Grid delivers at least once, so the job id is derived from the blob's name and ETag: a redelivery finds
+/// the job it already started. The outcome (job id, or every validation error) is written to
+/// <c>{state container}/uploads/{container}/{name}.json</c>, where the uploader can read it.
+/// </summary>
+public sealed class BlobJobStarter(JobStarter starter, BlobServiceClient blobService, IOptions<StorageOptions> storage, ILogger<BlobJobStarter> log)
+{
+    public const string ManifestSuffix = ".job.json";
+    const int MaxManifestBytes = 64 * 1024;
+
+    public async Task<StartJobOutcome?> StartAsync(BlobClient blob, DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        if (blob.Name.StartsWith("uploads/", StringComparison.Ordinal) && blob.BlobContainerName == storage.Value.StateContainer)
+        {
+            return null;
+        }
+
+        BlobProperties properties = await blob.GetPropertiesAsync(cancellationToken: cancellationToken);
+        VideoJobRequest? request;
+        IReadOnlyDictionary<string, string[]> parseErrors;
+        if (blob.Name.EndsWith(ManifestSuffix, StringComparison.OrdinalIgnoreCase))
+        {
+            (request, parseErrors) = await ReadManifestAsync(blob, properties, cancellationToken);
+        }
+        else if (properties.Metadata.TryGetValue("prompt", out string? prompt))
+        {
+            (request, parseErrors) = (FromReferenceMetadata(blob, prompt, properties.Metadata), new Dictionary<string, string[]>());
+        }
+        else
+        {
+            log.LogDebug("Blob {Container}/{Blob} is neither a manifest nor a reference with a prompt; no job started", blob.BlobContainerName, blob.Name);
+            return null;
+        }
+
+        StartJobOutcome outcome = parseErrors.Count > 0 || request is null
+            ? new StartJobOutcome(null, null, [], parseErrors, false)
+            : await starter.StartAsync(request with { IdempotencyKey = request.IdempotencyKey ?? KeyFor(blob, properties.ETag) }, client, cancellationToken);
+
+        await WriteReceiptAsync(blob, outcome, cancellationToken);
+        if (outcome.Started)
+        {
+            log.LogInformation("Upload {Container}/{Blob} started job {JobId}", blob.BlobContainerName, blob.Name, outcome.JobId);
+        }
+        else
+        {
+            log.LogWarning("Upload {Container}/{Blob} is not a valid job: {Fields}", blob.BlobContainerName, blob.Name, string.Join(", ", outcome.Errors.Keys));
+        }
+
+        return outcome;
+    }
+
+    /// <summary>Where the outcome of an upload is written.</summary>
+    public BlobClient ReceiptFor(string container, string name) =>
+        blobService.GetBlobContainerClient(storage.Value.StateContainer).GetBlobClient($"uploads/{container}/{name}.json");
+
+    static async Task<(VideoJobRequest?, IReadOnlyDictionary<string, string[]>)> ReadManifestAsync(
+        BlobClient blob, BlobProperties properties, CancellationToken cancellationToken)
+    {
+        if (properties.ContentLength > MaxManifestBytes)
+        {
+            return (null, new Dictionary<string, string[]>
+            {
+                ["body"] = [$"A job manifest may be at most {MaxManifestBytes / 1024} KiB; this one is {properties.ContentLength} bytes."],
+            });
+        }
+
+        await using Stream content = await blob.OpenReadAsync(cancellationToken: cancellationToken);
+        JobJsonParseResult parsed = await JobJson.ParseAsync(content, cancellationToken);
+        return (parsed.Request, parsed.Errors);
+    }
+
+    static VideoJobRequest FromReferenceMetadata(BlobClient blob, string prompt, IDictionary<string, string> metadata)
+    {
+        // Metadata is ASCII only: non-ASCII prompts arrive percent-encoded.
+        string? Value(string key) => metadata.TryGetValue(key, out string? value) ? Uri.UnescapeDataString(value) : null;
+        return new VideoJobRequest
+        {
+            Prompt = Uri.UnescapeDataString(prompt),
+            References = [new JobReference { Blob = $"{blob.BlobContainerName}/{blob.Name}" }],
+            Model = Value("model"),
+            Size = Value("size"),
+            ShotType = Value("shottype"),
+            Duration = int.TryParse(Value("duration"), out int duration) ? duration : null,
+            Audio = bool.TryParse(Value("audio"), out bool audio) ? audio : null,
+            Watermark = bool.TryParse(Value("watermark"), out bool watermark) ? watermark : null,
+        };
+    }
+
+    static string KeyFor(BlobClient blob, ETag etag) =>
+        "blob-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{blob.BlobContainerName}/{blob.Name}|{etag}")))[..40];
+
+    async Task WriteReceiptAsync(BlobClient blob, StartJobOutcome outcome, CancellationToken cancellationToken)
+    {
+        BlobClient receipt = ReceiptFor(blob.BlobContainerName, blob.Name);
+        await blobService.GetBlobContainerClient(storage.Value.StateContainer).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            source = $"{blob.BlobContainerName}/{blob.Name}",
+            jobId = outcome.JobId,
+            billedSecondsUpperBound = outcome.BilledSecondsUpperBound,
+            warnings = outcome.Warnings,
+            errors = outcome.Errors.Count > 0 ? outcome.Errors : null,
+        }, ApiJson.Options);
+        await receipt.UploadAsync(new BinaryData(json), new BlobUploadOptions
+        {
+            HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
+        }, cancellationToken);
+    }
+}
