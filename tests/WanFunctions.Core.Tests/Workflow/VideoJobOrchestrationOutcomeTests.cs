@@ -1,0 +1,198 @@
+using WanFunctions.DashScope;
+using WanFunctions.Workflow;
+using static WanFunctions.Core.Tests.Workflow.WorkflowData;
+
+namespace WanFunctions.Core.Tests.Workflow;
+
+/// <summary>Every way a job ends other than success.</summary>
+public class VideoJobOrchestrationOutcomeTests
+{
+    static OrchestrationContextFake ContextAnswering(TaskCheck terminal) => Context()
+        .Answer(WorkflowNames.SubmitVideoTask, Submitted)
+        .Answer(WorkflowNames.CheckVideoTask, Running, terminal);
+
+    [Fact]
+    public async Task Failed_task_fails_the_job_with_the_providers_code_and_message()
+    {
+        OrchestrationContextFake context = ContextAnswering(
+            new TaskCheck(DashScopeTaskState.Failed, "DataInspectionFailed", "Input data may contain inappropriate content."));
+
+        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+
+        Assert.Equal(JobOutcome.Failed, result.Outcome);
+        Assert.Equal(new JobError("DataInspectionFailed", "Input data may contain inappropriate content.", "provider"), result.Error);
+        Assert.Equal(TaskId, result.TaskId);
+        Assert.Null(result.Video);
+        Assert.Equal(new JobTimings(AcceptedAt, StartedAt, context.Timers[^1], 2), result.Timings);
+        Assert.Empty(context.CallsTo(WorkflowNames.ArchiveVideo));
+        Assert.Equal(JobPhase.Finished, context.Progress[^1].Phase);
+        Assert.Equal(DashScopeTaskState.Failed, context.Progress[^1].ProviderState);
+    }
+
+    [Fact]
+    public async Task Failed_task_without_a_code_gets_the_fallback_code()
+    {
+        OrchestrationContextFake context = ContextAnswering(new TaskCheck(DashScopeTaskState.Failed));
+
+        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+
+        Assert.Equal(JobOutcome.Failed, result.Outcome);
+        Assert.Equal("TaskFailed", result.Error!.Code);
+        Assert.Equal("provider", result.Error.Source);
+        Assert.False(string.IsNullOrWhiteSpace(result.Error.Message));
+    }
+
+    [Fact]
+    public async Task Canceled_task_cancels_the_job()
+    {
+        OrchestrationContextFake context = ContextAnswering(new TaskCheck(DashScopeTaskState.Canceled));
+
+        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+
+        Assert.Equal(JobOutcome.Canceled, result.Outcome);
+        Assert.Equal("Canceled", result.Error!.Code);
+        Assert.Equal("provider", result.Error.Source);
+        Assert.Empty(context.CallsTo(WorkflowNames.ArchiveVideo));
+        Assert.Empty(context.CallsTo(WorkflowNames.CancelVideoTask));
+    }
+
+    [Fact]
+    public async Task Unknown_task_fails_the_job_with_the_providers_code()
+    {
+        OrchestrationContextFake context = ContextAnswering(new TaskCheck(DashScopeTaskState.Unknown, "TaskNotFound", "No such task."));
+
+        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+
+        Assert.Equal(JobOutcome.Failed, result.Outcome);
+        Assert.Equal(new JobError("TaskNotFound", "No such task.", "provider"), result.Error);
+    }
+
+    [Fact]
+    public async Task Unknown_task_without_a_code_fails_with_TaskUnknown()
+    {
+        OrchestrationContextFake context = ContextAnswering(new TaskCheck(DashScopeTaskState.Unknown));
+
+        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+
+        Assert.Equal(JobOutcome.Failed, result.Outcome);
+        Assert.Equal("TaskUnknown", result.Error!.Code);
+        Assert.Equal("provider", result.Error.Source);
+        Assert.Empty(context.CallsTo(WorkflowNames.ArchiveVideo));
+    }
+
+    [Fact]
+    public async Task Permanent_submit_error_fails_the_job_without_polling()
+    {
+        var refusal = new JobError("InvalidParameter", "The size is not supported.", "provider");
+        OrchestrationContextFake context = Context().Answer(WorkflowNames.SubmitVideoTask, new SubmitOutcome(null, refusal));
+
+        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+
+        Assert.Equal(new JobResult(JobOutcome.Failed, null, null, null, new JobTimings(AcceptedAt, null, StartedAt, 0), refusal), result);
+        Assert.Equal([WorkflowNames.SubmitVideoTask], context.Calls.Select(c => c.Name));
+        Assert.Empty(context.Timers);
+        Assert.Empty(context.EventWaits);
+        Assert.Equal([new JobProgress(JobPhase.Submitting), new JobProgress(JobPhase.Finished)], context.Statuses);
+    }
+
+    [Fact]
+    public async Task Submit_answer_without_a_task_id_fails_the_job()
+    {
+        OrchestrationContextFake context = Context().Answer(WorkflowNames.SubmitVideoTask, new SubmitOutcome(null));
+
+        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+
+        Assert.Equal(JobOutcome.Failed, result.Outcome);
+        Assert.Equal("SubmitFailed", result.Error!.Code);
+        Assert.Equal("workflow", result.Error.Source);
+        Assert.Empty(context.Timers);
+    }
+
+    [Fact]
+    public async Task Submit_that_fails_after_its_retries_fails_the_job_with_SubmitFailed()
+    {
+        OrchestrationContextFake context = Context().Answer(WorkflowNames.SubmitVideoTask,
+            OrchestrationContextFake.Failure(WorkflowNames.SubmitVideoTask, "DashScope Throttling: too many requests", typeof(DashScopeException).FullName!));
+
+        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+
+        Assert.Equal(JobOutcome.Failed, result.Outcome);
+        Assert.Equal(new JobError("SubmitFailed", "DashScope Throttling: too many requests", "workflow"), result.Error);
+        Assert.Null(result.TaskId);
+        Assert.Null(result.Timings.SubmittedAt);
+        Assert.Empty(context.Timers);
+        Assert.Single(context.Calls);
+        Assert.Equal(new JobProgress(JobPhase.Finished), context.Statuses[^1]);
+    }
+
+    [Fact]
+    public async Task Archive_that_fails_after_its_retries_fails_the_job_but_keeps_the_usage()
+    {
+        OrchestrationContextFake context = Context()
+            .Answer(WorkflowNames.SubmitVideoTask, Submitted)
+            .Answer(WorkflowNames.CheckVideoTask, Succeeded)
+            .Answer(WorkflowNames.ArchiveVideo, OrchestrationContextFake.Failure(WorkflowNames.ArchiveVideo, "The video host is not allowed."));
+
+        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+
+        Assert.Equal(JobOutcome.Failed, result.Outcome);
+        Assert.Equal(new JobError("ArchiveFailed", "The video host is not allowed.", "workflow"), result.Error);
+        Assert.Null(result.Video);
+        Assert.Equal(Usage, result.Usage);
+        Assert.Equal(TaskId, result.TaskId);
+        Assert.Equal(JobPhase.Finished, context.Progress[^1].Phase);
+    }
+
+    [Fact]
+    public async Task Callback_url_receives_the_result()
+    {
+        const string hook = "https://example.com/hooks/video";
+        OrchestrationContextFake context = Context()
+            .Answer(WorkflowNames.SubmitVideoTask, Submitted)
+            .Answer(WorkflowNames.CheckVideoTask, Succeeded)
+            .Answer(WorkflowNames.ArchiveVideo, Video)
+            .Answer(WorkflowNames.NotifyCallback, (object?)null);
+
+        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input(callbackUrl: hook));
+
+        ActivityCall callback = context.CallsTo(WorkflowNames.NotifyCallback).Single();
+        Assert.Equal(new CallbackInput(JobId, hook, result), callback.Input);
+        Assert.Equal(JobOutcome.Succeeded, result.Outcome);
+        Assert.Equal(3, callback.Options!.Retry!.Policy!.MaxNumberOfAttempts);
+        // The callback goes out once the job has finished.
+        Assert.Equal("activity:NotifyCallback", context.Log[^1]);
+        Assert.Equal("status:Finished", context.Log[^2]);
+    }
+
+    [Fact]
+    public async Task Callback_is_sent_for_failures_too()
+    {
+        const string hook = "https://example.com/hooks/video";
+        OrchestrationContextFake context = Context()
+            .Answer(WorkflowNames.SubmitVideoTask, new SubmitOutcome(null, new JobError("InvalidParameter", "no", "provider")))
+            .Answer(WorkflowNames.NotifyCallback, (object?)null);
+
+        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input(callbackUrl: hook));
+
+        var sent = (CallbackInput)context.CallsTo(WorkflowNames.NotifyCallback).Single().Input!;
+        Assert.Equal(JobOutcome.Failed, sent.Result.Outcome);
+        Assert.Same(result, sent.Result);
+    }
+
+    [Fact]
+    public async Task A_failing_callback_does_not_change_the_outcome()
+    {
+        OrchestrationContextFake context = Context()
+            .Answer(WorkflowNames.SubmitVideoTask, Submitted)
+            .Answer(WorkflowNames.CheckVideoTask, Succeeded)
+            .Answer(WorkflowNames.ArchiveVideo, Video)
+            .Answer(WorkflowNames.NotifyCallback, OrchestrationContextFake.Failure(WorkflowNames.NotifyCallback, "404 from the hook"));
+
+        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input(callbackUrl: "https://example.com/hook"));
+
+        Assert.Equal(JobOutcome.Succeeded, result.Outcome);
+        Assert.Equal(Video, result.Video);
+        Assert.Null(result.Error);
+        Assert.Single(context.CallsTo(WorkflowNames.NotifyCallback));
+    }
+}

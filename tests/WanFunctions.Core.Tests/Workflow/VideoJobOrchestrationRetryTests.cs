@@ -1,0 +1,119 @@
+using Microsoft.DurableTask;
+using WanFunctions.DashScope;
+using WanFunctions.Workflow;
+using static WanFunctions.Core.Tests.Workflow.WorkflowData;
+
+namespace WanFunctions.Core.Tests.Workflow;
+
+/// <summary>The retry policies handed to the activities.</summary>
+public class VideoJobOrchestrationRetryTests
+{
+    /// <summary>
+    /// Whether the policy retries an activity that threw <paramref name="exceptionType"/>. The runtime hands the policy
+    /// the core TaskFailedException; <see cref="RetryPolicy.HandleFailure"/> sees it as <see cref="TaskFailureDetails"/>
+    /// whose ErrorType (a full type name) IsCausedBy resolves among the loaded assemblies.
+    /// </summary>
+    static bool Retries(RetryPolicy policy, Type exceptionType) => policy.Handle(
+        new DurableTask.Core.Exceptions.TaskFailedException(1, 1, "activity", "", "failed", null)
+        {
+            FailureDetails = new DurableTask.Core.FailureDetails(exceptionType.FullName!, "boom", null, null, false),
+        });
+
+    static async Task<OrchestrationContextFake> RunHappyPathAsync(PollingSchedule? schedule = null)
+    {
+        OrchestrationContextFake context = Context()
+            .Answer(WorkflowNames.SubmitVideoTask, Submitted)
+            .Answer(WorkflowNames.CheckVideoTask, Succeeded)
+            .Answer(WorkflowNames.ArchiveVideo, Video);
+        await VideoJobOrchestration.RunAsync(context.Object, Input(schedule));
+        return context;
+    }
+
+    static RetryPolicy PolicyOf(OrchestrationContextFake context, string activity)
+    {
+        TaskOptions? options = context.CallsTo(activity).First().Options;
+        Assert.NotNull(options?.Retry?.Policy);
+        return options.Retry.Policy;
+    }
+
+    [Fact]
+    public async Task Submit_retries_with_the_schedules_attempts_and_interval()
+    {
+        PollingSchedule schedule = DefaultSchedule with { SubmitAttempts = 4, RetryInterval = TimeSpan.FromSeconds(7) };
+
+        RetryPolicy policy = PolicyOf(await RunHappyPathAsync(schedule), WorkflowNames.SubmitVideoTask);
+
+        Assert.Equal(4, policy.MaxNumberOfAttempts);
+        Assert.Equal(TimeSpan.FromSeconds(7), policy.FirstRetryInterval);
+        Assert.Equal(2.0, policy.BackoffCoefficient);
+        Assert.Equal(TimeSpan.FromMinutes(5), policy.MaxRetryInterval);
+    }
+
+    [Fact]
+    public async Task Submit_retries_provider_faults_only()
+    {
+        RetryPolicy policy = PolicyOf(await RunHappyPathAsync(), WorkflowNames.SubmitVideoTask);
+
+        Assert.True(Retries(policy, typeof(DashScopeException)));
+        Assert.False(Retries(policy, typeof(InvalidOperationException)));
+        Assert.False(Retries(policy, typeof(ArchiveRejectedException)));
+    }
+
+    [Fact]
+    public async Task Query_retries_provider_faults_only_three_times()
+    {
+        RetryPolicy policy = PolicyOf(await RunHappyPathAsync(), WorkflowNames.CheckVideoTask);
+
+        Assert.Equal(3, policy.MaxNumberOfAttempts);
+        Assert.Equal(DefaultSchedule.RetryInterval, policy.FirstRetryInterval);
+        Assert.True(Retries(policy, typeof(DashScopeException)));
+        Assert.False(Retries(policy, typeof(InvalidOperationException)));
+    }
+
+    [Fact(Skip = "BUG: TaskFailureDetails.IsCausedBy<T>() (DurableTask 1.27.0) throws AmbiguousMatchException for "
+        + "System.Net.Http.HttpRequestException (found in System.Net.Http and the netstandard facade), so QueryRetry/SubmitRetry/"
+        + "CancelRetry crash the orchestration instead of answering false; compare failure.ErrorType with typeof(T).FullName instead.")]
+    public async Task Query_does_not_retry_a_plain_http_failure()
+    {
+        RetryPolicy policy = PolicyOf(await RunHappyPathAsync(), WorkflowNames.CheckVideoTask);
+
+        Assert.False(Retries(policy, typeof(HttpRequestException)));
+    }
+
+    [Fact]
+    public async Task Archive_retries_everything_but_a_rejected_video()
+    {
+        RetryPolicy policy = PolicyOf(await RunHappyPathAsync(), WorkflowNames.ArchiveVideo);
+
+        Assert.Equal(4, policy.MaxNumberOfAttempts);
+        Assert.True(Retries(policy, typeof(IOException)));
+        Assert.True(Retries(policy, typeof(DashScopeException)));
+        Assert.False(Retries(policy, typeof(ArchiveRejectedException)));
+    }
+
+    [Fact(Skip = "BUG: ArchiveRetry's HandleFailure calls failure.IsCausedBy<ArchiveRejectedException>(), which in DurableTask 1.27.0 "
+        + "throws AmbiguousMatchException for System.Net.Http.HttpRequestException (the type resolves in System.Net.Http and the "
+        + "netstandard facade): a 5xx from the video download (EnsureSuccessStatusCode) crashes the orchestration instead of being retried.")]
+    public async Task Archive_retries_a_failed_download()
+    {
+        RetryPolicy policy = PolicyOf(await RunHappyPathAsync(), WorkflowNames.ArchiveVideo);
+
+        Assert.True(Retries(policy, typeof(HttpRequestException)));
+    }
+
+    [Fact]
+    public async Task Cancel_retries_provider_faults_only()
+    {
+        OrchestrationContextFake context = Context()
+            .Answer(WorkflowNames.SubmitVideoTask, Submitted)
+            .Answer(WorkflowNames.CancelVideoTask, new CancelOutcome(true))
+            .CancelAtTimer(1);
+        await VideoJobOrchestration.RunAsync(context.Object, Input());
+
+        RetryPolicy policy = PolicyOf(context, WorkflowNames.CancelVideoTask);
+
+        Assert.Equal(3, policy.MaxNumberOfAttempts);
+        Assert.True(Retries(policy, typeof(DashScopeException)));
+        Assert.False(Retries(policy, typeof(InvalidOperationException)));
+    }
+}
