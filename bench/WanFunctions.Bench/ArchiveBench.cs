@@ -1,0 +1,210 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Azure.Storage.Blobs;
+using DashScope.Simulator;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using WanFunctions.DashScope;
+using WanFunctions.Storage;
+using WanFunctions.Workflow;
+
+namespace WanFunctions.Bench;
+
+/// <summary>
+/// VideoArchiver.ArchiveAsync (built by the real DI) streaming a large simulator video into an Azurite block blob:
+/// throughput, bytes allocated, managed heap and working-set growth. Memory must not grow with the file size.
+/// A download-only run (same HttpClient, bytes thrown away) shows what the in-process simulator and HttpClient cost,
+/// since the allocation counter sees the whole process.
+/// </summary>
+public static class ArchiveBench
+{
+    const double TargetAllocatedMiB = 64;
+    const double TargetWorkingSetMiB = 128;
+    const double TargetMiBPerSecond = 50;
+
+    public static async Task RunAsync(BenchOptions options, string storage, Report report)
+    {
+        long size = options.VideoMib * 1024L * 1024L;
+        Report.Section($"Archive: VideoArchiver.ArchiveAsync, simulator video of {options.VideoMib} MiB → Azurite block blob (4 MiB blocks)");
+
+        await using SimulatorHost sim = await SimulatorHost.StartAsync(new SimulatorOptions
+        {
+            PendingSeconds = 0.01,
+            RunningSeconds = 0.05,
+            VideoSizeBytes = size,
+            MaxConcurrentTasks = 50,
+            MaxRecordedRequests = 1000,
+        });
+        string taskId = await SubmitAndWaitAsync(sim);
+
+        string container = "bench-" + Guid.NewGuid().ToString("N")[..12];
+        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["DashScope:BaseUrl"] = sim.BaseUrl.ToString(),
+            ["DashScope:ApiKey"] = sim.ApiKey,
+            ["DashScope:Region"] = "International",
+            ["Storage:ConnectionString"] = storage,
+            ["Archive:Container"] = container,
+            ["Archive:AllowedHosts:0"] = "127.0.0.1",
+            ["Archive:AllowHttpLoopback"] = "true",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton(configuration);
+        services.AddWanFunctions(configuration);
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        VideoArchiver archiver = provider.GetRequiredService<VideoArchiver>();
+        BlobContainerClient blobs = provider.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(container);
+        HttpClient download = provider.GetRequiredService<IHttpClientFactory>().CreateClient(VideoArchiver.HttpClientName);
+        string videoUrl = (await provider.GetRequiredService<IDashScopeClient>().GetTaskAsync(taskId)).VideoUrl
+            ?? throw new InvalidOperationException("The simulator gave no video URL.");
+
+        try
+        {
+            await ArchiveOnceAsync(archiver, blobs, taskId, "warm-up", size);
+            await DownloadOnceAsync(download, videoUrl, size);
+
+            var archives = new List<Measurement>();
+            var downloads = new List<Measurement>();
+            for (int i = 0; i < options.Iterations; i++)
+            {
+                downloads.Add(await DownloadOnceAsync(download, videoUrl, size));
+                archives.Add(await ArchiveOnceAsync(archiver, blobs, taskId, $"run{i}", size));
+            }
+
+            Print("archive ", archives, size);
+            Print("download", downloads, size);
+            Report.Line("(allocated = GC.GetTotalAllocatedBytes(true) delta of the whole process, in-process simulator included; " +
+                "heap/WS = peak growth over the value before the run, sampled every 10 ms)");
+            Report.Line($"process peak working set so far: {Stats.F(System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / Stats.MiB)} MiB");
+
+            report.Target("archive throughput (median)", Stats.Median(archives.Select(m => size / Stats.MiB / m.Elapsed.TotalSeconds)),
+                TargetMiBPerSecond, "MiB/s", lowerIsBetter: false);
+            report.Target($"archive allocated for {options.VideoMib} MiB (max)", archives.Max(m => m.Allocated) / Stats.MiB,
+                TargetAllocatedMiB, "MiB", lowerIsBetter: true);
+            report.Target("archive working-set growth (max)", archives.Max(m => m.WorkingSetGrowth) / Stats.MiB,
+                TargetWorkingSetMiB, "MiB", lowerIsBetter: true);
+        }
+        finally
+        {
+            await blobs.DeleteIfExistsAsync();
+        }
+    }
+
+    static void Print(string what, List<Measurement> runs, long size)
+    {
+        Report.Line($"{what}: {Stats.Mmm(runs.Select(m => size / Stats.MiB / m.Elapsed.TotalSeconds).ToArray(), "MiB/s")}; " +
+            $"{Stats.Mmm(runs.Select(m => m.Elapsed.TotalSeconds).ToArray(), "s", "0.00")}");
+        Report.Line($"{what}: allocated {Stats.Mmm(runs.Select(m => m.Allocated / Stats.MiB).ToArray(), "MiB")} " +
+            $"= {Stats.F(Stats.Median(runs.Select(m => (double)m.Allocated)) / size * 100, "0.0")} % of the file; " +
+            $"heap growth {Stats.Mmm(runs.Select(m => m.HeapGrowth / Stats.MiB).ToArray(), "MiB")}; " +
+            $"WS growth {Stats.Mmm(runs.Select(m => m.WorkingSetGrowth / Stats.MiB).ToArray(), "MiB")}; " +
+            $"GCs gen0/1/2 {runs.Sum(m => m.Gen0)}/{runs.Sum(m => m.Gen1)}/{runs.Sum(m => m.Gen2)} over {runs.Count} runs");
+    }
+
+    static async Task<Measurement> ArchiveOnceAsync(VideoArchiver archiver, BlobContainerClient blobs, string taskId, string name, long size)
+    {
+        var input = new ArchiveVideoInput("bench-" + name, taskId, $"bench/{name}.mp4", "wan2.6-r2v-flash", "1280*720", 5,
+            VideoJobOrchestration.Sha256Hex("bench"));
+        var probe = MemoryProbe.Start();
+        ArchivedVideo video = await archiver.ArchiveAsync(input, CancellationToken.None);
+        Measurement measurement = probe.Stop();
+        if (video.Bytes != size || video.AlreadyArchived)
+        {
+            throw new InvalidOperationException($"Archived {video.Bytes} bytes (already archived: {video.AlreadyArchived}); expected {size}.");
+        }
+
+        await blobs.DeleteBlobIfExistsAsync(input.BlobName); // keeps Azurite's disk small between runs
+        return measurement;
+    }
+
+    static async Task<Measurement> DownloadOnceAsync(HttpClient http, string url, long size)
+    {
+        var probe = MemoryProbe.Start();
+        using (HttpResponseMessage response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead))
+        {
+            response.EnsureSuccessStatusCode();
+            await using Stream body = await response.Content.ReadAsStreamAsync();
+            var counter = new CountingSink();
+            await body.CopyToAsync(counter);
+            if (counter.Length != size)
+            {
+                throw new InvalidOperationException($"Downloaded {counter.Length} bytes; expected {size}.");
+            }
+        }
+
+        return probe.Stop();
+    }
+
+    /// <summary>Submits one task through the simulator's HTTP API and waits until it is SUCCEEDED.</summary>
+    static async Task<string> SubmitAndWaitAsync(SimulatorHost sim)
+    {
+        using var http = new HttpClient { BaseAddress = sim.BaseUrl, Timeout = TimeSpan.FromSeconds(10) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", sim.ApiKey);
+        var body = new JsonObject
+        {
+            ["model"] = "wan2.6-r2v-flash",
+            ["input"] = new JsonObject
+            {
+                ["prompt"] = "character1 plays a long guitar solo",
+                ["reference_urls"] = new JsonArray("https://example.com/people/alice.mp4"),
+            },
+            ["parameters"] = new JsonObject { ["size"] = "1280*720", ["duration"] = 5 },
+        };
+        using var submit = new HttpRequestMessage(HttpMethod.Post, "api/v1/services/aigc/video-generation/video-synthesis")
+        {
+            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        submit.Headers.Add("X-DashScope-Async", "enable");
+        using HttpResponseMessage submitted = await http.SendAsync(submit);
+        string submittedText = await submitted.Content.ReadAsStringAsync();
+        if (!submitted.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"Simulator submit failed: {(int)submitted.StatusCode} {submittedText}");
+        }
+
+        string taskId = (string)JsonNode.Parse(submittedText)!["output"]!["task_id"]!;
+        for (int i = 0; i < 200; i++)
+        {
+            JsonNode status = JsonNode.Parse(await http.GetStringAsync($"api/v1/tasks/{taskId}"))!;
+            string state = (string)status["output"]!["task_status"]!;
+            if (state == "SUCCEEDED")
+            {
+                return taskId;
+            }
+
+            if (state is not ("PENDING" or "RUNNING"))
+            {
+                throw new InvalidOperationException($"Simulator task ended {state}: {status.ToJsonString()}");
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"Simulator task {taskId} did not succeed within 10 s.");
+    }
+
+    /// <summary>A write-only stream that counts and drops what it is given.</summary>
+    sealed class CountingSink : Stream
+    {
+        long length;
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => length;
+        public override long Position { get => length; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => length += count;
+        public override void Write(ReadOnlySpan<byte> buffer) => length += buffer.Length;
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            length += buffer.Length;
+            return ValueTask.CompletedTask;
+        }
+    }
+}

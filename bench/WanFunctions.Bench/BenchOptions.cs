@@ -1,0 +1,75 @@
+using System.Globalization;
+
+namespace WanFunctions.Bench;
+
+public sealed record BenchOptions
+{
+    public const string StorageVariable = "WANFUNCTIONS_BENCH_STORAGE";
+
+    public const string Usage = """
+        Usage: scripts/bench.sh [options]   (or: WANFUNCTIONS_BENCH_STORAGE=<Azurite connection string> dotnet run -c Release --project bench/WanFunctions.Bench -- [options])
+          --video-mib N        size of the video the simulator serves in the archive scenario (default 256)
+          --iterations N       measured iterations per scenario, after one warm-up (default 3)
+          --jobs N             concurrent jobs in the end-to-end scenario (default 10)
+          --first-poll-ms N    Workflow:FirstPollDelay in the end-to-end scenario (default 2000 = the simulator's generation time)
+          --poll-ms N          Workflow:PollInterval in the end-to-end scenario, growing ×1.5 up to twice that (default 1000)
+          --queue-poll-ms N    DurableTask:MaxQueuePollingInterval in the end-to-end scenario (default 1000, as in local development)
+          --only LIST          comma-separated scenarios: validate, archive, e2e (default: all)
+          --strict             exit 1 when a target is missed (default: report only, exit 0)
+        """;
+
+    public int VideoMib { get; init; } = 256;
+    public int Iterations { get; init; } = 3;
+    public int Jobs { get; init; } = 10;
+    public int FirstPollMs { get; init; } = 2000;
+    public int PollMs { get; init; } = 1000;
+    public int QueuePollMs { get; init; } = 1000;
+    public IReadOnlySet<string> Only { get; init; } = new HashSet<string> { "validate", "archive", "e2e" };
+    public bool Strict { get; init; }
+    public bool Help { get; init; }
+
+    public bool Needs(string scenario) => Only.Contains(scenario);
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var o = new BenchOptions();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string arg = args[i];
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{arg} needs a value.");
+            int Positive(int min = 1)
+            {
+                string text = Value();
+                return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= min
+                    ? n
+                    : throw new ArgumentException($"{arg} must be an integer >= {min}; got '{text}'.");
+            }
+
+            o = arg switch
+            {
+                "--video-mib" => o with { VideoMib = Positive() },
+                "--iterations" => o with { Iterations = Positive() },
+                "--jobs" => o with { Jobs = Positive() },
+                "--first-poll-ms" => o with { FirstPollMs = Positive(100) },
+                "--poll-ms" => o with { PollMs = Positive(100) },
+                "--queue-poll-ms" => o with { QueuePollMs = Positive(100) },
+                "--only" => o with { Only = ParseOnly(Value()) },
+                "--strict" => o with { Strict = true },
+                "-h" or "--help" => o with { Help = true },
+                _ => throw new ArgumentException($"Unknown option '{arg}'."),
+            };
+        }
+
+        return o;
+    }
+
+    static HashSet<string> ParseOnly(string list)
+    {
+        var set = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(s => s.ToLowerInvariant()).ToHashSet();
+        string[] unknown = set.Except(["validate", "archive", "e2e"]).ToArray();
+        return unknown.Length == 0 && set.Count > 0
+            ? set
+            : throw new ArgumentException($"--only takes validate, archive, e2e; got '{list}'.");
+    }
+}

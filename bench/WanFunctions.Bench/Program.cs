@@ -1,0 +1,52 @@
+using WanFunctions.Bench;
+
+// The `bench` command (scripts/bench.sh): speed and memory figures for the archive, the validator and the whole
+// workflow on the real engine, each compared with a target. Exit code 0 unless --strict and a target is missed.
+BenchOptions options;
+try
+{
+    options = BenchOptions.Parse(args);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    Console.Error.WriteLine(BenchOptions.Usage);
+    return 2;
+}
+
+if (options.Help)
+{
+    Console.WriteLine(BenchOptions.Usage);
+    return 0;
+}
+
+string? storage = Environment.GetEnvironmentVariable(BenchOptions.StorageVariable);
+if (options.Needs("archive") || options.Needs("e2e"))
+{
+    if (string.IsNullOrWhiteSpace(storage))
+    {
+        Console.Error.WriteLine($"{BenchOptions.StorageVariable} is not set: run scripts/bench.sh, which starts Azurite and sets it.");
+        return 2;
+    }
+}
+
+var report = new Report();
+Console.WriteLine($"WanFunctions bench — {Environment.ProcessorCount} cores, .NET {Environment.Version}, " +
+    $"{(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+
+if (options.Needs("validate"))
+{
+    ValidationBench.Run(options, report);
+}
+
+if (options.Needs("archive"))
+{
+    await ArchiveBench.RunAsync(options, storage!, report);
+}
+
+if (options.Needs("e2e"))
+{
+    await EndToEndBench.RunAsync(options, storage!, report);
+}
+
+return report.Finish(options.Strict);
