@@ -67,7 +67,7 @@ public sealed class VideoJobEndpoints(JobStarter starter)
             error = result?.Error ?? (instance.FailureDetails is { } failure
                 ? new JobError("WorkflowFailed", failure.ErrorMessage, "workflow")
                 : null),
-            cancelUri = instance.IsRunning ? JobUri(request, id) + "/cancel" : null,
+            cancelUri = IsUnfinished(instance) ? JobUri(request, id) + "/cancel" : null,
         }, ApiJson.Options);
     }
 
@@ -80,7 +80,7 @@ public sealed class VideoJobEndpoints(JobStarter starter)
             return NotFound(id);
         }
 
-        if (!instance.IsRunning && instance.RuntimeStatus != OrchestrationRuntimeStatus.Pending)
+        if (!IsUnfinished(instance))
         {
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The job has already finished.",
                 detail: $"Job '{id}' is {instance.RuntimeStatus}; there is nothing left to cancel.");
@@ -105,6 +105,10 @@ public sealed class VideoJobEndpoints(JobStarter starter)
         OrchestrationRuntimeStatus.Terminated => "Terminated",
         _ => "Failed",
     };
+
+    /// <summary>Pending, running or suspended: a cancel event will still be heard.</summary>
+    static bool IsUnfinished(OrchestrationMetadata instance) => instance.RuntimeStatus is
+        OrchestrationRuntimeStatus.Pending or OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Suspended;
 
     static IResult InvalidJob(IReadOnlyDictionary<string, string[]> errors) => Results.ValidationProblem(
         errors.ToDictionary(e => e.Key, e => e.Value),

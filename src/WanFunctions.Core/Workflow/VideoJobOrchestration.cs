@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.DurableTask;
@@ -124,7 +125,7 @@ public static class VideoJobOrchestration
 
     /// <summary>The blob the video is archived to: one name per job, so a retried archive overwrites nothing else.</summary>
     public static string BlobNameFor(string jobId, DateTime acceptedAt) =>
-        $"{acceptedAt:yyyy}/{acceptedAt:MM}/{acceptedAt:dd}/{jobId}.mp4";
+        string.Create(CultureInfo.InvariantCulture, $"{acceptedAt:yyyy}/{acceptedAt:MM}/{acceptedAt:dd}/{jobId}.mp4");
 
     public static string Sha256Hex(string text) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
@@ -204,21 +205,25 @@ public static class VideoJobOrchestration
     static DateTime Min(DateTime a, DateTime b) => a <= b ? a : b;
 
     // Only provider faults that are worth another try reach the retry policy: permanent ones come back as data.
+    // The checks compare type names: IsCausedBy<T>() searches every loaded assembly by name and throws
+    // AmbiguousMatchException for types that also live in a facade (HttpRequestException), crashing the job.
     static TaskOptions SubmitRetry(PollingSchedule schedule) => TaskOptions.FromRetryPolicy(
         new RetryPolicy(schedule.SubmitAttempts, schedule.RetryInterval, 2.0, TimeSpan.FromMinutes(5))
         {
-            HandleFailure = failure => failure.IsCausedBy<DashScopeException>(),
+            HandleFailure = IsProviderFault,
         });
 
     static TaskOptions QueryRetry(PollingSchedule schedule) => TaskOptions.FromRetryPolicy(
         new RetryPolicy(3, schedule.RetryInterval, 2.0)
         {
-            HandleFailure = failure => failure.IsCausedBy<DashScopeException>(),
+            HandleFailure = IsProviderFault,
         });
 
     static TaskOptions ArchiveRetry(PollingSchedule schedule) => TaskOptions.FromRetryPolicy(
         new RetryPolicy(4, schedule.RetryInterval, 2.0)
         {
-            HandleFailure = failure => !failure.IsCausedBy<ArchiveRejectedException>(),
+            HandleFailure = failure => failure.ErrorType != typeof(ArchiveRejectedException).FullName,
         });
+
+    static bool IsProviderFault(TaskFailureDetails failure) => failure.ErrorType == typeof(DashScopeException).FullName;
 }

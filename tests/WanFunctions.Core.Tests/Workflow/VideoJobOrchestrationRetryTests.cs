@@ -70,9 +70,7 @@ public class VideoJobOrchestrationRetryTests
         Assert.False(Retries(policy, typeof(InvalidOperationException)));
     }
 
-    [Fact(Skip = "BUG: TaskFailureDetails.IsCausedBy<T>() (DurableTask 1.27.0) throws AmbiguousMatchException for "
-        + "System.Net.Http.HttpRequestException (found in System.Net.Http and the netstandard facade), so QueryRetry/SubmitRetry/"
-        + "CancelRetry crash the orchestration instead of answering false; compare failure.ErrorType with typeof(T).FullName instead.")]
+    [Fact]
     public async Task Query_does_not_retry_a_plain_http_failure()
     {
         RetryPolicy policy = PolicyOf(await RunHappyPathAsync(), WorkflowNames.CheckVideoTask);
@@ -91,9 +89,7 @@ public class VideoJobOrchestrationRetryTests
         Assert.False(Retries(policy, typeof(ArchiveRejectedException)));
     }
 
-    [Fact(Skip = "BUG: ArchiveRetry's HandleFailure calls failure.IsCausedBy<ArchiveRejectedException>(), which in DurableTask 1.27.0 "
-        + "throws AmbiguousMatchException for System.Net.Http.HttpRequestException (the type resolves in System.Net.Http and the "
-        + "netstandard facade): a 5xx from the video download (EnsureSuccessStatusCode) crashes the orchestration instead of being retried.")]
+    [Fact]
     public async Task Archive_retries_a_failed_download()
     {
         RetryPolicy policy = PolicyOf(await RunHappyPathAsync(), WorkflowNames.ArchiveVideo);
