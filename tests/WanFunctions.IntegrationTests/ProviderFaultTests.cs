@@ -1,0 +1,79 @@
+using System.Text.Json.Nodes;
+using Azure.Storage.Blobs;
+
+namespace WanFunctions.IntegrationTests;
+
+/// <summary>Faults injected by the simulator, end to end on the real engine.</summary>
+[Collection(IntegrationCollection.Name)]
+public sealed class ProviderFaultTests(AzuriteFixture azurite)
+{
+    const string SubmitPath = "/api/v1/services/aigc/video-generation/video-synthesis";
+
+    [Fact]
+    public async Task A_download_cut_off_midway_is_retried_and_the_archive_holds_the_whole_video()
+    {
+        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
+        var (_, accepted) = await world.PostJobAsync(Job("character1 jumps [sim:truncate=1]"));
+
+        JsonObject done = await world.WaitForFinishAsync((string)accepted["id"]!);
+
+        Assert.Equal("Succeeded", (string)done["status"]!);
+        string taskId = (string)done["result"]!["taskId"]!;
+        JsonObject video = done["result"]!["video"]!.AsObject();
+        byte[] archived = (await world.Blobs.GetBlobContainerClient(world.ArchiveContainer)
+            .GetBlobClient((string)video["blobName"]!).DownloadContentAsync()).Value.Content.ToArray();
+        Assert.Equal(await world.DownloadFromSimulatorAsync(taskId), archived);
+        Assert.True(world.CountRequests("GET", p => p.StartsWith("/results/", StringComparison.Ordinal)) >= 2);
+    }
+
+    [Fact]
+    public async Task A_download_that_always_breaks_fails_the_job_and_leaves_no_half_written_blob()
+    {
+        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
+        var (_, accepted) = await world.PostJobAsync(Job("character1 jumps [sim:truncate=20]"));
+
+        JsonObject done = await world.WaitForFinishAsync((string)accepted["id"]!);
+
+        Assert.Equal("Failed", (string)done["status"]!);
+        Assert.Equal("ArchiveFailed", (string)done["error"]!["code"]!);
+        BlobContainerClient container = world.Blobs.GetBlobContainerClient(world.ArchiveContainer);
+        if (await container.ExistsAsync())
+        {
+            await foreach (var blob in container.GetBlobsAsync())
+            {
+                Assert.Fail($"Unexpected blob {blob.Name} ({blob.Properties.ContentLength} bytes)");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_throttled_submit_is_retried_by_the_durable_policy_and_creates_one_task()
+    {
+        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
+        var (_, accepted) = await world.PostJobAsync(Job("character1 sings [sim:submit429=1]"));
+
+        JsonObject done = await world.WaitForFinishAsync((string)accepted["id"]!);
+
+        Assert.Equal("Succeeded", (string)done["status"]!);
+        Assert.Equal(2, world.CountRequests("POST", p => p == SubmitPath));
+        Assert.Equal([429, 200], world.Simulator.Requests.Where(r => r.Path == SubmitPath).Select(r => r.StatusCode ?? 0));
+    }
+
+    [Fact]
+    public async Task Failing_queries_do_not_end_the_job()
+    {
+        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
+        var (_, accepted) = await world.PostJobAsync(Job("character1 sings [sim:query500=4] [sim:malformed=1]"));
+
+        JsonObject done = await world.WaitForFinishAsync((string)accepted["id"]!);
+
+        Assert.Equal("Succeeded", (string)done["status"]!);
+    }
+
+    static object Job(string prompt) => new
+    {
+        prompt,
+        references = new[] { new { url = "https://example.com/people/alice.mp4" } },
+        duration = 5,
+    };
+}
