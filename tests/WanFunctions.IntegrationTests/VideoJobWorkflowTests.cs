@@ -229,6 +229,27 @@ public sealed class VideoJobWorkflowTests(AzuriteFixture azurite)
         Assert.Equal($"{id}.mp4", Path.GetFileName(Assert.Single(blobs)));
     }
 
+    [Fact]
+    public async Task A_worker_process_killed_while_waiting_on_a_timer_resumes_after_restart_and_archives_once()
+    {
+        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite,
+            new SimulatorOptions { PendingSeconds = 3, RunningSeconds = 3 },
+            new Dictionary<string, string?> { ["Workflow:PollInterval"] = "00:00:03", ["Workflow:MaxPollInterval"] = "00:00:03" },
+            startHost: false);
+        await world.StartHostProcessAsync();
+        var (_, accepted) = await world.PostJobAsync(Job("character1 runs"));
+        string id = (string)accepted["id"]!;
+        await world.WaitForProgressAsync(id, p => (int)p["polls"]! >= 1);
+
+        world.KillHostProcess();
+        await world.StartHostProcessAsync();
+
+        JsonObject done = await world.WaitForFinishAsync(id, TimeSpan.FromSeconds(90));
+        Assert.Equal("Succeeded", (string)done["status"]!);
+        Assert.Equal(1, world.CountRequests("POST", p => p == SubmitPath));
+        Assert.Equal(1, world.CountRequests("GET", p => p.StartsWith("/results/", StringComparison.Ordinal)));
+    }
+
     static object Job(string prompt) => new
     {
         prompt,

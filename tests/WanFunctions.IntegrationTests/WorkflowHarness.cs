@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -33,7 +34,7 @@ public sealed class WorkflowHarness : IAsyncDisposable
     public BlobServiceClient Blobs => new(azurite.ConnectionString);
 
     public static async Task<WorkflowHarness> StartAsync(AzuriteFixture azurite, SimulatorOptions? simulator = null,
-        IDictionary<string, string?>? overrides = null)
+        IDictionary<string, string?>? overrides = null, bool startHost = true)
     {
         SimulatorHost sim = await SimulatorHost.StartAsync(simulator ?? new SimulatorOptions { PendingSeconds = 1, RunningSeconds = 1 });
         string hub = "it" + Guid.NewGuid().ToString("N")[..12];
@@ -65,7 +66,11 @@ public sealed class WorkflowHarness : IAsyncDisposable
         }
 
         var harness = new WorkflowHarness(azurite, sim, settings);
-        await harness.StartHostAsync();
+        if (startHost)
+        {
+            await harness.StartHostAsync();
+        }
+
         return harness;
     }
 
@@ -78,8 +83,76 @@ public sealed class WorkflowHarness : IAsyncDisposable
 
     public async Task StopHostAsync()
     {
-        Api.Dispose();
-        await Host.DisposeAsync();
+        Api?.Dispose();
+        if (Host is not null)
+        {
+            await Host.DisposeAsync();
+            Host = null!;
+        }
+    }
+
+    Process? hostProcess;
+
+    /// <summary>Runs the local host as a separate process (same settings, as environment variables), to kill it hard.</summary>
+    public async Task StartHostProcessAsync()
+    {
+        int port = FreePort();
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "WanFunctions.LocalHost.dll"), "--urls", $"http://127.0.0.1:{port}"])
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var (key, value) in settings)
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        hostProcess = Process.Start(start)!;
+        hostProcess.OutputDataReceived += (_, _) => { };
+        hostProcess.ErrorDataReceived += (_, _) => { };
+        hostProcess.BeginOutputReadLine();
+        hostProcess.BeginErrorReadLine();
+        Api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
+        for (int i = 0; i < 300; i++)
+        {
+            try
+            {
+                using HttpResponseMessage health = await Api.GetAsync("healthz");
+                if (health.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            if (hostProcess.HasExited)
+            {
+                throw new InvalidOperationException($"The host process exited with code {hostProcess.ExitCode}.");
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException("The host process did not answer /healthz within 30 s.");
+    }
+
+    /// <summary>SIGKILL: no graceful shutdown, leases and in-flight messages left as they are.</summary>
+    public void KillHostProcess()
+    {
+        hostProcess!.Kill();
+        hostProcess.WaitForExit();
+        hostProcess.Dispose();
+        hostProcess = null;
+    }
+
+    static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public string ArchiveContainer => settings["Archive:Container"]!;
@@ -163,6 +236,11 @@ public sealed class WorkflowHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (hostProcess is not null)
+        {
+            KillHostProcess();
+        }
+
         await StopHostAsync();
         await Simulator.DisposeAsync();
     }
