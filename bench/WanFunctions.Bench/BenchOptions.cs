@@ -12,7 +12,7 @@ public sealed record BenchOptions
           --iterations N       measured iterations per scenario, after one warm-up (default 3)
           --jobs N             concurrent jobs in the end-to-end scenario (default 10)
           --first-poll-ms N    Workflow:FirstPollDelay in the end-to-end scenario (default 2000 = the simulator's generation time)
-          --poll-ms N          Workflow:PollInterval in the end-to-end scenario, growing ×1.5 up to twice that (default 1000)
+          --poll-ms N          Workflow:PollInterval in the end-to-end scenario, growing ×1.5 up to twice that (default 2000)
           --queue-poll-ms N    DurableTask:MaxQueuePollingInterval in the end-to-end scenario (default 1000, as in local development)
           --only LIST          comma-separated scenarios: validate, archive, e2e (default: all)
           --strict             exit 1 when a target is missed (default: report only, exit 0)
@@ -22,7 +22,7 @@ public sealed record BenchOptions
     public int Iterations { get; init; } = 3;
     public int Jobs { get; init; } = 10;
     public int FirstPollMs { get; init; } = 2000;
-    public int PollMs { get; init; } = 1000;
+    public int PollMs { get; init; } = 2000;
     public int QueuePollMs { get; init; } = 1000;
     public IReadOnlySet<string> Only { get; init; } = new HashSet<string> { "validate", "archive", "e2e" };
     public bool Strict { get; init; }

@@ -21,7 +21,6 @@ public static class EndToEndBench
     const double PendingSeconds = 1;
     const double RunningSeconds = 1;
     const double GenerationSeconds = PendingSeconds + RunningSeconds;
-    const double TargetOverheadP95Seconds = 3;
     static readonly TimeSpan StatusPollInterval = TimeSpan.FromMilliseconds(250);
 
     public static async Task RunAsync(BenchOptions options, string storage, Report report)
@@ -69,7 +68,9 @@ public static class EndToEndBench
             $"MaxQueuePollingInterval {queuePoll.TotalSeconds:0.0#} s, 1 partition, status read every {StatusPollInterval.TotalMilliseconds:0} ms");
 
         var startup = Stopwatch.StartNew();
-        await using LocalHostApp host = await LocalHostApp.StartAsync(["--urls", "http://127.0.0.1:0"],
+        // Not disposed: stopping the local host can crash the process (see README, "Known problems"), so the bench
+        // leaves it running and Program exits the process once the summary is printed. The task hub is the run's own.
+        LocalHostApp host = await LocalHostApp.StartAsync(["--urls", "http://127.0.0.1:0"],
             config => config.AddInMemoryCollection(settings));
         using var api = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
@@ -127,8 +128,13 @@ public static class EndToEndBench
             $"{t} s task: {WorkflowQueries(production, t)} vs {NaiveQueries(t)}"));
         Report.Line($"modelled, not measured — queries per job with the default schedule (45 s, 15 s ×1.5 up to 60 s) vs 1 s polling: {modelled}");
 
-        report.Target("engine overhead p95", Stats.Percentile(overhead, 95), TargetOverheadP95Seconds, "s", lowerIsBetter: true, "0.00");
-        report.Target("provider queries per job", queries, naive + 1, "queries", lowerIsBetter: true, "0.0");
+        // The provider is done at most one poll interval before the workflow looks; 1 s more is the engine's own work
+        // (start, submit, timer, archive, completion), all through Azure Storage queues and tables.
+        report.Target($"engine overhead p95 (target = PollInterval {Stats.F(pollInterval.TotalSeconds, "0.0#")} s + 1 s)",
+            Stats.Percentile(overhead, 95), pollInterval.TotalSeconds + 1, "s", lowerIsBetter: true, "0.00");
+        // No more than the 1 s poller, plus the archive's own look-up for the signed URL.
+        report.Target($"provider queries per job (target = 1 s polling {naive} + 1 archive look-up)", queries, naive + 1, "queries",
+            lowerIsBetter: true, "0.0", inclusive: true);
     }
 
     /// <summary>An SDK that waits 1 s between queries until the task is done (the last query sees SUCCEEDED).</summary>

@@ -12,12 +12,12 @@ public sealed class Report
 
     public static void Line(string text) => Console.WriteLine("   " + text);
 
-    /// <summary>Prints "target: name value op limit unit  PASS|FAIL". <paramref name="lowerIsBetter"/> picks the operator.</summary>
-    public void Target(string name, double value, double limit, string unit, bool lowerIsBetter, string format = "0.0")
+    /// <summary>Prints "PASS|FAIL name value unit (target op limit unit)". <paramref name="lowerIsBetter"/> picks the operator.</summary>
+    public void Target(string name, double value, double limit, string unit, bool lowerIsBetter, string format = "0.0", bool inclusive = false)
     {
         targets++;
-        bool pass = lowerIsBetter ? value < limit : value >= limit;
-        string op = lowerIsBetter ? "<" : ">=";
+        bool pass = lowerIsBetter ? (inclusive ? value <= limit : value < limit) : value >= limit;
+        string op = lowerIsBetter ? (inclusive ? "<=" : "<") : ">=";
         string text = $"{name} {value.ToString(format, CultureInfo.InvariantCulture)} {unit} (target {op} {limit.ToString(format, CultureInfo.InvariantCulture)} {unit})";
         Console.WriteLine($"   {(pass ? "PASS" : "FAIL")}  {text}");
         if (!pass)

@@ -43,10 +43,11 @@ public static class ValidationBench
                 string.Join("; ", check.Errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")));
         }
 
-        Measure(validator); // warm-up: JIT, tiering, regex
+        Measure(validator); // warm-up: JIT, tiered compilation, regex
+        Measure(validator);
         var opsPerSecond = new List<double>();
         var bytesPerOp = new List<double>();
-        for (int i = 0; i < Math.Max(options.Iterations, 5); i++)
+        for (int i = 0; i < Math.Max(options.Iterations, 7); i++)
         {
             var (ops, bytes) = Measure(validator);
             opsPerSecond.Add(ops);
