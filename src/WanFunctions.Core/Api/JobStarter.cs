@@ -41,8 +41,22 @@ public sealed class JobStarter(JobValidator validator, IOptions<WorkflowOptions>
         }
 
         var input = new VideoJobInput(jobId, job, time.GetUtcNow().UtcDateTime, workflow.Value.ToSchedule());
-        await client.ScheduleNewOrchestrationInstanceAsync(WorkflowNames.Orchestrator, input,
-            new StartOrchestrationOptions(jobId), cancellationToken);
+        try
+        {
+            await client.ScheduleNewOrchestrationInstanceAsync(WorkflowNames.Orchestrator, input,
+                new StartOrchestrationOptions(jobId), cancellationToken);
+        }
+        catch (Exception) when (request.IdempotencyKey is not null)
+        {
+            // Two requests with the same key may race: if the other one started the job, answer with it.
+            if (await client.GetInstanceAsync(jobId, cancellationToken) is null)
+            {
+                throw;
+            }
+
+            return new StartJobOutcome(jobId, job.BilledSecondsUpperBound, validation.Warnings, validation.Errors, AlreadyExisted: true);
+        }
+
         log.LogInformation("Job {JobId} started: model {Model}, {References} references, up to {Seconds} billed seconds",
             jobId, job.Model, job.References.Count, job.BilledSecondsUpperBound);
         return new StartJobOutcome(jobId, job.BilledSecondsUpperBound, validation.Warnings, validation.Errors, AlreadyExisted: false);

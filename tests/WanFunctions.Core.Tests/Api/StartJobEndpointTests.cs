@@ -197,6 +197,39 @@ public class StartJobEndpointTests
     }
 
     [Fact]
+    public async Task Two_requests_racing_with_one_key_both_answer_with_the_job_the_winner_started()
+    {
+        Mock<DurableTaskClient> client = Client();
+        client.SetupSequence(c => c.GetInstanceAsync("key-race", It.IsAny<bool>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync((OrchestrationMetadata?)null)
+            .ReturnsAsync(Instance("key-race", OrchestrationRuntimeStatus.Running));
+        client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(
+                It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new InvalidOperationException("An orchestration with id 'key-race' already exists."));
+        var http = HttpContext("""{"prompt": "character1 talks.", "references": [{"url": "https://example.com/actor1.mp4"}], "idempotencyKey": "race"}""");
+
+        ExecutedResult answer = await (await Endpoints().StartAsync(http.Request, client.Object, default)).RunAsync(http);
+
+        Assert.Equal(202, answer.Status);
+        Assert.Equal("true", answer.Header("Idempotent-Replayed"));
+        Assert.Equal("key-race", answer.Json.GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task A_scheduling_failure_that_is_not_a_race_is_not_hidden()
+    {
+        Mock<DurableTaskClient> client = Client();
+        client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(
+                It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new InvalidOperationException("backend down"));
+        var http = HttpContext("""{"prompt": "character1 talks.", "references": [{"url": "https://example.com/actor1.mp4"}], "idempotencyKey": "down"}""");
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => Endpoints().StartAsync(http.Request, client.Object, default));
+
+        Assert.Equal("backend down", error.Message);
+    }
+
+    [Fact]
     public async Task Starter_reports_validation_errors_without_touching_the_client()
     {
         var client = new Mock<DurableTaskClient>(MockBehavior.Strict, "strict");
