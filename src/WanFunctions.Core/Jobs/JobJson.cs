@@ -53,26 +53,7 @@ public static class JobJson
         }
     }
 
-    /// <summary>Reads <paramref name="json"/> synchronously; for HTTP request bodies use <see cref="ParseAsync"/>
-    /// (ASP.NET Core forbids synchronous reads of the body).</summary>
-    public static bool TryParse(Stream json, out VideoJobRequest? request, out IReadOnlyDictionary<string, string[]> errors)
-    {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json, DocumentOptions);
-        }
-        catch (JsonException ex)
-        {
-            return Fail(SyntaxError(ex), out request, out errors);
-        }
-
-        using (document)
-        {
-            return TryRead(document, out request, out errors);
-        }
-    }
-
+    /// <summary>Reads a job from a stream without blocking (ASP.NET Core forbids synchronous reads of a request body).</summary>
     public static async Task<JobJsonParseResult> ParseAsync(Stream json, CancellationToken cancellationToken = default)
     {
         JsonDocument document;

@@ -132,14 +132,15 @@ public class JobJsonTests
     }
 
     [Fact]
-    public void Stream_overloads_behave_like_the_string_one()
+    public async Task The_stream_reader_behaves_like_the_string_one()
     {
         var good = Encoding.UTF8.GetBytes("""{"prompt":"character1","references":[{"url":"https://e.com/a.mp4"}]}""");
-        Assert.True(JobJson.TryParse(new MemoryStream(good), out var request, out _));
-        Assert.Equal("character1", request!.Prompt);
+        JobJsonParseResult parsed = await JobJson.ParseAsync(new MemoryStream(good));
+        Assert.Equal("character1", parsed.Request!.Prompt);
 
-        Assert.False(JobJson.TryParse(new MemoryStream(Encoding.UTF8.GetBytes("""{"duration":1.5}""")), out _, out var errors));
-        Assert.True(errors.ContainsKey("duration"));
+        JobJsonParseResult wrongType = await JobJson.ParseAsync(new MemoryStream(Encoding.UTF8.GetBytes("""{"duration":1.5}""")));
+        Assert.False(wrongType.Succeeded);
+        Assert.True(wrongType.Errors.ContainsKey("duration"));
     }
 
     [Fact]
