@@ -16,9 +16,9 @@ namespace WanFunctions.LocalHost;
 public sealed class DurableSidecar : IAsyncDisposable
 {
     readonly WebApplication host;
-    readonly AzureStorageOrchestrationService service;
+    readonly StopOnceOrchestrationService service;
 
-    DurableSidecar(WebApplication host, AzureStorageOrchestrationService service, Uri address)
+    DurableSidecar(WebApplication host, StopOnceOrchestrationService service, Uri address)
     {
         this.host = host;
         this.service = service;
@@ -29,7 +29,7 @@ public sealed class DurableSidecar : IAsyncDisposable
 
     public static async Task<DurableSidecar> StartAsync(DurableBackendOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
-        var service = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
+        var storage = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
         {
             TaskHubName = options.TaskHub,
             StorageAccountClientProvider = options.StorageConnectionString is { Length: > 0 } connectionString
@@ -42,7 +42,8 @@ public sealed class DurableSidecar : IAsyncDisposable
             ControlQueueVisibilityTimeout = options.MessageVisibilityTimeout,
             LoggerFactory = loggerFactory,
         });
-        await service.CreateIfNotExistsAsync();
+        await storage.CreateIfNotExistsAsync();
+        var service = new StopOnceOrchestrationService(storage);
 
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -51,7 +52,7 @@ public sealed class DurableSidecar : IAsyncDisposable
             kestrel.Listen(System.Net.IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc();
         builder.Services.AddSingleton<IOrchestrationService>(service);
-        builder.Services.AddSingleton<IOrchestrationServiceClient>(service);
+        builder.Services.AddSingleton<IOrchestrationServiceClient>(storage);
         builder.Services.AddSingleton<TaskHubGrpcServer>();
 
         WebApplication host = builder.Build();
@@ -64,19 +65,12 @@ public sealed class DurableSidecar : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // The gRPC server starts the orchestration service when the first worker connects, and stops it from a
-        // fire-and-forget handler. Stop it here too and wait: until it stops, it holds the partition leases and keeps
-        // taking messages off the control queues, so a host restarted in the same process would never see them.
+        // The gRPC server starts the orchestration service when the first worker connects and stops it from a
+        // fire-and-forget handler when the host stops. Wait for that stop: until it completes, the service holds
+        // the partition leases and keeps taking control-queue messages, so a host restarted in the same process
+        // would never see them.
         await host.StopAsync();
-        try
-        {
-            await service.StopAsync(isForced: false);
-        }
-        catch (NullReferenceException)
-        {
-            // Never started (no worker ever connected): the service throws this instead of doing nothing.
-        }
-
+        await service.StopAsync();
         await host.DisposeAsync();
     }
 }
