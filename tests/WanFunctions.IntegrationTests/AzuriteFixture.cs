@@ -5,8 +5,8 @@ using System.Net.Sockets;
 namespace WanFunctions.IntegrationTests;
 
 /// <summary>
-/// Real Azurite for the integration tests. scripts/test.sh starts it and passes WANFUNCTIONS_TEST_STORAGE;
-/// a bare `dotnet test` starts one itself from tools/node_modules (after `npm ci` in tools/) on free ports.
+/// Real Azurite for the integration tests. tests/run-tests.sh starts it and passes WANFUNCTIONS_TEST_STORAGE;
+/// a bare `dotnet test` installs it (npm ci in tests/azurite/) if needed and starts one itself on free ports.
 /// </summary>
 public sealed class AzuriteFixture : IAsyncLifetime
 {
@@ -24,12 +24,11 @@ public sealed class AzuriteFixture : IAsyncLifetime
             return;
         }
 
-        string root = RepoRoot();
-        string script = Path.Combine(root, "tools", "node_modules", "azurite", "dist", "src", "azurite.js");
+        string azuriteDir = Path.Combine(RepoRoot(), "tests", "azurite");
+        string script = Path.Combine(azuriteDir, "node_modules", "azurite", "dist", "src", "azurite.js");
         if (!File.Exists(script))
         {
-            throw new InvalidOperationException(
-                "Azurite is not installed. Run the tests with scripts/test.sh, or `npm ci` in tools/ first.");
+            await InstallAzuriteAsync(azuriteDir);
         }
 
         int[] ports = [FreePort(), FreePort(), FreePort()];
@@ -70,6 +69,25 @@ public sealed class AzuriteFixture : IAsyncLifetime
         }
 
         return Task.CompletedTask;
+    }
+
+    static async Task InstallAzuriteAsync(string azuriteDir)
+    {
+        var npm = new ProcessStartInfo("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        {
+            WorkingDirectory = azuriteDir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using Process install = Process.Start(npm)
+            ?? throw new InvalidOperationException("Could not start npm to install Azurite (is Node.js installed?).");
+        Task<string> errors = install.StandardError.ReadToEndAsync();
+        await install.StandardOutput.ReadToEndAsync();
+        await install.WaitForExitAsync();
+        if (install.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"npm ci in {azuriteDir} failed: {await errors}");
+        }
     }
 
     public static string RepoRoot()

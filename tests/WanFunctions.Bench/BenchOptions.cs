@@ -7,7 +7,7 @@ public sealed record BenchOptions
     public const string StorageVariable = "WANFUNCTIONS_BENCH_STORAGE";
 
     public const string Usage = """
-        Usage: scripts/bench.sh [options]   (or: WANFUNCTIONS_BENCH_STORAGE=<Azurite connection string> dotnet run -c Release --project bench/WanFunctions.Bench -- [options])
+        Usage: tests/bench.sh [options]   (or: WANFUNCTIONS_BENCH_STORAGE=<Azurite connection string> dotnet run -c Release --project tests/WanFunctions.Bench -- [options])
           --video-mib N        size of the video the simulator serves in the archive scenario (default 256)
           --iterations N       measured iterations per scenario, after one warm-up (default 3)
           --jobs N             concurrent jobs in the end-to-end scenario (default 10)

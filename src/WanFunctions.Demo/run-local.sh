@@ -4,9 +4,9 @@
 # (Durable Task SDK over Azure Storage), then a sample multi-character job over HTTP, with progress, ending
 # with where the MP4 landed in Azurite. Ctrl-C (or any exit) stops everything it started.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
-source scripts/azurite.sh
+source tests/azurite/azurite.sh
 
 work="$root/.local"
 mkdir -p "$work"

@@ -4,7 +4,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-source scripts/azurite.sh
+source tests/azurite/azurite.sh
 
 work="$(mktemp -d)"
 trap 'azurite_stop; rm -rf "$work"' EXIT INT TERM

@@ -1,6 +1,6 @@
 using WanFunctions.Bench;
 
-// The `bench` command (scripts/bench.sh): speed and memory figures for the archive, the validator and the whole
+// The `bench` command (tests/bench.sh): speed and memory figures for the archive, the validator and the whole
 // workflow on the real engine, each compared with a target. Exit code 0 unless --strict and a target is missed.
 BenchOptions options;
 try
@@ -25,7 +25,7 @@ if (options.Needs("archive") || options.Needs("e2e"))
 {
     if (string.IsNullOrWhiteSpace(storage))
     {
-        Console.Error.WriteLine($"{BenchOptions.StorageVariable} is not set: run scripts/bench.sh, which starts Azurite and sets it.");
+        Console.Error.WriteLine($"{BenchOptions.StorageVariable} is not set: run tests/bench.sh, which starts Azurite and sets it.");
         return 2;
     }
 }

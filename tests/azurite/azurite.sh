@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Starts Azurite on free loopback ports (never assumes 10000-10002) and prints the connection string.
-# Usage: source scripts/azurite.sh; azurite_start DATA_DIR; ...; azurite_stop
-# Sets AZURITE_PID and AZURITE_CONNECTION_STRING.
+# Usage: source tests/azurite/azurite.sh; azurite_start DATA_DIR; ...; azurite_stop
+# Sets AZURITE_PID and AZURITE_CONNECTION_STRING. Azurite itself is installed from npm next to this file.
 
-AZURITE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+AZURITE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 AZURITE_KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 azurite_install() {
-  if [ ! -x "$AZURITE_ROOT/tools/node_modules/.bin/azurite" ]; then
-    echo "Installing Azurite (npm ci in tools/)..." >&2
-    (cd "$AZURITE_ROOT/tools" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  if [ ! -x "$AZURITE_DIR/node_modules/.bin/azurite" ]; then
+    echo "Installing Azurite (npm ci in tests/azurite/)..." >&2
+    (cd "$AZURITE_DIR" && npm ci --no-audit --no-fund --loglevel=error >&2)
   fi
 }
 
@@ -25,7 +25,7 @@ azurite_start() {
   blob=$(free_port); queue=$(free_port); table=$(free_port)
   while [ "$queue" = "$blob" ]; do queue=$(free_port); done
   while [ "$table" = "$blob" ] || [ "$table" = "$queue" ]; do table=$(free_port); done
-  "$AZURITE_ROOT/tools/node_modules/.bin/azurite" --silent --skipApiVersionCheck --disableTelemetry --loose \
+  "$AZURITE_DIR/node_modules/.bin/azurite" --silent --skipApiVersionCheck --disableTelemetry --loose \
     --location "$data_dir" --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 \
     --blobPort "$blob" --queuePort "$queue" --tablePort "$table" >"$data_dir/azurite.log" 2>&1 &
   AZURITE_PID=$!
