@@ -70,6 +70,24 @@ public sealed class ProviderFaultTests(AzuriteFixture azurite)
         Assert.Equal("Succeeded", (string)done["status"]!);
     }
 
+    [Fact]
+    public async Task A_video_from_a_host_off_the_allow_list_is_never_downloaded_and_the_job_says_why()
+    {
+        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite, overrides: new Dictionary<string, string?>
+        {
+            ["Archive:AllowedHosts:0"] = "*.aliyuncs.com",
+        });
+        var (_, accepted) = await world.PostJobAsync(Job("character1 waves"));
+
+        JsonObject done = await world.WaitForFinishAsync((string)accepted["id"]!);
+
+        Assert.Equal("Failed", (string)done["status"]!);
+        Assert.Equal("ArchiveFailed", (string)done["error"]!["code"]!);
+        Assert.Contains("127.0.0.1", (string)done["error"]!["message"]!);
+        Assert.Contains("Archive:AllowedHosts", (string)done["error"]!["message"]!);
+        Assert.Equal(0, world.CountRequests("GET", p => p.StartsWith("/results/", StringComparison.Ordinal)));
+    }
+
     static object Job(string prompt) => new
     {
         prompt,
