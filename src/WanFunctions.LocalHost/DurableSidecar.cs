@@ -27,6 +27,8 @@ public sealed class DurableSidecar : IAsyncDisposable
 
     public Uri Address { get; }
 
+    static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(15);
+
     public static async Task<DurableSidecar> StartAsync(DurableBackendOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var storage = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
@@ -70,7 +72,17 @@ public sealed class DurableSidecar : IAsyncDisposable
         // the partition leases and keeps taking control-queue messages, so a host restarted in the same process
         // would never see them.
         await host.StopAsync();
-        await service.StopAsync();
+        try
+        {
+            // Bounded: with its storage gone the service retries forever, and a shutdown must end.
+            await service.StopAsync().WaitAsync(StopTimeout);
+        }
+        catch (TimeoutException)
+        {
+            host.Services.GetRequiredService<ILoggerFactory>().CreateLogger<DurableSidecar>()
+                .LogWarning("The orchestration service did not stop within {Timeout}; leaving its leases to expire.", StopTimeout);
+        }
+
         await host.DisposeAsync();
     }
 }

@@ -25,7 +25,9 @@ azurite_start() {
   blob=$(free_port); queue=$(free_port); table=$(free_port)
   while [ "$queue" = "$blob" ]; do queue=$(free_port); done
   while [ "$table" = "$blob" ] || [ "$table" = "$queue" ]; do table=$(free_port); done
-  "$AZURITE_DIR/node_modules/.bin/azurite" --silent --skipApiVersionCheck --disableTelemetry --loose \
+  # setsid: its own session, so a Ctrl-C at the terminal does not stop storage under the processes still
+  # shutting down on top of it; azurite_stop ends it last.
+  setsid "$AZURITE_DIR/node_modules/.bin/azurite" --silent --skipApiVersionCheck --disableTelemetry --loose \
     --location "$data_dir" --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 \
     --blobPort "$blob" --queuePort "$queue" --tablePort "$table" >"$data_dir/azurite.log" 2>&1 &
   AZURITE_PID=$!
