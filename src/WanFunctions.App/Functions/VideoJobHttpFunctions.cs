@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 using WanFunctions.Api;
@@ -9,25 +10,25 @@ namespace WanFunctions.App.Functions;
 public sealed class VideoJobHttpFunctions(VideoJobEndpoints endpoints)
 {
     [Function("StartVideoJob")]
-    public Task<IResult> Start(
+    public async Task<IActionResult> Start(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "videos")] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
-        endpoints.StartAsync(request, client, cancellationToken);
+        new HttpResultAction(await endpoints.StartAsync(request, client, cancellationToken));
 
     [Function("GetVideoJob")]
-    public Task<IResult> Get(
+    public async Task<IActionResult> Get(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "videos/{id}")] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string id,
         CancellationToken cancellationToken) =>
-        endpoints.GetStatusAsync(request, client, id, cancellationToken);
+        new HttpResultAction(await endpoints.GetStatusAsync(request, client, id, cancellationToken));
 
     [Function("CancelVideoJob")]
-    public Task<IResult> Cancel(
+    public async Task<IActionResult> Cancel(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "videos/{id}/cancel")] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string id,
         CancellationToken cancellationToken) =>
-        endpoints.CancelAsync(request, client, id, cancellationToken);
+        new HttpResultAction(await endpoints.CancelAsync(request, client, id, cancellationToken));
 }
