@@ -68,9 +68,8 @@ public static class EndToEndBench
             $"MaxQueuePollingInterval {queuePoll.TotalSeconds:0.0#} s, 1 partition, status read every {StatusPollInterval.TotalMilliseconds:0} ms");
 
         var startup = Stopwatch.StartNew();
-        // Not disposed: stopping the local host can crash the process (see README, "Known problems"), so the bench
-        // leaves it running and Program exits the process once the summary is printed. The task hub is the run's own.
-        LocalHostApp host = await LocalHostApp.StartAsync(["--urls", "http://127.0.0.1:0"],
+        // The task hub is the run's own, so earlier runs leave nothing for this one to pick up.
+        await using LocalHostApp host = await LocalHostApp.StartAsync(["--urls", "http://127.0.0.1:0"],
             config => config.AddInMemoryCollection(settings));
         using var api = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
