@@ -207,8 +207,10 @@ public static class VideoJobOrchestration
     // Only provider faults that are worth another try reach the retry policy: permanent ones come back as data.
     // The checks compare type names: IsCausedBy<T>() searches every loaded assembly by name and throws
     // AmbiguousMatchException for types that also live in a facade (HttpRequestException), crashing the job.
+    // Submit waits out throttling (5 concurrent tasks per account; "usually clears within a minute") by retrying
+    // at most a minute apart, bounded by the job's deadline rather than failing a burst of jobs after a few tries.
     static TaskOptions SubmitRetry(PollingSchedule schedule) => TaskOptions.FromRetryPolicy(
-        new RetryPolicy(schedule.SubmitAttempts, schedule.RetryInterval, 2.0, TimeSpan.FromMinutes(5))
+        new RetryPolicy(schedule.SubmitAttempts, schedule.RetryInterval, 2.0, TimeSpan.FromMinutes(1), schedule.Deadline)
         {
             HandleFailure = IsProviderFault,
         });

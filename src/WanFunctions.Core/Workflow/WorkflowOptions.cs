@@ -27,9 +27,12 @@ public sealed class WorkflowOptions
     [Range(1, 1000)]
     public int PollsPerGeneration { get; set; } = 100;
 
-    /// <summary>Submit attempts on transient provider errors (429, 5xx, timeouts).</summary>
-    [Range(1, 20)]
-    public int SubmitAttempts { get; set; } = 6;
+    /// <summary>
+    /// Submit attempts on transient provider errors (429, 5xx, timeouts), at most a minute apart and never past
+    /// <see cref="PollDeadline"/>: 30 attempts cover the default 30-minute deadline.
+    /// </summary>
+    [Range(1, 1000)]
+    public int SubmitAttempts { get; set; } = 30;
 
     /// <summary>First wait before an activity is retried; doubles on each attempt.</summary>
     [Range(typeof(TimeSpan), "00:00:00.1", "00:10:00")]

@@ -37,7 +37,7 @@ public class VideoJobOrchestrationRetryTests
     }
 
     [Fact]
-    public async Task Submit_retries_with_the_schedules_attempts_and_interval()
+    public async Task Submit_retries_with_the_schedules_attempts_and_interval_until_the_deadline()
     {
         PollingSchedule schedule = DefaultSchedule with { SubmitAttempts = 4, RetryInterval = TimeSpan.FromSeconds(7) };
 
@@ -46,7 +46,8 @@ public class VideoJobOrchestrationRetryTests
         Assert.Equal(4, policy.MaxNumberOfAttempts);
         Assert.Equal(TimeSpan.FromSeconds(7), policy.FirstRetryInterval);
         Assert.Equal(2.0, policy.BackoffCoefficient);
-        Assert.Equal(TimeSpan.FromMinutes(5), policy.MaxRetryInterval);
+        Assert.Equal(TimeSpan.FromMinutes(1), policy.MaxRetryInterval);
+        Assert.Equal(schedule.Deadline, policy.RetryTimeout);
     }
 
     [Fact]
