@@ -88,6 +88,27 @@ public sealed class ProviderFaultTests(AzuriteFixture azurite)
         Assert.Equal(0, world.CountRequests("GET", p => p.StartsWith("/results/", StringComparison.Ordinal)));
     }
 
+    [Fact]
+    public async Task Blob_references_that_are_missing_or_too_large_fail_the_job_before_anything_is_submitted()
+    {
+        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
+        BlobContainerClient references = world.Blobs.GetBlobContainerClient("references");
+        await references.CreateIfNotExistsAsync();
+        string big = $"{Guid.NewGuid():N}/poster.png";
+        await references.GetBlobClient(big).UploadAsync(new BinaryData(new byte[20 * 1024 * 1024 + 1]));
+
+        var (_, tooLarge) = await world.PostJobAsync(new { prompt = "character1 poses", references = new[] { new { blob = $"references/{big}" } } });
+        var (_, missing) = await world.PostJobAsync(new { prompt = "character1 poses", references = new[] { new { blob = "references/nobody/here.mp4" } } });
+
+        JsonObject large = await world.WaitForFinishAsync((string)tooLarge["id"]!);
+        Assert.Equal("Failed", (string)large["status"]!);
+        Assert.Equal("ReferenceTooLarge", (string)large["error"]!["code"]!);
+        Assert.Contains("20 MB", (string)large["error"]!["message"]!);
+        JsonObject gone = await world.WaitForFinishAsync((string)missing["id"]!);
+        Assert.Equal("ReferenceNotFound", (string)gone["error"]!["code"]!);
+        Assert.Equal(0, world.CountRequests("POST", p => p == SubmitPath));
+    }
+
     static object Job(string prompt) => new
     {
         prompt,

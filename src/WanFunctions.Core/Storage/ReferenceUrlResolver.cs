@@ -30,10 +30,7 @@ public sealed class ReferenceUrlResolver(BlobServiceClient blobService, IOptions
             }
 
             BlobClient blob = BlobFor(reference.Blob!);
-            if (!await blob.ExistsAsync(cancellationToken))
-            {
-                throw new ReferenceNotFoundException($"references[{i}]: blob '{reference.Blob}' does not exist.");
-            }
+            await EnsureAcceptableAsync(blob, reference, i, cancellationToken);
 
             if (blob.CanGenerateSasUri)
             {
@@ -56,6 +53,30 @@ public sealed class ReferenceUrlResolver(BlobServiceClient blobService, IOptions
         return urls;
     }
 
+    /// <summary>The provider's size limits (videos ≤ 100 MB, images ≤ 20 MB): refuse early rather than pay for a failed task.</summary>
+    public static long MaxBytes(ReferenceKind kind) => kind == ReferenceKind.Video ? 100L * 1024 * 1024 : 20L * 1024 * 1024;
+
+    static async Task EnsureAcceptableAsync(BlobClient blob, ValidatedReference reference, int index, CancellationToken cancellationToken)
+    {
+        BlobProperties properties;
+        try
+        {
+            properties = await blob.GetPropertiesAsync(cancellationToken: cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            throw new ReferenceRejectedException("ReferenceNotFound", $"references[{index}]: blob '{reference.Blob}' does not exist.");
+        }
+
+        long max = MaxBytes(reference.Kind);
+        if (properties.ContentLength > max)
+        {
+            throw new ReferenceRejectedException("ReferenceTooLarge",
+                $"references[{index}]: blob '{reference.Blob}' is {properties.ContentLength / (1024.0 * 1024.0):0.#} MB; " +
+                $"the provider takes {reference.Kind.ToString().ToLowerInvariant()}s of at most {max / (1024 * 1024)} MB.");
+        }
+    }
+
     BlobClient BlobFor(string containerAndPath)
     {
         int slash = containerAndPath.IndexOf('/');
@@ -63,5 +84,8 @@ public sealed class ReferenceUrlResolver(BlobServiceClient blobService, IOptions
     }
 }
 
-/// <summary>A blob reference that does not exist: the job cannot be submitted.</summary>
-public sealed class ReferenceNotFoundException(string message) : Exception(message);
+/// <summary>A blob reference the provider would refuse (missing, too large): the job cannot be submitted.</summary>
+public sealed class ReferenceRejectedException(string code, string message) : Exception(message)
+{
+    public string Code { get; } = code;
+}

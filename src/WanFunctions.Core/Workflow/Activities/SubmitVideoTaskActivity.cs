@@ -30,9 +30,9 @@ public sealed class SubmitVideoTaskActivity(
         {
             urls = await references.ResolveAsync(job.References, cancellationToken);
         }
-        catch (ReferenceNotFoundException ex)
+        catch (ReferenceRejectedException ex)
         {
-            return new SubmitOutcome(null, new JobError("ReferenceNotFound", ex.Message, "workflow"));
+            return new SubmitOutcome(null, new JobError(ex.Code, ex.Message, "workflow"));
         }
 
         var request = new VideoSynthesisRequest(job.Model, job.Prompt, job.NegativePrompt, urls,
