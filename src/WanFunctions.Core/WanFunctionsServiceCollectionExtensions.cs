@@ -44,6 +44,7 @@ public static class WanFunctionsServiceCollectionExtensions
         services.AddSingleton<JobStarter>();
         services.AddSingleton<VideoJobEndpoints>();
         services.AddSingleton<BlobJobStarter>();
+        services.AddSingleton<JobHistoryPurger>();
         return services;
     }
 

@@ -42,6 +42,7 @@ public sealed class LocalHostApp : IAsyncDisposable
         configure?.Invoke(builder.Configuration);
         builder.Services.AddWanFunctions(builder.Configuration);
         builder.Services.AddHealthChecks();
+        builder.Services.AddHostedService<JobHistoryPurgeService>();
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(20));
 
         DurableBackendOptions durable = ReadDurableOptions(builder.Configuration);

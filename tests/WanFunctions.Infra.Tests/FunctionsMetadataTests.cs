@@ -55,6 +55,14 @@ public sealed class FunctionsMetadataTests
     }
 
     [Fact]
+    public void Old_job_history_is_purged_by_a_daily_timer()
+    {
+        JsonObject trigger = Trigger(Function("PurgeJobHistory"));
+        Assert.Equal("timerTrigger", (string)trigger["type"]!);
+        Assert.Equal("0 30 3 * * *", (string)trigger["schedule"]!);
+    }
+
+    [Fact]
     public void The_blob_starter_uses_the_event_grid_source_that_flex_consumption_requires()
     {
         JsonObject trigger = Trigger(Function("StartJobFromBlob"));

@@ -5,6 +5,9 @@ using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using DashScope.Simulator;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using WanFunctions.Workflow;
 
 namespace WanFunctions.IntegrationTests;
 
@@ -248,6 +251,24 @@ public sealed class VideoJobWorkflowTests(AzuriteFixture azurite)
         Assert.Equal("Succeeded", (string)done["status"]!);
         Assert.Equal(1, world.CountRequests("POST", p => p == SubmitPath));
         Assert.Equal(1, world.CountRequests("GET", p => p.StartsWith("/results/", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Finished_jobs_history_is_purged_after_the_retention_and_running_jobs_are_kept()
+    {
+        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
+        var (_, finished) = await world.PostJobAsync(Job("character1 bows"));
+        var (_, running) = await world.PostJobAsync(Job("character1 waits [sim:pending-forever]"));
+        await world.WaitForFinishAsync((string)finished["id"]!);
+        var purger = new JobHistoryPurger(Options.Create(new WorkflowOptions { HistoryRetention = TimeSpan.Zero }),
+            TimeProvider.System, NullLogger<JobHistoryPurger>.Instance);
+
+        int purged = await purger.PurgeAsync(world.Host.Client, CancellationToken.None);
+
+        Assert.Equal(1, purged);
+        using HttpResponseMessage gone = await world.Api.GetAsync($"api/videos/{(string)finished["id"]!}");
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        Assert.Equal("Running", (string)(await world.GetStatusAsync((string)running["id"]!))["status"]!);
     }
 
     static object Job(string prompt) => new

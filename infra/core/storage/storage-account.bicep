@@ -25,6 +25,13 @@ param videoRetentionDays int
 @minValue(0)
 param videoCoolAfterDays int
 
+@description('Container of the workflow\'s small idempotency records and upload receipts (Storage:StateContainer).')
+param stateContainerName string = 'job-state'
+
+@description('Days after which those records are deleted; match Workflow:HistoryRetention (30 days by default).')
+@minValue(1)
+param stateRetentionDays int = 30
+
 @description('Storage redundancy.')
 @allowed([
   'Standard_LRS'
@@ -119,6 +126,28 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
                 snapshot: {
                   delete: {
                     daysAfterCreationGreaterThan: videoRetentionDays
+                  }
+                }
+              }
+            }
+          }
+          {
+            name: 'job-state-records'
+            enabled: true
+            type: 'Lifecycle'
+            definition: {
+              filters: {
+                blobTypes: [
+                  'blockBlob'
+                ]
+                prefixMatch: [
+                  '${stateContainerName}/'
+                ]
+              }
+              actions: {
+                baseBlob: {
+                  delete: {
+                    daysAfterModificationGreaterThan: stateRetentionDays
                   }
                 }
               }

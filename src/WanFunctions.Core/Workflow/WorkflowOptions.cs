@@ -38,6 +38,10 @@ public sealed class WorkflowOptions
     [Range(typeof(TimeSpan), "00:00:00.1", "00:10:00")]
     public TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>How long the durable history (status, result) of a finished job is kept before it is purged.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
+    public TimeSpan HistoryRetention { get; set; } = TimeSpan.FromDays(30);
+
     public PollingSchedule ToSchedule() => new(
         FirstPollDelay, PollInterval, PollBackoffFactor, MaxPollInterval, PollDeadline,
         PollsPerGeneration, SubmitAttempts, RetryInterval);
