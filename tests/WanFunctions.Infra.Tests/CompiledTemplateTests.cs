@@ -126,7 +126,9 @@ public class CompiledTemplateTests
     public void Lifecycle_policy_expires_archived_videos_after_the_retention_parameter()
     {
         var policy = Assert.Single(MainResources().OfType("Microsoft.Storage/storageAccounts/managementPolicies"));
-        var rule = Assert.Single(policy.Properties.GetProperty("policy").GetProperty("rules").EnumerateArray());
+        var rules = policy.Properties.GetProperty("policy").GetProperty("rules").EnumerateArray().ToList();
+        Assert.Equal(["archived-videos", "job-state-records"], rules.Select(r => r.GetProperty("name").GetString()));
+        var rule = rules.Single(r => r.GetProperty("name").GetString() == "archived-videos");
         var definition = rule.GetProperty("definition");
 
         Assert.Contains("videosContainerName", definition.GetProperty("filters").GetProperty("prefixMatch")[0].GetString());
@@ -136,6 +138,12 @@ public class CompiledTemplateTests
         var text = BicepCli.Build("main.bicep").RootElement.GetRawText();
         Assert.Contains("\"daysAfterModificationGreaterThan\": \"[parameters('videoRetentionDays')]\"", text);
         Assert.Contains("\"daysAfterModificationGreaterThan\": \"[parameters('videoCoolAfterDays')]\"", text);
+
+        // The workflow's idempotency records and upload receipts go too, after the history retention.
+        var state = rules.Single(r => r.GetProperty("name").GetString() == "job-state-records").GetProperty("definition");
+        Assert.Contains("stateContainerName", state.GetProperty("filters").GetProperty("prefixMatch")[0].GetString());
+        Assert.Contains("stateRetentionDays", state.GetProperty("actions").GetProperty("baseBlob").GetProperty("delete")
+            .GetProperty("daysAfterModificationGreaterThan").GetString());
     }
 
     [SkippableFact]
