@@ -254,6 +254,31 @@ public sealed class VideoJobWorkflowTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task A_long_job_continues_as_new_to_keep_its_history_short_and_still_finishes()
+    {
+        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite,
+            new SimulatorOptions { PendingSeconds = 3, RunningSeconds = 3 },
+            new Dictionary<string, string?> { ["Workflow:PollsPerGeneration"] = "2" });
+        var (_, accepted) = await world.PostJobAsync(Job("character1 walks"));
+        string id = (string)accepted["id"]!;
+
+        var seen = new HashSet<string>();
+        JsonObject status;
+        do
+        {
+            status = await world.GetStatusAsync(id);
+            seen.Add((string)status["status"]!);
+            await Task.Delay(100);
+        }
+        while ((string)status["status"]! is "Pending" or "Running");
+
+        Assert.Equal("Succeeded", (string)status["status"]!);
+        Assert.True((int)status["result"]!["timings"]!["polls"]! > 2, "more polls than one generation holds");
+        Assert.DoesNotContain("Failed", seen);
+        Assert.Equal(1, world.CountRequests("POST", p => p == SubmitPath));
+    }
+
+    [Fact]
     public async Task Finished_jobs_history_is_purged_after_the_retention_and_running_jobs_are_kept()
     {
         await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);

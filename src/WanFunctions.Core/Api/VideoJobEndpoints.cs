@@ -101,14 +101,21 @@ public sealed class VideoJobEndpoints(JobStarter starter)
     {
         OrchestrationRuntimeStatus.Completed when result is not null => result.Outcome.ToString(),
         OrchestrationRuntimeStatus.Pending => "Pending",
-        OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Suspended => "Running",
+        _ when IsUnfinished(runtimeStatus) => "Running",
         OrchestrationRuntimeStatus.Terminated => "Terminated",
         _ => "Failed",
     };
 
-    /// <summary>Pending, running or suspended: a cancel event will still be heard.</summary>
-    static bool IsUnfinished(OrchestrationMetadata instance) => instance.RuntimeStatus is
-        OrchestrationRuntimeStatus.Pending or OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Suspended;
+    /// <summary>
+    /// Pending, running, suspended, or between two generations of a long job (ContinueAsNew): a cancel event will
+    /// still be heard.
+    /// </summary>
+    static bool IsUnfinished(OrchestrationMetadata instance) => IsUnfinished(instance.RuntimeStatus);
+
+#pragma warning disable CS0618 // ContinuedAsNew is obsolete for callers, but a backend may still report it in passing.
+    static bool IsUnfinished(OrchestrationRuntimeStatus status) => status is OrchestrationRuntimeStatus.Pending
+        or OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Suspended or OrchestrationRuntimeStatus.ContinuedAsNew;
+#pragma warning restore CS0618
 
     static IResult InvalidJob(IReadOnlyDictionary<string, string[]> errors) => Results.ValidationProblem(
         errors.ToDictionary(e => e.Key, e => e.Value),

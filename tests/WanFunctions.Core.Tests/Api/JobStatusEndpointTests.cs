@@ -155,6 +155,9 @@ public class JobStatusEndpointTests
     [InlineData(OrchestrationRuntimeStatus.Pending, false, "Pending")]
     [InlineData(OrchestrationRuntimeStatus.Running, false, "Running")]
     [InlineData(OrchestrationRuntimeStatus.Suspended, false, "Running")]
+#pragma warning disable CS0618 // obsolete, but a backend may report it between two generations
+    [InlineData(OrchestrationRuntimeStatus.ContinuedAsNew, false, "Running")]
+#pragma warning restore CS0618
     [InlineData(OrchestrationRuntimeStatus.Terminated, false, "Terminated")]
     [InlineData(OrchestrationRuntimeStatus.Failed, false, "Failed")]
     [InlineData(OrchestrationRuntimeStatus.Completed, false, "Failed")] // completed without a result
