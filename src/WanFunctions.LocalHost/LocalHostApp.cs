@@ -111,6 +111,8 @@ public sealed class LocalHostApp : IAsyncDisposable
         string prefix = "/" + VideoJobEndpoints.RoutePrefix;
         app.MapPost(prefix, (HttpRequest request, DurableTaskClient client, VideoJobEndpoints endpoints, CancellationToken ct) =>
             endpoints.StartAsync(request, client, ct));
+        app.MapGet(prefix, (HttpRequest request, DurableTaskClient client, VideoJobEndpoints endpoints, CancellationToken ct) =>
+            endpoints.ListAsync(request, client, ct));
         app.MapGet(prefix + "/{id}", (string id, HttpRequest request, DurableTaskClient client, VideoJobEndpoints endpoints, CancellationToken ct) =>
             endpoints.GetStatusAsync(request, client, id, ct));
         app.MapPost(prefix + "/{id}/cancel", (string id, HttpRequest request, DurableTaskClient client, VideoJobEndpoints endpoints, CancellationToken ct) =>

@@ -28,6 +28,7 @@ public sealed class FunctionsMetadataTests
 
     [Theory]
     [InlineData("StartVideoJob", "post", "videos")]
+    [InlineData("ListVideoJobs", "get", "videos")]
     [InlineData("GetVideoJob", "get", "videos/{id}")]
     [InlineData("CancelVideoJob", "post", "videos/{id}/cancel")]
     public void The_http_api_has_its_routes_behind_a_function_key(string name, string method, string route)

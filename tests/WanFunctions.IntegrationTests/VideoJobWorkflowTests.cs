@@ -279,6 +279,33 @@ public sealed class VideoJobWorkflowTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Jobs_can_be_listed_by_runtime_status_one_page_at_a_time()
+    {
+        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
+        var (_, done) = await world.PostJobAsync(Job("character1 nods"));
+        var (_, waiting) = await world.PostJobAsync(Job("character1 waits [sim:pending-forever]"));
+        await world.WaitForFinishAsync((string)done["id"]!);
+        await world.WaitForProgressAsync((string)waiting["id"]!, p => (string?)p["phase"] == "Polling");
+
+        JsonObject all = JsonNode.Parse(await world.Api.GetStringAsync("api/videos"))!.AsObject();
+        JsonObject running = JsonNode.Parse(await world.Api.GetStringAsync("api/videos?status=Running"))!.AsObject();
+        JsonObject firstPage = JsonNode.Parse(await world.Api.GetStringAsync("api/videos?pageSize=1"))!.AsObject();
+        using HttpResponseMessage bad = await world.Api.GetAsync("api/videos?status=Sleeping&pageSize=0");
+
+        Assert.Equal(
+            new[] { (string)done["id"]!, (string)waiting["id"]! }.Order(),
+            all["items"]!.AsArray().Select(i => (string)i!["id"]!).Order());
+        Assert.Equal("Succeeded", all["items"]!.AsArray().Single(i => (string)i!["id"]! == (string)done["id"]!)!["status"]!.GetValue<string>());
+        Assert.Equal([(string)waiting["id"]!], running["items"]!.AsArray().Select(i => (string)i!["id"]!));
+        Assert.Single(firstPage["items"]!.AsArray());
+        Assert.False(string.IsNullOrEmpty((string?)firstPage["continuationToken"]));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        string problem = await bad.Content.ReadAsStringAsync();
+        Assert.Contains("status", problem);
+        Assert.Contains("pageSize", problem);
+    }
+
+    [Fact]
     public async Task Finished_jobs_history_is_purged_after_the_retention_and_running_jobs_are_kept()
     {
         await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);

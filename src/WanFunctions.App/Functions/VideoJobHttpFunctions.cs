@@ -6,7 +6,7 @@ using WanFunctions.Api;
 
 namespace WanFunctions.App.Functions;
 
-/// <summary>The HTTP API: POST a job, GET its state, POST a cancel. All logic is in <see cref="VideoJobEndpoints"/>.</summary>
+/// <summary>The HTTP API: POST a job, list jobs, GET one's state, POST a cancel. All logic is in <see cref="VideoJobEndpoints"/>.</summary>
 public sealed class VideoJobHttpFunctions(VideoJobEndpoints endpoints)
 {
     [Function("StartVideoJob")]
@@ -15,6 +15,13 @@ public sealed class VideoJobHttpFunctions(VideoJobEndpoints endpoints)
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
         new HttpResultAction(await endpoints.StartAsync(request, client, cancellationToken));
+
+    [Function("ListVideoJobs")]
+    public async Task<IActionResult> List(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "videos")] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken) =>
+        new HttpResultAction(await endpoints.ListAsync(request, client, cancellationToken));
 
     [Function("GetVideoJob")]
     public async Task<IActionResult> Get(

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using WanFunctions.Jobs;
 using WanFunctions.Workflow;
@@ -70,6 +71,76 @@ public sealed class VideoJobEndpoints(JobStarter starter)
             cancelUri = IsUnfinished(instance) ? JobUri(request, id) + "/cancel" : null,
         }, ApiJson.Options);
     }
+
+    /// <summary>
+    /// GET /api/videos?status=Running&amp;pageSize=50&amp;continuationToken=…: one page of jobs, newest backend order,
+    /// optionally filtered by runtime status (Pending, Running, Completed, Failed, Terminated, Suspended).
+    /// </summary>
+    public async Task<IResult> ListAsync(HttpRequest request, DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        OrchestrationRuntimeStatus[]? statuses = null;
+        if (request.Query["status"] is { Count: > 0 } statusValues)
+        {
+            var parsed = new List<OrchestrationRuntimeStatus>();
+            foreach (string value in statusValues.SelectMany(v => v!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+            {
+                if (Enum.TryParse(value, ignoreCase: true, out OrchestrationRuntimeStatus status) && ListableStatuses.Contains(status))
+                {
+                    parsed.Add(status);
+                }
+                else
+                {
+                    errors["status"] = [$"status must be one of {string.Join(", ", ListableStatuses)}."];
+                }
+            }
+
+            statuses = [.. parsed];
+        }
+
+        int pageSize = 50;
+        if (request.Query["pageSize"] is { Count: > 0 } size && (!int.TryParse(size, out pageSize) || pageSize is < 1 or > 500))
+        {
+            errors["pageSize"] = ["pageSize must be an integer from 1 to 500."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Results.ValidationProblem(errors, title: "The query is invalid.");
+        }
+
+        string? continuationToken = request.Query["continuationToken"];
+        AsyncPageable<OrchestrationMetadata> instances = client.GetAllInstancesAsync(new OrchestrationQuery
+        {
+            Statuses = statuses,
+            PageSize = pageSize,
+            FetchInputsAndOutputs = true,
+        });
+        await foreach (Page<OrchestrationMetadata> page in instances.AsPages(continuationToken, pageSize).WithCancellation(cancellationToken))
+        {
+            return Results.Json(new
+            {
+                items = page.Values.Select(instance => new
+                {
+                    id = instance.InstanceId,
+                    status = JobStatusOf(instance.RuntimeStatus, Read<JobResult>(instance.SerializedOutput)),
+                    runtimeStatus = instance.RuntimeStatus.ToString(),
+                    createdAt = instance.CreatedAt,
+                    lastUpdatedAt = instance.LastUpdatedAt,
+                    statusUri = JobUri(request, instance.InstanceId),
+                }),
+                continuationToken = page.ContinuationToken,
+            }, ApiJson.Options);
+        }
+
+        return Results.Json(new { items = Array.Empty<object>() }, ApiJson.Options);
+    }
+
+    static readonly OrchestrationRuntimeStatus[] ListableStatuses =
+    [
+        OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Completed,
+        OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated, OrchestrationRuntimeStatus.Suspended,
+    ];
 
     /// <summary>POST /api/videos/{id}/cancel: ask a running job to cancel its provider task; 409 once it has finished.</summary>
     public async Task<IResult> CancelAsync(HttpRequest request, DurableTaskClient client, string id, CancellationToken cancellationToken)

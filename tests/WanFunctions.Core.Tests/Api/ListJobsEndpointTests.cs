@@ -1,0 +1,59 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Moq;
+using WanFunctions.Workflow;
+using static WanFunctions.Core.Tests.Api.ApiTestKit;
+
+namespace WanFunctions.Core.Tests.Api;
+
+/// <summary>GET /api/videos.</summary>
+public sealed class ListJobsEndpointTests
+{
+    [Fact]
+    public async Task Lists_one_page_with_the_job_status_and_passes_the_filter_and_token_on()
+    {
+        Mock<DurableTaskClient> client = Client();
+        OrchestrationQuery? query = null;
+        (string? Token, int? Size) asked = default;
+        var done = Instance("job-1", OrchestrationRuntimeStatus.Completed,
+            output: new JobResult(JobOutcome.Canceled, "t", null, null, new JobTimings(Now.UtcDateTime, null, Now.UtcDateTime, 0)));
+        client.Setup(c => c.GetAllInstancesAsync(It.IsAny<OrchestrationQuery?>()))
+            .Callback((OrchestrationQuery? q) => query = q)
+            .Returns(Pageable.Create((string? token, int? size, CancellationToken _) =>
+            {
+                asked = (token, size);
+                return Task.FromResult(new Page<OrchestrationMetadata>([done], "next-page"));
+            }));
+        DefaultHttpContext http = HttpContext();
+        http.Request.QueryString = new QueryString("?status=completed,failed&pageSize=20&continuationToken=abc");
+
+        ExecutedResult answer = await (await Endpoints().ListAsync(http.Request, client.Object, default)).RunAsync(http);
+
+        Assert.Equal(200, answer.Status);
+        Assert.Equal([OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed], query!.Statuses);
+        Assert.Equal(("abc", 20), asked);
+        var item = Assert.Single(answer.Json.GetProperty("items").EnumerateArray());
+        Assert.Equal("job-1", item.GetProperty("id").GetString());
+        Assert.Equal("Canceled", item.GetProperty("status").GetString());
+        Assert.Equal($"{BaseUri}/job-1", item.GetProperty("statusUri").GetString());
+        Assert.Equal("next-page", answer.Json.GetProperty("continuationToken").GetString());
+    }
+
+    [Theory]
+    [InlineData("?status=Sleeping", "status")]
+    [InlineData("?pageSize=0", "pageSize")]
+    [InlineData("?pageSize=many", "pageSize")]
+    public async Task A_bad_filter_is_a_400_problem_and_queries_nothing(string query, string field)
+    {
+        Mock<DurableTaskClient> client = Client();
+        DefaultHttpContext http = HttpContext();
+        http.Request.QueryString = new QueryString(query);
+
+        ExecutedResult answer = await (await Endpoints().ListAsync(http.Request, client.Object, default)).RunAsync(http);
+
+        Assert.Equal(400, answer.Status);
+        Assert.True(answer.Json.GetProperty("errors").TryGetProperty(field, out _));
+        client.Verify(c => c.GetAllInstancesAsync(It.IsAny<OrchestrationQuery?>()), Times.Never);
+    }
+}
