@@ -1,24 +1,47 @@
-using System.Net.Http.Json;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using WanFunctions.Api;
 
 namespace WanFunctions.Workflow.Activities;
 
 /// <summary>
 /// POSTs the job's result to the caller's callback URL. Receivers should treat it as at-least-once
-/// (the body carries the job id to de-duplicate on).
+/// (the body carries the job id to de-duplicate on) and, when a signing key is configured, check
+/// <see cref="SignatureHeader"/> against an HMAC-SHA256 of the raw body.
 /// </summary>
-public sealed class NotifyCallbackActivity(IHttpClientFactory httpClientFactory, ILogger<NotifyCallbackActivity> log)
-    : IWorkflowActivity<CallbackInput, bool>
+public sealed class NotifyCallbackActivity(
+    IHttpClientFactory httpClientFactory,
+    IOptions<CallbackOptions> options,
+    ILogger<NotifyCallbackActivity> log) : IWorkflowActivity<CallbackInput, bool>
 {
     public const string HttpClientName = "callbacks";
+    public const string SignatureHeader = "X-WanFunctions-Signature";
 
     public async Task<bool> RunAsync(CallbackInput input, CancellationToken cancellationToken)
     {
+        byte[] body = JsonSerializer.SerializeToUtf8Bytes(new { jobId = input.JobId, result = input.Result }, ApiJson.Options);
+        using var request = new HttpRequestMessage(HttpMethod.Post, input.CallbackUrl)
+        {
+            Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
+        };
+        if (Signature(body) is { } signature)
+        {
+            request.Headers.Add(SignatureHeader, signature);
+        }
+
         HttpClient http = httpClientFactory.CreateClient(HttpClientName);
-        using HttpResponseMessage response = await http.PostAsJsonAsync(input.CallbackUrl,
-            new { jobId = input.JobId, result = input.Result }, cancellationToken);
+        using HttpResponseMessage response = await http.SendAsync(request, cancellationToken);
         log.LogInformation("Job {JobId}: callback answered {Status}", input.JobId, (int)response.StatusCode);
         response.EnsureSuccessStatusCode();
         return true;
     }
+
+    /// <summary>"sha256=&lt;lower-case hex&gt;" of the body, or null when no signing key is configured.</summary>
+    public string? Signature(byte[] body) => options.Value.SigningKey is { } key
+        ? "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(key), body))
+        : null;
 }
