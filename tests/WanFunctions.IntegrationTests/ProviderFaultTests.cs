@@ -109,6 +109,22 @@ public sealed class ProviderFaultTests(AzuriteFixture azurite)
         Assert.Equal(0, world.CountRequests("POST", p => p == SubmitPath));
     }
 
+    [Fact]
+    public async Task A_provider_4xx_on_submit_fails_the_job_at_once_with_the_providers_code()
+    {
+        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite,
+            overrides: new Dictionary<string, string?> { ["DashScope:ApiKey"] = "not-the-right-key" });
+        var (_, accepted) = await world.PostJobAsync(Job("character1 waves"));
+
+        JsonObject done = await world.WaitForFinishAsync((string)accepted["id"]!);
+
+        Assert.Equal("Failed", (string)done["status"]!);
+        Assert.Equal("InvalidApiKey", (string)done["error"]!["code"]!);
+        Assert.Equal("provider", (string)done["error"]!["source"]!);
+        Assert.Equal(1, world.CountRequests("POST", p => p == SubmitPath));
+        Assert.DoesNotContain("not-the-right-key", done.ToJsonString());
+    }
+
     static object Job(string prompt) => new
     {
         prompt,
