@@ -31,11 +31,6 @@ public sealed class BlobJobStarter(JobStarter starter, BlobServiceClient blobSer
 
     public async Task<StartJobOutcome?> StartAsync(BlobClient blob, DurableTaskClient client, CancellationToken cancellationToken)
     {
-        if (blob.Name.StartsWith("uploads/", StringComparison.Ordinal) && blob.BlobContainerName == storage.Value.StateContainer)
-        {
-            return null;
-        }
-
         BlobProperties properties = await blob.GetPropertiesAsync(cancellationToken: cancellationToken);
         VideoJobRequest? request;
         IReadOnlyDictionary<string, string[]> parseErrors;
