@@ -79,8 +79,9 @@ public sealed class ReferenceUrlResolver(BlobServiceClient blobService, IOptions
 
     BlobClient BlobFor(string containerAndPath)
     {
-        int slash = containerAndPath.IndexOf('/');
-        return blobService.GetBlobContainerClient(containerAndPath[..slash]).GetBlobClient(containerAndPath[(slash + 1)..]);
+        // Validation guaranteed the "container/path" shape; the split is the validator's own.
+        BlobLocation.TrySplit(containerAndPath, out string container, out string name);
+        return blobService.GetBlobContainerClient(container).GetBlobClient(name);
     }
 }
 
