@@ -103,7 +103,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
         throw new InvalidOperationException("WanFunctions.sln not found above " + AppContext.BaseDirectory);
     }
 
-    static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -96,7 +96,7 @@ public sealed class WorkflowHarness : IAsyncDisposable
     /// <summary>Runs the local host as a separate process (same settings, as environment variables), to kill it hard.</summary>
     public async Task StartHostProcessAsync()
     {
-        int port = FreePort();
+        int port = AzuriteFixture.FreePort();
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "WanFunctions.LocalHost.dll"), "--urls", $"http://127.0.0.1:{port}"])
         {
             WorkingDirectory = AppContext.BaseDirectory,
@@ -146,13 +146,6 @@ public sealed class WorkflowHarness : IAsyncDisposable
         hostProcess.WaitForExit();
         hostProcess.Dispose();
         hostProcess = null;
-    }
-
-    static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public string ArchiveContainer => settings["Archive:Container"]!;
