@@ -111,6 +111,7 @@ public sealed class Endpoints(
         // Counted faults are consumed in order: 429s first, then 500s, then malformed bodies.
         var m = task.Markers;
         var n = task.NextQueryNumber();
+        if (n > m.RevokeKeyAfter) return InvalidApiKey(ctx); // the key was rotated: checked before any other fault
         if (n <= m.Query429)
             return ProviderResults.Error(ctx, 429, "Throttling.RateQuota", "Requests rate limit exceeded, please try again later.", options.RetryAfterSeconds);
         if (n <= m.Query429 + m.Query500)
@@ -124,7 +125,7 @@ public sealed class Endpoints(
     private TaskQueryResponse Describe(HttpContext ctx, SimTask task, string requestId)
     {
         var state = timing.StateAt(task, clock.UtcNow);
-        var status = state.Status.ToString();
+        var status = state.Reported;
         if (state.Status == SimTaskStatus.UNKNOWN) return new(requestId, new TaskOutput(task.Id, status), null);
 
         string? Time(DateTimeOffset? t) => t is { } v ? ProviderResults.FormatTime(v, options) : null;
@@ -150,6 +151,7 @@ public sealed class Endpoints(
         if (Unauthorized(ctx) is { } denied) return denied;
         var task = store.Get(taskId);
         if (task is not null) await DelayAsync(task.Markers, ctx.RequestAborted);
+        if (task is { Markers.RevokeKeyAfter: { } keep } && task.QueriesSoFar >= keep) return InvalidApiKey(ctx);
         if (task is null || !store.TryCancel(task))
             return ProviderResults.Error(ctx, 400, "UnsupportedOperation", "Failed to cancel the task, please confirm if the task is in PENDING status.");
         return ProviderResults.Ok(new CancelResponse(ProviderResults.NewRequestId()));
@@ -172,7 +174,7 @@ public sealed class Endpoints(
         var matches = store.All
             .Select(t => (Task: t, State: timing.StateAt(t, now)))
             .Where(x => x.State.Status != SimTaskStatus.UNKNOWN || now - x.Task.SubmitTime < options.TaskTtl)
-            .Where(x => status.Length == 0 || string.Equals(x.State.Status.ToString(), status, StringComparison.OrdinalIgnoreCase))
+            .Where(x => status.Length == 0 || string.Equals(x.State.Reported, status, StringComparison.OrdinalIgnoreCase))
             .Where(x => model.Length == 0 || x.Task.Model == model)
             .Where(x => start is null || x.Task.SubmitTime >= start)
             .Where(x => end is null || x.Task.SubmitTime <= end)
@@ -186,7 +188,7 @@ public sealed class Endpoints(
             _ => "ap-southeast-1",
         };
         var page = matches.Skip((pageNo - 1) * pageSize).Take(pageSize)
-            .Select(x => new TaskListItem(x.Task.Id, x.Task.RequestId, x.State.Status.ToString(), x.Task.Model, region,
+            .Select(x => new TaskListItem(x.Task.Id, x.Task.RequestId, x.State.Reported, x.Task.Model, region,
                 x.Task.SubmitTime.ToUnixTimeMilliseconds(), x.State.ScheduledTime?.ToUnixTimeMilliseconds(), x.State.EndTime?.ToUnixTimeMilliseconds()))
             .ToList();
         var totalPages = (matches.Count + pageSize - 1) / pageSize;
@@ -241,8 +243,10 @@ public sealed class Endpoints(
         if (header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)
             && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header[scheme.Length..].Trim()), Encoding.UTF8.GetBytes(options.ApiKey)))
             return null;
-        return ProviderResults.Error(ctx, 401, "InvalidApiKey", "Invalid API-key provided.");
+        return InvalidApiKey(ctx);
     }
+
+    private static IResult InvalidApiKey(HttpContext ctx) => ProviderResults.Error(ctx, 401, "InvalidApiKey", "Invalid API-key provided.");
 
     private bool TryMarkers(string prompt, out FaultMarkers markers, out string? error)
     {

@@ -25,9 +25,16 @@ public sealed partial record FaultMarkers
     public bool Unknown { get; init; }
     public double? PendingSeconds { get; init; }
     public double? RunningSeconds { get; init; }
+    /// <summary>A status string the docs do not list (e.g. PRE-PROCESSING), reported for the first half of RUNNING.</summary>
+    public string? UnlistedState { get; init; }
+    /// <summary>After this many queries of the task, its key counts as rotated: queries and cancels answer 401.</summary>
+    public int? RevokeKeyAfter { get; init; }
 
     [GeneratedRegex(@"\[sim:(?<name>[A-Za-z0-9-]+)(?:=(?<value>[^\]]*))?\]")]
     private static partial Regex MarkerRegex();
+
+    [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9_-]{0,39}$")]
+    private static partial Regex StateRegex();
 
     /// <summary>Parses markers in <paramref name="text"/> on top of <paramref name="defaults"/>; unknown markers are an error so typos surface.</summary>
     public static bool TryParse(string? text, FaultMarkers? defaults, out FaultMarkers markers, out string? error)
@@ -72,6 +79,8 @@ public sealed partial record FaultMarkers
             case "unknown": return value is null ? f with { Unknown = true } : null;
             case "pending": return Seconds(value) is { } p ? f with { PendingSeconds = p } : null;
             case "running": return Seconds(value) is { } r ? f with { RunningSeconds = r } : null;
+            case "state": return value is not null && StateRegex().IsMatch(value) ? f with { UnlistedState = value } : null;
+            case "revoke-key": return Count(value) is { } k ? f with { RevokeKeyAfter = k } : null;
             default: return null;
         }
     }

@@ -34,12 +34,18 @@ public sealed class SimTask
     /// <summary>1-based number of this query; drives the counted query faults.</summary>
     internal int NextQueryNumber() => Interlocked.Increment(ref _queries);
 
+    internal int QueriesSoFar => Volatile.Read(ref _queries);
+
     internal int NextDownloadNumber() => Interlocked.Increment(ref _downloads);
 }
 
 public enum SimTaskStatus { PENDING, RUNNING, SUCCEEDED, FAILED, CANCELED, UNKNOWN }
 
-public sealed record TaskSnapshot(SimTaskStatus Status, DateTimeOffset? ScheduledTime, DateTimeOffset? EndTime)
+/// <summary>A task's state at one instant. <see cref="UnlistedState"/> replaces the reported status string (<c>[sim:state=…]</c>).</summary>
+public sealed record TaskSnapshot(SimTaskStatus Status, DateTimeOffset? ScheduledTime, DateTimeOffset? EndTime, string? UnlistedState = null)
 {
     public bool IsActive => Status is SimTaskStatus.PENDING or SimTaskStatus.RUNNING;
+
+    /// <summary>The <c>task_status</c> / <c>status</c> string the API reports.</summary>
+    public string Reported => UnlistedState ?? Status.ToString();
 }

@@ -30,7 +30,12 @@ public sealed class TimingModel(SimulatorOptions options)
         if (task.Markers.PendingForever || elapsed < task.PendingDuration) return new(SimTaskStatus.PENDING, null, null);
 
         var scheduled = task.SubmitTime + task.PendingDuration;
-        if (elapsed < task.PendingDuration + task.RunningDuration) return new(SimTaskStatus.RUNNING, scheduled, null);
+        if (elapsed < task.PendingDuration + task.RunningDuration)
+        {
+            // [sim:state=X]: the first half of RUNNING reads X, as the provider's other async APIs report PRE-PROCESSING.
+            var unlisted = elapsed < task.PendingDuration + task.RunningDuration / 2 ? task.Markers.UnlistedState : null;
+            return new(SimTaskStatus.RUNNING, scheduled, null, unlisted);
+        }
 
         var end = scheduled + task.RunningDuration;
         if (task.Markers.Unknown) return new(SimTaskStatus.UNKNOWN, null, null);

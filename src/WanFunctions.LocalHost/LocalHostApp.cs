@@ -98,7 +98,7 @@ public sealed class LocalHostApp : IAsyncDisposable
         AddActivity<SubmitVideoTaskActivity, SubmitVideoTaskInput, SubmitOutcome>(tasks, WorkflowNames.SubmitVideoTask);
         AddActivity<CheckVideoTaskActivity, string, TaskCheck>(tasks, WorkflowNames.CheckVideoTask);
         AddActivity<CancelVideoTaskActivity, string, CancelOutcome>(tasks, WorkflowNames.CancelVideoTask);
-        AddActivity<ArchiveVideoActivity, ArchiveVideoInput, ArchivedVideo>(tasks, WorkflowNames.ArchiveVideo);
+        AddActivity<ArchiveVideoActivity, ArchiveVideoInput, ArchiveOutcome>(tasks, WorkflowNames.ArchiveVideo);
         AddActivity<NotifyCallbackActivity, CallbackInput, bool>(tasks, WorkflowNames.NotifyCallback);
     }
 

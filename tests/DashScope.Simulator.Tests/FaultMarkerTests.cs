@@ -194,11 +194,74 @@ public class FaultMarkerTests
         Assert.Equal("InternalError.Algo", (string?)(await sim.QueryAsync(ids[1]))["output"]!["code"]);
     }
 
+    [Fact]
+    public async Task State_marker_reports_an_unlisted_state_for_the_first_half_of_RUNNING_then_finishes()
+    {
+        await using var sim = await Sim.StartAsync();
+        var id = await sim.SubmitOkAsync("x [sim:state=PRE-PROCESSING]");
+        Assert.Equal("PENDING", await sim.StatusAsync(id));
+        sim.Advance(10);
+        var output = (await sim.QueryAsync(id))["output"]!;
+        Assert.Equal("PRE-PROCESSING", (string?)output["task_status"]);
+        Assert.NotNull((string?)output["scheduled_time"]);
+
+        using (var list = await sim.Http.GetAsync("api/v1/tasks?status=PRE-PROCESSING"))
+        {
+            var item = Assert.Single((await Sim.ReadJsonAsync(list))["data"]!.AsArray());
+            Assert.Equal("PRE-PROCESSING", (string?)item!["status"]);
+        }
+
+        sim.Advance(10);
+        Assert.Equal("RUNNING", await sim.StatusAsync(id));
+        sim.Advance(10);
+        Assert.Equal("SUCCEEDED", await sim.StatusAsync(id));
+    }
+
+    [Fact]
+    public async Task Revoke_key_marker_answers_401_to_every_query_and_cancel_after_the_first_N_queries()
+    {
+        await using var sim = await Sim.StartAsync();
+        var id = await sim.SubmitOkAsync("x [sim:revoke-key]");
+        var other = await sim.SubmitOkAsync("an unmarked task");
+
+        Assert.Equal("PENDING", await sim.StatusAsync(id));
+        for (var i = 0; i < 2; i++)
+        {
+            using var query = await sim.Http.GetAsync($"api/v1/tasks/{id}");
+            Assert.Equal(HttpStatusCode.Unauthorized, query.StatusCode);
+            var body = await Sim.ReadJsonAsync(query);
+            Assert.Equal("InvalidApiKey", (string?)body["code"]);
+            Assert.False(string.IsNullOrEmpty((string?)body["message"]));
+            Assert.False(string.IsNullOrEmpty((string?)body["request_id"]));
+        }
+
+        using var cancel = await sim.Http.PostAsync($"api/v1/tasks/{id}/cancel", null);
+        Assert.Equal(HttpStatusCode.Unauthorized, cancel.StatusCode);
+        Assert.Equal("InvalidApiKey", (string?)(await Sim.ReadJsonAsync(cancel))["code"]);
+        Assert.Equal("PENDING", await sim.StatusAsync(other));
+    }
+
+    [Fact]
+    public async Task Revoke_key_marker_leaves_cancel_working_until_the_key_is_revoked()
+    {
+        await using var sim = await Sim.StartAsync();
+        var id = await sim.SubmitOkAsync("x [sim:revoke-key=2]");
+        Assert.Equal("PENDING", await sim.StatusAsync(id));
+
+        using var cancel = await sim.Http.PostAsync($"api/v1/tasks/{id}/cancel", null);
+
+        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        Assert.Equal("CANCELED", await sim.StatusAsync(id));
+    }
+
     [Theory]
     [InlineData("[sim:query429=x]")]
     [InlineData("[sim:slow]")]
     [InlineData("[sim:fail]")]
     [InlineData("[sim:unknown=3]")]
+    [InlineData("[sim:state]")]
+    [InlineData("[sim:state=PRE PROCESSING]")]
+    [InlineData("[sim:revoke-key=x]")]
     public async Task Malformed_marker_values_are_rejected(string marker)
     {
         await using var sim = await Sim.StartAsync();

@@ -31,7 +31,7 @@ public sealed class CancelVideoTaskFunction(CancelVideoTaskActivity activity)
 public sealed class ArchiveVideoFunction(ArchiveVideoActivity activity)
 {
     [Function(WorkflowNames.ArchiveVideo)]
-    public Task<ArchivedVideo> Run([ActivityTrigger] ArchiveVideoInput input, CancellationToken cancellationToken) =>
+    public Task<ArchiveOutcome> Run([ActivityTrigger] ArchiveVideoInput input, CancellationToken cancellationToken) =>
         activity.RunAsync(input, cancellationToken);
 }
 

@@ -31,6 +31,7 @@ public sealed partial class DashScopeClient : IDashScopeClient
     public static readonly HttpRequestOptionsKey<bool> RetryablePostKey = new("WanFunctions.DashScope.RetryablePost");
 
     internal const int MaxMessageLength = 300;
+    internal const int MaxRawStateLength = 40;
     private const string SubmitPath = "api/v1/services/aigc/video-generation/video-synthesis";
     private const string TasksPath = "api/v1/tasks";
 
@@ -102,9 +103,11 @@ public sealed partial class DashScopeClient : IDashScopeClient
             throw Malformed(operation, taskId, dto.StatusCode, requestId, "the answer has no output.task_status");
         }
 
+        // Shown in the job's progress: scrubbed and short like any provider text.
+        var rawState = Truncate(SanitizeMessage(output.TaskStatus), MaxRawStateLength);
         if (!DashScopeWire.IsRecognisedState(output.TaskStatus))
         {
-            LogUnrecognisedState(taskId, Truncate(output.TaskStatus, 40), requestId);
+            LogUnrecognisedState(taskId, rawState, requestId);
         }
 
         var state = DashScopeWire.ParseState(output.TaskStatus);
@@ -123,7 +126,8 @@ public sealed partial class DashScopeClient : IDashScopeClient
             ScheduledTime: DashScopeWire.ParseTime(output.ScheduledTime),
             EndTime: DashScopeWire.ParseTime(output.EndTime),
             Usage: DashScopeWire.ToUsage(dto.Value.Usage),
-            RequestId: requestId);
+            RequestId: requestId,
+            RawState: rawState);
 
         if (state == DashScopeTaskState.Failed)
         {
@@ -431,7 +435,7 @@ public sealed partial class DashScopeClient : IDashScopeClient
     [LoggerMessage(EventId = 5, Level = LogLevel.Debug, Message = "DashScope listed {Count} of {Total} tasks, request {RequestId}")]
     private partial void LogListed(int count, int total, string? requestId);
 
-    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "DashScope task {TaskId} reported an unrecognised state {RawState}, read as Unknown, request {RequestId}")]
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "DashScope task {TaskId} reported an unrecognised state {RawState}, read as Other (not terminal), request {RequestId}")]
     private partial void LogUnrecognisedState(string taskId, string rawState, string? requestId);
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "DashScope {Operation} failed for task {TaskId}: HTTP {StatusCode} {ErrorCode}, transient {IsTransient}, request {RequestId}")]

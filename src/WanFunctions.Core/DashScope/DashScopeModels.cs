@@ -2,7 +2,11 @@ using System.Text.Json.Serialization;
 
 namespace WanFunctions.DashScope;
 
-/// <summary>The provider's task states. Anything unrecognised is read as <see cref="Unknown"/>, which is terminal.</summary>
+/// <summary>
+/// The provider's task states. The list is not closed: its SDK also knows SUSPENDED, and its other async APIs report
+/// PRE-PROCESSING and POST-PROCESSING. Any status string not listed here is <see cref="Other"/>, which is not terminal
+/// (the string itself is in <see cref="DashScopeTaskStatus.RawState"/>).
+/// </summary>
 [JsonConverter(typeof(JsonStringEnumConverter<DashScopeTaskState>))]
 public enum DashScopeTaskState
 {
@@ -12,12 +16,19 @@ public enum DashScopeTaskState
     Failed,
     Canceled,
     Unknown,
+
+    /// <summary>A state the docs do not list (PRE-PROCESSING, SUSPENDED, …): the provider is still at work.</summary>
+    Other,
 }
 
 public static class DashScopeTaskStateExtensions
 {
+    /// <summary>
+    /// True only for SUCCEEDED, FAILED, CANCELED and UNKNOWN: the states at which the provider's own SDK stops waiting.
+    /// Anything else (PENDING, RUNNING, <see cref="DashScopeTaskState.Other"/>) means look again later.
+    /// </summary>
     public static bool IsTerminal(this DashScopeTaskState state) =>
-        state is not (DashScopeTaskState.Pending or DashScopeTaskState.Running);
+        state is DashScopeTaskState.Succeeded or DashScopeTaskState.Failed or DashScopeTaskState.Canceled or DashScopeTaskState.Unknown;
 }
 
 /// <summary>What we send to DashScope; reference URLs are already public or signed.</summary>
@@ -38,6 +49,8 @@ public sealed record SubmittedTask(string TaskId, DashScopeTaskState State, stri
 /// <summary>
 /// One answer of the query call. <see cref="VideoUrl"/> is a signed URL: never log it
 /// and never put it into durable history (the archive activity asks for it afresh).
+/// <see cref="RawState"/> is <c>task_status</c> as the provider wrote it (trimmed, at most 40 characters), e.g.
+/// <c>PRE-PROCESSING</c> where <see cref="State"/> is <see cref="DashScopeTaskState.Other"/>.
 /// </summary>
 public sealed record DashScopeTaskStatus(
     string TaskId,
@@ -49,7 +62,8 @@ public sealed record DashScopeTaskStatus(
     DateTimeOffset? ScheduledTime = null,
     DateTimeOffset? EndTime = null,
     DashScopeUsage? Usage = null,
-    string? RequestId = null);
+    string? RequestId = null,
+    string? RawState = null);
 
 /// <summary>The provider's usage block (only meaningful once SUCCEEDED).</summary>
 public sealed record DashScopeUsage(

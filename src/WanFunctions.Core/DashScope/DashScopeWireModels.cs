@@ -144,7 +144,10 @@ internal static class DashScopeWire
     public static string FormatFilterTime(DateTimeOffset value) =>
         value.UtcDateTime.ToString(FilterTimeFormat, CultureInfo.InvariantCulture);
 
-    /// <summary>Anything not recognised, including <c>UNKNOWN</c> itself, is <see cref="DashScopeTaskState.Unknown"/> (terminal).</summary>
+    /// <summary>
+    /// The documented states by name (case-insensitive); any other status string is <see cref="DashScopeTaskState.Other"/>
+    /// (not terminal: the provider's SDK keeps waiting on it). No status at all is <see cref="DashScopeTaskState.Unknown"/>.
+    /// </summary>
     public static DashScopeTaskState ParseState(string? status) => status?.Trim().ToUpperInvariant() switch
     {
         "PENDING" => DashScopeTaskState.Pending,
@@ -152,7 +155,8 @@ internal static class DashScopeWire
         "SUCCEEDED" => DashScopeTaskState.Succeeded,
         "FAILED" => DashScopeTaskState.Failed,
         "CANCELED" or "CANCELLED" => DashScopeTaskState.Canceled,
-        _ => DashScopeTaskState.Unknown,
+        "UNKNOWN" or null or "" => DashScopeTaskState.Unknown,
+        _ => DashScopeTaskState.Other,
     };
 
     public static bool IsRecognisedState(string? status) =>
@@ -165,7 +169,8 @@ internal static class DashScopeWire
         DashScopeTaskState.Succeeded => "SUCCEEDED",
         DashScopeTaskState.Failed => "FAILED",
         DashScopeTaskState.Canceled => "CANCELED",
-        _ => "UNKNOWN",
+        DashScopeTaskState.Unknown => "UNKNOWN",
+        _ => throw new ArgumentOutOfRangeException(nameof(state), state, "Only a documented state has a name to send."),
     };
 
     public static SubmitRequestDto ToWire(VideoSynthesisRequest request)

@@ -9,7 +9,10 @@ public interface IDashScopeClient
     /// <summary>Submits a reference-to-video task (always with <c>X-DashScope-Async: enable</c>).</summary>
     Task<SubmittedTask> SubmitAsync(VideoSynthesisRequest request, CancellationToken cancellationToken = default);
 
-    /// <summary>Queries one task. An expired or unknown id answers <see cref="DashScopeTaskState.Unknown"/>, not an error.</summary>
+    /// <summary>
+    /// Queries one task. An expired or unknown id answers <see cref="DashScopeTaskState.Unknown"/>, not an error; a state the
+    /// docs do not list answers <see cref="DashScopeTaskState.Other"/> with the string in <see cref="DashScopeTaskStatus.RawState"/>.
+    /// </summary>
     Task<DashScopeTaskStatus> GetTaskAsync(string taskId, CancellationToken cancellationToken = default);
 
     /// <summary>Cancels a task that is still PENDING; otherwise the provider answers 400 <c>UnsupportedOperation</c>.</summary>

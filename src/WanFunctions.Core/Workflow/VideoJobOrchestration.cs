@@ -50,6 +50,16 @@ public static class VideoJobOrchestration
         Task<CancelRequest> cancelRequested = context.WaitForExternalEvent<CancelRequest>(WorkflowNames.CancelEvent);
         int pollsThisGeneration = 0;
 
+        if (poll.CancelRequested is not null)
+        {
+            // Carried over from the previous generation (see the ContinueAsNew below): handled before anything else.
+            (JobResult? canceled, poll) = await CancelOnRequestAsync(context, input, poll, log);
+            if (canceled is not null)
+            {
+                return canceled;
+            }
+        }
+
         while (true)
         {
             DateTime now = context.CurrentUtcDateTime;
@@ -60,7 +70,15 @@ public static class VideoJobOrchestration
 
             if (pollsThisGeneration >= schedule.PollsPerGeneration)
             {
-                // Keeps history bounded on long deadlines; a pending cancel event is carried over.
+                // Keeps history bounded on long deadlines. preserveUnprocessedEvents carries over events no waiter has
+                // taken; one that already completed this generation's waiter (it arrived while the last query ran)
+                // would be dropped (durabletask-dotnet #387), so it travels in the input instead.
+                if (cancelRequested.IsCompletedSuccessfully)
+                {
+                    // An event raised without a payload (by hand, through the durable management API) still counts.
+                    poll = poll with { CancelRequested = cancelRequested.Result ?? new CancelRequest(null) };
+                }
+
                 context.ContinueAsNew(input with { Poll = poll }, preserveUnprocessedEvents: true);
                 return null!;
             }
@@ -71,19 +89,16 @@ public static class VideoJobOrchestration
             using (var timerCancellation = new CancellationTokenSource())
             {
                 Task timer = context.CreateTimer(nextPollAt, timerCancellation.Token);
-                if (await Task.WhenAny(timer, cancelRequested) == cancelRequested)
+                // The cancel first: one that arrived during the last query has already completed its waiter and wins a tie.
+                if (await Task.WhenAny(cancelRequested, timer) == cancelRequested)
                 {
                     timerCancellation.Cancel();
-                    CancelOutcome cancel = await CancelProviderTaskAsync(context, poll.TaskId, schedule);
-                    if (cancel.Canceled)
+                    (JobResult? canceled, poll) = await CancelOnRequestAsync(context, input, poll, log);
+                    if (canceled is not null)
                     {
-                        return await FinishAsync(context, input, poll, JobOutcome.Canceled,
-                            error: new JobError("Canceled", "The job was canceled at the caller's request.", "workflow"));
+                        return canceled;
                     }
 
-                    // The provider cancels only PENDING tasks: a RUNNING one goes on, and so do we.
-                    log.LogWarning("Job {JobId}: the provider refused to cancel task {TaskId} ({Code})", input.JobId, poll.TaskId, cancel.Code);
-                    poll = poll with { CancelRefused = true };
                     cancelRequested = context.WaitForExternalEvent<CancelRequest>(WorkflowNames.CancelEvent);
                     continue;
                 }
@@ -97,17 +112,29 @@ public static class VideoJobOrchestration
             }
             catch (TaskFailedException ex)
             {
-                // A query that keeps failing is not the task failing: look again later, the deadline still bounds us.
+                // Transient faults only (permanent ones come back as data): a query that keeps failing is not the task
+                // failing, so look again later; the deadline still bounds us.
                 log.LogWarning("Job {JobId}: query of task {TaskId} failed: {Error}", input.JobId, poll.TaskId, ex.FailureDetails.ErrorMessage);
                 poll = poll with { Polls = poll.Polls + 1 };
                 continue;
             }
 
-            poll = poll with { Polls = poll.Polls + 1, ProviderState = check.State };
+            if (check.Error is { } refused)
+            {
+                // The provider refused the query itself (key rotated, access denied, arrears): looking again cannot help.
+                log.LogWarning("Job {JobId}: the provider refused the query of task {TaskId} ({Code})", input.JobId, poll.TaskId, refused.Code);
+                return await FinishAsync(context, input, poll with { Polls = poll.Polls + 1 }, JobOutcome.Failed, error: refused);
+            }
+
+            poll = poll with { Polls = poll.Polls + 1, ProviderState = check.State, ProviderRawState = check.RawState };
+            if (!check.State.IsTerminal())
+            {
+                // PENDING, RUNNING, or a state the docs do not list (PRE-PROCESSING, SUSPENDED…): the provider is at work.
+                continue;
+            }
+
             switch (check.State)
             {
-                case DashScopeTaskState.Pending or DashScopeTaskState.Running:
-                    continue;
                 case DashScopeTaskState.Succeeded:
                     return await ArchiveAsync(context, input, poll, check);
                 case DashScopeTaskState.Canceled:
@@ -137,8 +164,11 @@ public static class VideoJobOrchestration
             input.Job.Model, input.Job.Size, input.Job.Duration, Sha256Hex(input.Job.Prompt));
         try
         {
-            ArchivedVideo video = await context.CallActivityAsync<ArchivedVideo>(WorkflowNames.ArchiveVideo, archiveInput, ArchiveRetry(input.Schedule));
-            return await FinishAsync(context, input, poll, JobOutcome.Succeeded, video, check.Usage);
+            ArchiveOutcome archived = await context.CallActivityAsync<ArchiveOutcome>(WorkflowNames.ArchiveVideo, archiveInput, ArchiveRetry(input.Schedule));
+            return archived.Video is { } video
+                ? await FinishAsync(context, input, poll, JobOutcome.Succeeded, video, check.Usage)
+                : await FinishAsync(context, input, poll, JobOutcome.Failed, usage: check.Usage,
+                    error: archived.Error ?? new JobError("ArchiveFailed", "The archive answered without a video.", "workflow"));
         }
         catch (TaskFailedException ex)
         {
@@ -150,12 +180,43 @@ public static class VideoJobOrchestration
     static async Task<JobResult> TimeOutAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll)
     {
         CancelOutcome cancel = await CancelProviderTaskAsync(context, poll.TaskId, input.Schedule);
+        if (cancel.Error is { } refused)
+        {
+            // The provider refused the call itself (e.g. the key was rotated): that is the cause worth showing.
+            return await FinishAsync(context, input, poll, JobOutcome.Failed, error: refused);
+        }
+
         string what = cancel.Canceled
             ? "it was canceled at the provider"
             : "the provider could not cancel it (it may still finish and be billed)";
         return await FinishAsync(context, input, poll, JobOutcome.TimedOut, error: new JobError("DeadlineExceeded",
-            $"The provider task was still {poll.ProviderState.ToString().ToUpperInvariant()} at the {input.Schedule.Deadline} deadline; {what}.",
+            $"The provider task was still {ProviderStateText(poll)} at the {input.Schedule.Deadline} deadline; {what}.",
             "workflow"));
+    }
+
+    /// <summary>
+    /// The caller's cancel request: the job ends Canceled when the provider cancels, or Failed when the provider refuses
+    /// the call itself for good (401, 403…). When the task is no longer PENDING the refusal is noted, the returned
+    /// result is null and polling goes on.
+    /// </summary>
+    static async Task<(JobResult? Finished, PollState Poll)> CancelOnRequestAsync(TaskOrchestrationContext context,
+        VideoJobInput input, PollState poll, ILogger log)
+    {
+        CancelOutcome cancel = await CancelProviderTaskAsync(context, poll.TaskId, input.Schedule);
+        if (cancel.Canceled)
+        {
+            return (await FinishAsync(context, input, poll, JobOutcome.Canceled,
+                error: new JobError("Canceled", "The job was canceled at the caller's request.", "workflow")), poll);
+        }
+
+        if (cancel.Error is { } refused)
+        {
+            return (await FinishAsync(context, input, poll, JobOutcome.Failed, error: refused), poll);
+        }
+
+        // The provider cancels only PENDING tasks: a RUNNING one goes on, and so do we.
+        log.LogWarning("Job {JobId}: the provider refused to cancel task {TaskId} ({Code})", input.JobId, poll.TaskId, cancel.Code);
+        return (null, poll with { CancelRefused = true, CancelRequested = null });
     }
 
     static async Task<CancelOutcome> CancelProviderTaskAsync(TaskOrchestrationContext context, string taskId, PollingSchedule schedule)
@@ -197,14 +258,19 @@ public static class VideoJobOrchestration
 
     static JobProgress Progress(JobPhase phase, PollState poll, DateTime? nextPollAt) => new(
         phase, poll.TaskId, poll.ProviderState, poll.SubmittedAt, poll.Polls, nextPollAt, poll.DeadlineAt,
-        poll.CancelRefused ? "Cancel was requested, but the provider task was already running and cannot be canceled." : null);
+        poll.CancelRefused ? "Cancel was requested, but the provider task was already running and cannot be canceled." : null,
+        poll.ProviderRawState);
+
+    /// <summary>The provider's own state string (e.g. PRE-PROCESSING), or the state's name before the first look.</summary>
+    static string ProviderStateText(PollState poll) => poll.ProviderRawState ?? poll.ProviderState.ToString().ToUpperInvariant();
 
     static JobError ProviderError(TaskCheck check, string fallbackCode, string fallbackMessage) =>
         new(check.Code ?? fallbackCode, check.Message ?? fallbackMessage, "provider");
 
     static DateTime Min(DateTime a, DateTime b) => a <= b ? a : b;
 
-    // Only provider faults that are worth another try reach the retry policy: permanent ones come back as data.
+    // Only provider faults that are worth another try reach the retry policy: the activities return permanent ones
+    // (4xx refusals) as data, so a DashScopeException that fails an activity is transient (429, 5xx, timeouts).
     // The checks compare type names: IsCausedBy<T>() searches every loaded assembly by name and throws
     // AmbiguousMatchException for types that also live in a facade (HttpRequestException), crashing the job.
     // Submit waits out throttling (5 concurrent tasks per account; "usually clears within a minute") by retrying

@@ -30,14 +30,20 @@ public sealed record PollingSchedule(
     [property: JsonPropertyName("submitAttempts")] int SubmitAttempts,
     [property: JsonPropertyName("retryInterval")] TimeSpan RetryInterval);
 
-/// <summary>Where polling stands; survives ContinueAsNew.</summary>
+/// <summary>
+/// Where polling stands; survives ContinueAsNew. <see cref="ProviderRawState"/> is the provider's own status string
+/// (null before the first look). <see cref="CancelRequested"/> is a cancel event that arrived just before a
+/// ContinueAsNew, carried over to be handled first in the next generation.
+/// </summary>
 public sealed record PollState(
     [property: JsonPropertyName("taskId")] string TaskId,
     [property: JsonPropertyName("submittedAt")] DateTime SubmittedAt,
     [property: JsonPropertyName("deadlineAt")] DateTime DeadlineAt,
     [property: JsonPropertyName("polls")] int Polls,
     [property: JsonPropertyName("providerState")] DashScopeTaskState ProviderState,
-    [property: JsonPropertyName("cancelRefused")] bool CancelRefused = false);
+    [property: JsonPropertyName("cancelRefused")] bool CancelRefused = false,
+    [property: JsonPropertyName("providerRawState")] string? ProviderRawState = null,
+    [property: JsonPropertyName("cancelRequested")] CancelRequest? CancelRequested = null);
 
 [JsonConverter(typeof(JsonStringEnumConverter<JobPhase>))]
 public enum JobPhase
@@ -48,7 +54,11 @@ public enum JobPhase
     Finished,
 }
 
-/// <summary>The orchestration's custom status: what a caller sees while the job runs.</summary>
+/// <summary>
+/// The orchestration's custom status: what a caller sees while the job runs. <see cref="ProviderState"/> is
+/// <see cref="DashScopeTaskState.Other"/> for a state the docs do not list; <see cref="ProviderRawState"/> is the
+/// provider's own string either way (e.g. <c>RUNNING</c>, <c>PRE-PROCESSING</c>).
+/// </summary>
 public sealed record JobProgress(
     [property: JsonPropertyName("phase")] JobPhase Phase,
     [property: JsonPropertyName("taskId")] string? TaskId = null,
@@ -57,7 +67,8 @@ public sealed record JobProgress(
     [property: JsonPropertyName("polls")] int Polls = 0,
     [property: JsonPropertyName("nextPollAt")] DateTime? NextPollAt = null,
     [property: JsonPropertyName("deadlineAt")] DateTime? DeadlineAt = null,
-    [property: JsonPropertyName("note")] string? Note = null);
+    [property: JsonPropertyName("note")] string? Note = null,
+    [property: JsonPropertyName("providerRawState")] string? ProviderRawState = null);
 
 [JsonConverter(typeof(JsonStringEnumConverter<JobOutcome>))]
 public enum JobOutcome
@@ -72,7 +83,11 @@ public enum JobOutcome
 public sealed record JobError(
     [property: JsonPropertyName("code")] string Code,
     [property: JsonPropertyName("message")] string Message,
-    [property: JsonPropertyName("source")] string Source);
+    [property: JsonPropertyName("source")] string Source)
+{
+    /// <summary>The provider's own refusal: its code and its message (already scrubbed of URLs and the key), source "provider".</summary>
+    public static JobError FromProvider(DashScopeException ex) => new(ex.Code, ex.ProviderMessage, "provider");
+}
 
 public sealed record JobTimings(
     [property: JsonPropertyName("acceptedAt")] DateTime AcceptedAt,
@@ -98,17 +113,29 @@ public sealed record SubmitOutcome(
     [property: JsonPropertyName("taskId")] string? TaskId,
     [property: JsonPropertyName("error")] JobError? Error = null);
 
-/// <summary>One look at the provider task, without its signed video URL.</summary>
+/// <summary>
+/// One look at the provider task, without its signed video URL. <see cref="Code"/>/<see cref="Message"/> are the task's
+/// own (a FAILED task's reason). <see cref="Error"/> is set instead when the provider refused the query itself for good
+/// (401 <c>InvalidApiKey</c>, 403 <c>AccessDenied</c>, 400 <c>Arrearage</c>…); <see cref="State"/> then means nothing.
+/// Transient faults are thrown so the retry policy sees them.
+/// </summary>
 public sealed record TaskCheck(
     [property: JsonPropertyName("state")] DashScopeTaskState State,
     [property: JsonPropertyName("code")] string? Code = null,
     [property: JsonPropertyName("message")] string? Message = null,
-    [property: JsonPropertyName("usage")] DashScopeUsage? Usage = null);
+    [property: JsonPropertyName("usage")] DashScopeUsage? Usage = null,
+    [property: JsonPropertyName("rawState")] string? RawState = null,
+    [property: JsonPropertyName("error")] JobError? Error = null);
 
+/// <summary>
+/// A cancel: done, or refused (<see cref="Code"/>: the task is no longer PENDING). <see cref="Error"/> is set when the
+/// provider refused the call itself for good (401, 403, …): the job cannot go on with it.
+/// </summary>
 public sealed record CancelOutcome(
     [property: JsonPropertyName("canceled")] bool Canceled,
     [property: JsonPropertyName("code")] string? Code = null,
-    [property: JsonPropertyName("message")] string? Message = null);
+    [property: JsonPropertyName("message")] string? Message = null,
+    [property: JsonPropertyName("error")] JobError? Error = null);
 
 public sealed record ArchiveVideoInput(
     [property: JsonPropertyName("jobId")] string JobId,
@@ -118,6 +145,11 @@ public sealed record ArchiveVideoInput(
     [property: JsonPropertyName("size")] string Size,
     [property: JsonPropertyName("duration")] int Duration,
     [property: JsonPropertyName("promptSha256")] string PromptSha256);
+
+/// <summary>The archived video, or the provider's permanent refusal of the archive's own look-up of the video URL.</summary>
+public sealed record ArchiveOutcome(
+    [property: JsonPropertyName("video")] ArchivedVideo? Video,
+    [property: JsonPropertyName("error")] JobError? Error = null);
 
 public sealed record ArchivedVideo(
     [property: JsonPropertyName("blobUri")] string BlobUri,

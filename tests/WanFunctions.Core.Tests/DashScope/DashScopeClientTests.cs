@@ -107,7 +107,9 @@ public class DashScopeClientTests
     [InlineData("FAILED", DashScopeTaskState.Failed)]
     [InlineData("CANCELED", DashScopeTaskState.Canceled)]
     [InlineData("UNKNOWN", DashScopeTaskState.Unknown)]
-    [InlineData("SUSPENDED", DashScopeTaskState.Unknown)]
+    [InlineData("SUSPENDED", DashScopeTaskState.Other)]
+    [InlineData("PRE-PROCESSING", DashScopeTaskState.Other)]
+    [InlineData("POST-PROCESSING", DashScopeTaskState.Other)]
     [InlineData("running", DashScopeTaskState.Running)]
     public async Task Query_maps_every_state(string wire, DashScopeTaskState expected)
     {
@@ -117,6 +119,7 @@ public class DashScopeClientTests
         var status = await client.GetTaskAsync("t-1");
 
         Assert.Equal(expected, status.State);
+        Assert.Equal(wire, status.RawState);
         Assert.Equal("t-1", status.TaskId);
         Assert.Equal("q1", status.RequestId);
         Assert.Equal(HttpMethod.Get, handler.Last.Method);
@@ -126,15 +129,52 @@ public class DashScopeClientTests
     }
 
     [Fact]
-    public async Task Unrecognised_and_unknown_states_are_terminal()
+    public async Task A_state_the_docs_do_not_list_is_not_terminal_and_keeps_the_providers_string()
     {
-        var (client, _, logger) = Create(_ => FakeHandler.Json(HttpStatusCode.OK, """{"output":{"task_id":"t","task_status":"ARCHIVED"}}"""));
+        // The list is not closed: the provider's other async APIs report PRE-PROCESSING, its SDK knows SUSPENDED.
+        var (client, _, logger) = Create(_ => FakeHandler.Json(HttpStatusCode.OK, """{"output":{"task_id":"t","task_status":" PRE-PROCESSING "}}"""));
 
         var status = await client.GetTaskAsync("t");
 
-        Assert.Equal(DashScopeTaskState.Unknown, status.State);
-        Assert.True(status.State.IsTerminal());
-        Assert.Contains(logger.Entries, e => e.Message.Contains("unrecognised state"));
+        Assert.Equal(DashScopeTaskState.Other, status.State);
+        Assert.False(status.State.IsTerminal());
+        Assert.Equal("PRE-PROCESSING", status.RawState);
+        Assert.Contains(logger.Entries, e => e.Message.Contains("unrecognised state") && e.Message.Contains("PRE-PROCESSING"));
+    }
+
+    [Fact]
+    public async Task An_outlandish_raw_state_is_scrubbed_and_cut_short()
+    {
+        var state = "https://evil.test/x?sig=SECRETSIG " + new string('X', 100) + " " + ApiKey;
+        var (client, _, logger) = Create(_ => FakeHandler.Json(HttpStatusCode.OK,
+            $$$"""{"output":{"task_id":"t","task_status":"{{{state}}}"}}"""));
+
+        var status = await client.GetTaskAsync("t");
+
+        Assert.Equal(DashScopeTaskState.Other, status.State);
+        Assert.True(status.RawState!.Length <= 40, status.RawState);
+        Assert.DoesNotContain("SECRETSIG", status.RawState);
+        Assert.DoesNotContain("SECRETSIG", logger.AllText);
+        Assert.DoesNotContain(ApiKey, logger.AllText);
+    }
+
+    [Theory]
+    [InlineData(DashScopeTaskState.Pending, false)]
+    [InlineData(DashScopeTaskState.Running, false)]
+    [InlineData(DashScopeTaskState.Other, false)]
+    [InlineData(DashScopeTaskState.Succeeded, true)]
+    [InlineData(DashScopeTaskState.Failed, true)]
+    [InlineData(DashScopeTaskState.Canceled, true)]
+    [InlineData(DashScopeTaskState.Unknown, true)]
+    public void Only_succeeded_failed_canceled_and_unknown_are_terminal(DashScopeTaskState state, bool terminal)
+    {
+        Assert.Equal(terminal, state.IsTerminal());
+    }
+
+    [Fact]
+    public void A_list_cannot_be_filtered_by_a_state_the_docs_do_not_list()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => DashScopeClient.BuildListQuery(new DashScopeTaskQuery(Status: DashScopeTaskState.Other)));
     }
 
     [Fact]

@@ -21,6 +21,7 @@ internal sealed class OrchestrationContextFake
     readonly Dictionary<string, Queue<Scripted>> scripted = new(StringComparer.Ordinal);
     readonly Dictionary<string, Scripted> fallbacks = new(StringComparer.Ordinal);
     readonly HashSet<int> cancelAtTimers = [];
+    readonly HashSet<(string Activity, int Call)> cancelDuringCalls = [];
     TaskCompletionSource<CancelRequest>? cancelWaiter;
 
     public OrchestrationContextFake(DateTime start, string instanceId = "job-1")
@@ -121,6 +122,16 @@ internal sealed class OrchestrationContextFake
         return this;
     }
 
+    /// <summary>
+    /// The cancel event arrives while the n-th call (1-based) of an activity runs: the waiter completes before the
+    /// orchestrator sees the activity's answer, as when the event is delivered in the same episode.
+    /// </summary>
+    public OrchestrationContextFake CancelDuringActivity(string activity, int callNumber)
+    {
+        cancelDuringCalls.Add((activity, callNumber));
+        return this;
+    }
+
     /// <summary>What an activity that failed (after its retries) looks like to the orchestrator.</summary>
     public static TaskFailedException Failure(string activity, string message, string errorType = "System.InvalidOperationException") =>
         new(activity, 7, new TaskFailureDetails(errorType, message, null, null, null));
@@ -156,6 +167,12 @@ internal sealed class OrchestrationContextFake
     {
         Calls.Add(new ActivityCall(name.Name, input, options, Now));
         Log.Add($"activity:{name.Name}");
+        if (cancelDuringCalls.Contains((name.Name, CallsTo(name.Name).Count())))
+        {
+            (cancelWaiter ?? throw new InvalidOperationException("The orchestrator waits for no cancel event."))
+                .TrySetResult(new CancelRequest("test"));
+        }
+
         Scripted answer;
         if (scripted.TryGetValue(name.Name, out Queue<Scripted>? queue) && queue.Count > 0)
         {

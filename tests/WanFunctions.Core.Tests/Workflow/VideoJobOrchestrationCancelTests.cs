@@ -52,7 +52,7 @@ public class VideoJobOrchestrationCancelTests
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Running, Running, Succeeded)
             .Answer(WorkflowNames.CancelVideoTask, new CancelOutcome(false, "UnsupportedOperation", "The task is running."))
-            .Answer(WorkflowNames.ArchiveVideo, Video)
+            .Answer(WorkflowNames.ArchiveVideo, Archived)
             .CancelAtTimer(2);
 
         JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
@@ -82,7 +82,7 @@ public class VideoJobOrchestrationCancelTests
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Succeeded)
             .Answer(WorkflowNames.CancelVideoTask, OrchestrationContextFake.Failure(WorkflowNames.CancelVideoTask, "DashScope InternalError"))
-            .Answer(WorkflowNames.ArchiveVideo, Video)
+            .Answer(WorkflowNames.ArchiveVideo, Archived)
             .CancelAtTimer(1);
 
         JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
@@ -107,5 +107,66 @@ public class VideoJobOrchestrationCancelTests
         Assert.Equal(2, context.CallsTo(WorkflowNames.CancelVideoTask).Count());
         Assert.Single(context.CallsTo(WorkflowNames.CheckVideoTask));
         Assert.Equal(DashScopeTaskState.Running, context.Progress[^1].ProviderState);
+    }
+
+    [Fact]
+    public async Task A_cancel_during_a_query_in_mid_generation_is_handled_before_the_next_look()
+    {
+        OrchestrationContextFake context = Context()
+            .Answer(WorkflowNames.SubmitVideoTask, Submitted)
+            .Answer(WorkflowNames.CheckVideoTask, Pending)
+            .Answer(WorkflowNames.CancelVideoTask, new CancelOutcome(true))
+            .CancelDuringActivity(WorkflowNames.CheckVideoTask, 1);
+
+        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+
+        Assert.Equal(JobOutcome.Canceled, result.Outcome);
+        Assert.Single(context.CallsTo(WorkflowNames.CheckVideoTask));
+        Assert.Null(context.ContinuedAsNew);
+    }
+
+    [Fact]
+    public async Task A_cancel_during_the_last_query_of_a_generation_is_carried_over_and_handled_first()
+    {
+        // Every poll is a generation boundary: the event completes the waiter, then the orchestration continues as new.
+        PollingSchedule schedule = DefaultSchedule with { PollsPerGeneration = 1 };
+        OrchestrationContextFake first = Context()
+            .Answer(WorkflowNames.SubmitVideoTask, Submitted)
+            .Answer(WorkflowNames.CheckVideoTask, Pending)
+            .CancelDuringActivity(WorkflowNames.CheckVideoTask, 1);
+
+        await VideoJobOrchestration.RunAsync(first.Object, Input(schedule));
+
+        Assert.NotNull(first.ContinuedAsNew);
+        Assert.True(first.ContinuedAsNew.Value.PreserveUnprocessedEvents);
+        VideoJobInput carried = Assert.IsType<VideoJobInput>(first.ContinuedAsNew.Value.Input);
+        Assert.Equal(new CancelRequest("test"), carried.Poll!.CancelRequested);
+
+        OrchestrationContextFake second = Context(first.Now).Answer(WorkflowNames.CancelVideoTask, new CancelOutcome(true));
+        JobResult result = await VideoJobOrchestration.RunAsync(second.Object, carried);
+
+        Assert.Equal(JobOutcome.Canceled, result.Outcome);
+        Assert.Equal("Canceled", result.Error!.Code);
+        Assert.Equal([WorkflowNames.CancelVideoTask], second.Calls.Select(c => c.Name));
+        Assert.Empty(second.Timers);
+    }
+
+    [Fact]
+    public async Task A_carried_cancel_the_provider_refuses_is_noted_once_and_not_carried_again()
+    {
+        PollingSchedule schedule = DefaultSchedule with { PollsPerGeneration = 1 };
+        var poll = new PollState(TaskId, StartedAt, AcceptedAt + schedule.Deadline, 1, DashScopeTaskState.Running,
+            CancelRequested: new CancelRequest("test"));
+        OrchestrationContextFake context = Context()
+            .Answer(WorkflowNames.CancelVideoTask, new CancelOutcome(false, "UnsupportedOperation"))
+            .Answer(WorkflowNames.CheckVideoTask, Running);
+
+        await VideoJobOrchestration.RunAsync(context.Object, Input(schedule, poll: poll));
+
+        Assert.Equal([WorkflowNames.CancelVideoTask, WorkflowNames.CheckVideoTask], context.Calls.Select(c => c.Name));
+        PollState next = Assert.IsType<VideoJobInput>(context.ContinuedAsNew!.Value.Input).Poll!;
+        Assert.Null(next.CancelRequested);
+        Assert.True(next.CancelRefused);
+        Assert.Contains("cannot be canceled", context.Progress[^1].Note);
     }
 }

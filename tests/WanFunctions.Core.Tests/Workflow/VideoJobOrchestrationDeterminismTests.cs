@@ -9,7 +9,7 @@ public class VideoJobOrchestrationDeterminismTests
     static OrchestrationContextFake Scripted(DateTime start) => Context(start)
         .Answer(WorkflowNames.SubmitVideoTask, Submitted)
         .Answer(WorkflowNames.CheckVideoTask, Pending, Running, Running, Running, Running, Running, Succeeded)
-        .Answer(WorkflowNames.ArchiveVideo, Video)
+        .Answer(WorkflowNames.ArchiveVideo, Archived)
         .Answer(WorkflowNames.NotifyCallback, (object?)null);
 
     [Fact]

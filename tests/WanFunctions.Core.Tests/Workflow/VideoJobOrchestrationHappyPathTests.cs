@@ -14,7 +14,7 @@ public class VideoJobOrchestrationHappyPathTests
     static OrchestrationContextFake HappyContext() => Context()
         .Answer(WorkflowNames.SubmitVideoTask, Submitted)
         .Answer(WorkflowNames.CheckVideoTask, Pending, Running, Succeeded)
-        .Answer(WorkflowNames.ArchiveVideo, Video);
+        .Answer(WorkflowNames.ArchiveVideo, Archived);
 
     [Fact]
     public async Task Submits_polls_until_succeeded_archives_and_returns_the_video()
@@ -126,7 +126,7 @@ public class VideoJobOrchestrationHappyPathTests
             .Answer(WorkflowNames.CheckVideoTask,
                 OrchestrationContextFake.Failure(WorkflowNames.CheckVideoTask, "DashScope Throttling: slow down", typeof(DashScopeException).FullName!),
                 Succeeded)
-            .Answer(WorkflowNames.ArchiveVideo, Video);
+            .Answer(WorkflowNames.ArchiveVideo, Archived);
 
         JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
 

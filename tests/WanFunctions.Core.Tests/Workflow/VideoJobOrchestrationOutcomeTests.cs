@@ -150,7 +150,7 @@ public class VideoJobOrchestrationOutcomeTests
         OrchestrationContextFake context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Succeeded)
-            .Answer(WorkflowNames.ArchiveVideo, Video)
+            .Answer(WorkflowNames.ArchiveVideo, Archived)
             .Answer(WorkflowNames.NotifyCallback, (object?)null);
 
         JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input(callbackUrl: hook));
@@ -185,7 +185,7 @@ public class VideoJobOrchestrationOutcomeTests
         OrchestrationContextFake context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Succeeded)
-            .Answer(WorkflowNames.ArchiveVideo, Video)
+            .Answer(WorkflowNames.ArchiveVideo, Archived)
             .Answer(WorkflowNames.NotifyCallback, OrchestrationContextFake.Failure(WorkflowNames.NotifyCallback, "404 from the hook"));
 
         JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input(callbackUrl: "https://example.com/hook"));

@@ -24,7 +24,7 @@ public class VideoJobOrchestrationRetryTests
         OrchestrationContextFake context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Succeeded)
-            .Answer(WorkflowNames.ArchiveVideo, Video);
+            .Answer(WorkflowNames.ArchiveVideo, Archived);
         await VideoJobOrchestration.RunAsync(context.Object, Input(schedule));
         return context;
     }

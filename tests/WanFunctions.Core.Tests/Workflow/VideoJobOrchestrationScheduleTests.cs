@@ -92,7 +92,7 @@ public class VideoJobOrchestrationScheduleTests
         OrchestrationContextFake context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Running, Running, Running, Running, Running, Running, Running, Succeeded)
-            .Answer(WorkflowNames.ArchiveVideo, Video);
+            .Answer(WorkflowNames.ArchiveVideo, Archived);
 
         JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input(Short));
 
@@ -162,7 +162,7 @@ public class VideoJobOrchestrationScheduleTests
         DateTime resumedAt = AcceptedAt.AddSeconds(27);
         OrchestrationContextFake context = Context(resumedAt)
             .Answer(WorkflowNames.CheckVideoTask, Running, Succeeded)
-            .Answer(WorkflowNames.ArchiveVideo, Video);
+            .Answer(WorkflowNames.ArchiveVideo, Archived);
 
         JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input(schedule, poll: poll));
 

@@ -49,4 +49,7 @@ internal static class WorkflowData
 
     public static readonly ArchivedVideo Video = new("https://store.blob.core.windows.net/videos/2025/03/04/job-1.mp4",
         "videos", "2025/03/04/job-1.mp4", 123_456, AlreadyArchived: false);
+
+    /// <summary>What the archive activity answers when it stored <see cref="Video"/>.</summary>
+    public static ArchiveOutcome Archived => new(Video);
 }

@@ -2,9 +2,17 @@ using WanFunctions.DashScope;
 
 namespace WanFunctions.Workflow.Activities;
 
-/// <summary>Asks the provider to cancel a task; it does so only while the task is PENDING.</summary>
+/// <summary>
+/// Asks the provider to cancel a task; it does so only while the task is PENDING, and otherwise answers 400
+/// <c>UnsupportedOperation</c>, which comes back as a refusal. Any other permanent refusal of the call (401
+/// <c>InvalidApiKey</c>, 403 <c>AccessDenied</c>…), of the cancel or of the follow-up look, comes back as
+/// <see cref="CancelOutcome.Error"/>; transient faults are thrown for the orchestration's retry policy.
+/// </summary>
 public sealed class CancelVideoTaskActivity(IDashScopeClient dashScope) : IWorkflowActivity<string, CancelOutcome>
 {
+    /// <summary>The provider's answer to a cancel of a task that is not PENDING (see the API reference's cancel call).</summary>
+    public const string NotPendingCode = "UnsupportedOperation";
+
     public async Task<CancelOutcome> RunAsync(string taskId, CancellationToken cancellationToken)
     {
         try
@@ -12,13 +20,24 @@ public sealed class CancelVideoTaskActivity(IDashScopeClient dashScope) : IWorkf
             await dashScope.CancelAsync(taskId, cancellationToken);
             return new CancelOutcome(true);
         }
-        catch (DashScopeException ex) when (!ex.IsTransient)
+        catch (DashScopeException ex) when (ex.Code == NotPendingCode)
         {
             // A second run after a successful cancel lands here too: the task is CANCELED, no longer PENDING.
-            DashScopeTaskStatus status = await dashScope.GetTaskAsync(taskId, cancellationToken);
-            return status.State == DashScopeTaskState.Canceled
-                ? new CancelOutcome(true)
-                : new CancelOutcome(false, ex.Code, ex.ProviderMessage);
+            try
+            {
+                DashScopeTaskStatus status = await dashScope.GetTaskAsync(taskId, cancellationToken);
+                return status.State == DashScopeTaskState.Canceled
+                    ? new CancelOutcome(true)
+                    : new CancelOutcome(false, ex.Code, ex.ProviderMessage);
+            }
+            catch (DashScopeException lookup) when (!lookup.IsTransient)
+            {
+                return new CancelOutcome(false, Error: JobError.FromProvider(lookup));
+            }
+        }
+        catch (DashScopeException ex) when (!ex.IsTransient)
+        {
+            return new CancelOutcome(false, Error: JobError.FromProvider(ex));
         }
     }
 }
