@@ -37,7 +37,8 @@ public sealed record SubmittedTask(string TaskId, DashScopeTaskState State, stri
 
 /// <summary>
 /// One answer of the query call. <see cref="VideoUrl"/> is a signed URL: never log it
-/// and never put it into durable history (the archive activity asks for it afresh).
+/// and never put it into durable history (the archive activity asks for it afresh). <see cref="OrigPrompt"/> is the
+/// prompt the task was submitted with (<c>output.orig_prompt</c>), which attributes an unrecorded task to its job.
 /// </summary>
 public sealed record DashScopeTaskStatus(
     string TaskId,
@@ -49,7 +50,8 @@ public sealed record DashScopeTaskStatus(
     DateTimeOffset? ScheduledTime = null,
     DateTimeOffset? EndTime = null,
     DashScopeUsage? Usage = null,
-    string? RequestId = null);
+    string? RequestId = null,
+    string? OrigPrompt = null);
 
 /// <summary>The provider's usage block (only meaningful once SUCCEEDED).</summary>
 public sealed record DashScopeUsage(
