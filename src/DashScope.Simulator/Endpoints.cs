@@ -56,19 +56,42 @@ public sealed class Endpoints(
 
         await DelayAsync(markers, ctx.RequestAborted);
 
-        if (markers.Submit429 + markers.Submit500 > 0)
+        // Counted submit faults share one attempt number per prompt, consumed in order: 429, 500, 502, then accept500, accept-garbled.
+        var m = markers;
+        var attempt = m.Submit429 + m.Submit500 + m.Submit502 + m.Accept500 + m.AcceptGarbled > 0 ? store.NextSubmitAttempt(submit.Prompt) : 0;
+        if (attempt > 0)
         {
-            var attempt = store.NextSubmitAttempt(submit.Prompt);
-            if (attempt <= markers.Submit429)
+            if (attempt <= m.Submit429)
                 return ProviderResults.Error(ctx, 429, "Throttling.RateQuota", "Requests rate limit exceeded, please try again later.", options.RetryAfterSeconds);
-            if (attempt <= markers.Submit429 + markers.Submit500)
+            if (attempt <= m.Submit429 + m.Submit500)
                 return ProviderResults.Error(ctx, 500, "InternalError", "An internal error has occured, please try again later or contact service support.");
+            if (attempt <= m.Submit429 + m.Submit500 + m.Submit502)
+                return Results.Content("<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>",
+                    "text/html", Encoding.UTF8, 502);
         }
 
         var requestId = ProviderResults.NewRequestId();
         var task = store.TryCreate(options.MaxConcurrentTasks, sequence => CreateTask(sequence, submit, markers, requestId));
         if (task is null)
             return ProviderResults.Error(ctx, 429, "Throttling.AllocationQuota", "Allocated quota exceeded, please increase your quota limit.", options.RetryAfterSeconds);
+
+        // From here the task exists and is billed, whatever the client gets to see.
+        var accepted = attempt - (m.Submit429 + m.Submit500 + m.Submit502);
+        if (accepted > 0 && accepted <= m.Accept500)
+            return Results.StatusCode(500);
+        if (accepted > 0 && accepted <= m.Accept500 + m.AcceptGarbled)
+            return Results.Text($"{{\"output\":{{\"task_status\":\"PENDING\",\"task_id\":\"{task.Id[..8]}", "application/json", Encoding.UTF8);
+        if (m.AcceptLateMs > 0)
+        {
+            try
+            {
+                await Task.Delay(m.AcceptLateMs, ctx.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                return Results.Empty; // the client gave up: nobody is left to answer
+            }
+        }
 
         return ProviderResults.Ok(new SubmitResponse(new SubmitOutput("PENDING", task.Id), requestId));
     }

@@ -16,6 +16,14 @@ public sealed partial record FaultMarkers
     public string? FailMessage { get; init; }
     public int Submit429 { get; init; }
     public int Submit500 { get; init; }
+    /// <summary>A gateway's 502 (HTML body) before the service: no task is created.</summary>
+    public int Submit502 { get; init; }
+    /// <summary>The task is created, then the answer is a 500 with an empty body.</summary>
+    public int Accept500 { get; init; }
+    /// <summary>The task is created, then the answer is a 200 with a truncated JSON body.</summary>
+    public int AcceptGarbled { get; init; }
+    /// <summary>The task is created, then the answer is held back this many milliseconds (past a client's timeout).</summary>
+    public int AcceptLateMs { get; init; }
     public int Query429 { get; init; }
     public int Query500 { get; init; }
     public int Malformed { get; init; }
@@ -70,6 +78,10 @@ public sealed partial record FaultMarkers
                     : f with { FailCode = value[..colon].Trim(), FailMessage = value[(colon + 1)..].Trim() };
             case "submit429": return Count(value) is { } a ? f with { Submit429 = a } : null;
             case "submit500": return Count(value) is { } b ? f with { Submit500 = b } : null;
+            case "submit502": return Count(value) is { } b2 ? f with { Submit502 = b2 } : null;
+            case "accept500": return Count(value) is { } b3 ? f with { Accept500 = b3 } : null;
+            case "accept-garbled": return Count(value) is { } b4 ? f with { AcceptGarbled = b4 } : null;
+            case "accept-late": return int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var late) ? f with { AcceptLateMs = late } : null;
             case "query429": return Count(value) is { } c ? f with { Query429 = c } : null;
             case "query500": return Count(value) is { } d ? f with { Query500 = d } : null;
             case "malformed": return Count(value) is { } e ? f with { Malformed = e } : null;

@@ -34,7 +34,7 @@ public static class WanFunctionsServiceCollectionExtensions
         services.AddHttpClient(NotifyCallbackActivity.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30));
 
         services.AddSingleton<ReferenceUrlResolver>();
-        services.AddSingleton<SubmissionLedger>();
+        services.AddSingleton<ISubmissionLedger, SubmissionLedger>();
         services.AddSingleton<VideoSourcePolicy>();
         services.AddSingleton<VideoArchiver>();
         services.AddSingleton<SubmitVideoTaskActivity>();

@@ -52,6 +52,79 @@ public class FaultMarkerTests
         await sim.SubmitOkAsync(body);
     }
 
+    /// <summary>The tasks the list route shows (what a client settling a lost answer sees).</summary>
+    private static async Task<List<string>> ListedAsync(Sim sim)
+    {
+        using var response = await sim.Http.GetAsync("api/v1/tasks?page_size=100");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await Sim.ReadJsonAsync(response))["data"]!.AsArray().Select(t => (string)t!["task_id"]!).ToList();
+    }
+
+    [Fact]
+    public async Task Accept500_creates_the_task_then_answers_500_without_a_body()
+    {
+        await using var sim = await Sim.StartAsync();
+        var body = Sim.Body("character1 [sim:accept500]");
+
+        using var first = await sim.SubmitAsync(body);
+        Assert.Equal(HttpStatusCode.InternalServerError, first.StatusCode);
+        Assert.Equal("", await first.Content.ReadAsStringAsync());
+        var created = Assert.Single(await ListedAsync(sim));
+        Assert.Equal("character1 [sim:accept500]", (string?)(await sim.QueryAsync(created))["output"]!["orig_prompt"]);
+
+        var second = await sim.SubmitOkAsync(body);
+        Assert.Equal(2, (await ListedAsync(sim)).Count);
+        Assert.NotEqual(created, second);
+    }
+
+    [Fact]
+    public async Task Accept_garbled_creates_the_task_then_answers_a_truncated_200()
+    {
+        await using var sim = await Sim.StartAsync();
+
+        using var response = await sim.SubmitAsync(Sim.Body("character1 [sim:accept-garbled]"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.ThrowsAny<JsonException>(() => JsonDocument.Parse(text));
+        Assert.Single(await ListedAsync(sim));
+    }
+
+    [Fact]
+    public async Task Submit502_answers_a_gateway_page_and_creates_nothing()
+    {
+        await using var sim = await Sim.StartAsync();
+        var body = Sim.Body("character1 [sim:submit429] [sim:submit502]");
+
+        using var throttled = await sim.SubmitAsync(body);
+        using var gateway = await sim.SubmitAsync(body);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, throttled.StatusCode);
+        Assert.Equal(HttpStatusCode.BadGateway, gateway.StatusCode);
+        Assert.Equal("text/html", gateway.Content.Headers.ContentType?.MediaType);
+        Assert.Empty(await ListedAsync(sim));
+        await sim.SubmitOkAsync(body);
+    }
+
+    [Fact]
+    public async Task Accept_late_creates_the_task_before_the_late_answer_and_keeps_it_when_the_client_gives_up()
+    {
+        await using var sim = await Sim.StartAsync();
+        using var gaveUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sim.Http.SendAsync(
+            new HttpRequestMessage(HttpMethod.Post, Sim.SubmitPath)
+            {
+                Content = new StringContent(Sim.Body("character1 [sim:accept-late=5000]").ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
+                Headers = { { "X-DashScope-Async", "enable" } },
+            },
+            gaveUp.Token));
+
+        var created = Assert.Single(await ListedAsync(sim));
+        Assert.Equal("PENDING", await sim.StatusAsync(created));
+    }
+
     [Fact]
     public async Task Query_fault_markers_fail_the_first_N_queries_in_order_429_then_500()
     {
@@ -262,6 +335,8 @@ public class FaultMarkerTests
     [InlineData("[sim:state]")]
     [InlineData("[sim:state=PRE PROCESSING]")]
     [InlineData("[sim:revoke-key=x]")]
+    [InlineData("[sim:accept-late]")]
+    [InlineData("[sim:accept500=x]")]
     public async Task Malformed_marker_values_are_rejected(string marker)
     {
         await using var sim = await Sim.StartAsync();

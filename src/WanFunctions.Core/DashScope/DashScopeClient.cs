@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -74,11 +75,13 @@ public sealed partial class DashScopeClient : IDashScopeClient
         message.Content = JsonBody(json);
 
         const string operation = "submit";
-        var dto = await SendAsync(message, operation, null, DashScopeJsonContext.Default.TaskResponseDto, cancellationToken).ConfigureAwait(false);
+        var dto = await SendAsync(message, operation, null, DashScopeJsonContext.Default.TaskResponseDto, cancellationToken, createsTask: true)
+            .ConfigureAwait(false);
         var output = dto.Value.Output;
         if (string.IsNullOrWhiteSpace(output?.TaskId))
         {
-            throw Malformed(operation, null, dto.StatusCode, dto.RequestId, "the answer has no output.task_id");
+            // A 2xx came back, so the provider may well have created the task: the outcome is unknown, not "nothing".
+            throw Malformed(operation, null, dto.StatusCode, dto.RequestId, "the answer has no output.task_id", outcomeUnknown: true);
         }
 
         // The provider answers PENDING; a missing status on an accepted submission still means the task exists.
@@ -127,7 +130,8 @@ public sealed partial class DashScopeClient : IDashScopeClient
             EndTime: DashScopeWire.ParseTime(output.EndTime),
             Usage: DashScopeWire.ToUsage(dto.Value.Usage),
             RequestId: requestId,
-            RawState: rawState);
+            RawState: rawState,
+            OrigPrompt: output.OrigPrompt);
 
         if (state == DashScopeTaskState.Failed)
         {
@@ -160,7 +164,7 @@ public sealed partial class DashScopeClient : IDashScopeClient
         ArgumentOutOfRangeException.ThrowIfLessThan(query.PageNo, 1, nameof(query));
         ArgumentOutOfRangeException.ThrowIfLessThan(query.PageSize, 1, nameof(query));
 
-        using var message = NewRequest(HttpMethod.Get, TasksPath + BuildListQuery(query));
+        using var message = NewRequest(HttpMethod.Get, TasksPath + BuildListQuery(query, _options.ProviderTimeOffset));
         const string operation = "list";
         var dto = await SendAsync(message, operation, null, DashScopeJsonContext.Default.ListResponseDto, cancellationToken).ConfigureAwait(false);
         var body = dto.Value;
@@ -187,7 +191,8 @@ public sealed partial class DashScopeClient : IDashScopeClient
         return new DashScopeTaskPage(tasks, body.Total ?? tasks.Count, body.PageNo ?? query.PageNo, body.PageSize ?? query.PageSize);
     }
 
-    internal static string BuildListQuery(DashScopeTaskQuery query)
+    /// <summary>The query string of the list call; the time filters go out as wall clock in <paramref name="providerOffset"/>.</summary>
+    internal static string BuildListQuery(DashScopeTaskQuery query, TimeSpan providerOffset)
     {
         var sb = new StringBuilder("?page_no=")
             .Append(query.PageNo.ToString(CultureInfo.InvariantCulture))
@@ -195,12 +200,12 @@ public sealed partial class DashScopeClient : IDashScopeClient
             .Append(query.PageSize.ToString(CultureInfo.InvariantCulture));
         if (query.StartTime is { } start)
         {
-            sb.Append("&start_time=").Append(DashScopeWire.FormatFilterTime(start));
+            sb.Append("&start_time=").Append(DashScopeWire.FormatFilterTime(start, providerOffset));
         }
 
         if (query.EndTime is { } end)
         {
-            sb.Append("&end_time=").Append(DashScopeWire.FormatFilterTime(end));
+            sb.Append("&end_time=").Append(DashScopeWire.FormatFilterTime(end, providerOffset));
         }
 
         if (!string.IsNullOrWhiteSpace(query.ModelName))
@@ -246,8 +251,12 @@ public sealed partial class DashScopeClient : IDashScopeClient
 
     private readonly record struct Answer<T>(T Value, HttpStatusCode StatusCode, string? RequestId);
 
+    /// <param name="createsTask">
+    /// True for submit: failures are then classified as "certainly nothing created" or "outcome unknown"
+    /// (<see cref="DashScopeException.OutcomeUnknown"/>).
+    /// </param>
     private async Task<Answer<T>> SendAsync<T>(HttpRequestMessage message, string operation, string? taskId,
-        JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken, bool allowEmptyBody = false)
+        JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken, bool allowEmptyBody = false, bool createsTask = false)
     {
         cancellationToken.ThrowIfCancellationRequested(); // never start a submit the caller has already given up on
 
@@ -263,13 +272,15 @@ public sealed partial class DashScopeClient : IDashScopeClient
         {
             throw; // the caller's own cancellation is not a provider failure
         }
+        // A timeout may strike after the request went out (the provider accepts, its answer is late): outcome unknown.
+        // An open circuit and the local rate limiter refuse before anything is sent.
         catch (OperationCanceledException ex)
         {
-            throw Transport(operation, taskId, "Timeout", "The request to DashScope timed out.", ex);
+            throw Transport(operation, taskId, "Timeout", "The request to DashScope timed out.", ex, outcomeUnknown: createsTask);
         }
         catch (TimeoutRejectedException ex)
         {
-            throw Transport(operation, taskId, "Timeout", "The request to DashScope timed out.", ex);
+            throw Transport(operation, taskId, "Timeout", "The request to DashScope timed out.", ex, outcomeUnknown: createsTask);
         }
         catch (BrokenCircuitException ex)
         {
@@ -281,7 +292,8 @@ public sealed partial class DashScopeClient : IDashScopeClient
         }
         catch (HttpRequestException ex)
         {
-            throw Transport(operation, taskId, "ConnectionFailed", "DashScope could not be reached.", ex);
+            throw Transport(operation, taskId, "ConnectionFailed", "DashScope could not be reached.", ex,
+                outcomeUnknown: createsTask && !FailedBeforeSending(ex));
         }
 
         using (response)
@@ -290,7 +302,7 @@ public sealed partial class DashScopeClient : IDashScopeClient
             var headerRequestId = HeaderRequestId(response);
             if (!response.IsSuccessStatusCode)
             {
-                throw HttpError(operation, taskId, response, body, headerRequestId);
+                throw HttpError(operation, taskId, response, body, headerRequestId, createsTask);
             }
 
             if (allowEmptyBody && string.IsNullOrWhiteSpace(body))
@@ -310,7 +322,7 @@ public sealed partial class DashScopeClient : IDashScopeClient
                     return new Answer<T>(default!, statusCode, headerRequestId);
                 }
 
-                throw Malformed(operation, taskId, statusCode, headerRequestId, "the answer is not valid JSON", ex);
+                throw Malformed(operation, taskId, statusCode, headerRequestId, "the answer is not valid JSON", ex, outcomeUnknown: createsTask);
             }
 
             if (value is null)
@@ -320,14 +332,15 @@ public sealed partial class DashScopeClient : IDashScopeClient
                     return new Answer<T>(default!, statusCode, headerRequestId);
                 }
 
-                throw Malformed(operation, taskId, statusCode, headerRequestId, "the answer is empty");
+                throw Malformed(operation, taskId, statusCode, headerRequestId, "the answer is empty", outcomeUnknown: createsTask);
             }
 
             return new Answer<T>(value, statusCode, headerRequestId);
         }
     }
 
-    private DashScopeException HttpError(string operation, string? taskId, HttpResponseMessage response, string body, string? headerRequestId)
+    private DashScopeException HttpError(string operation, string? taskId, HttpResponseMessage response, string body, string? headerRequestId,
+        bool createsTask)
     {
         var statusCode = response.StatusCode;
         ErrorResponseDto? error = null;
@@ -350,25 +363,40 @@ public sealed partial class DashScopeClient : IDashScopeClient
         var requestId = error?.RequestId ?? headerRequestId;
         var transient = IsTransientStatus(statusCode);
         var retryAfter = ReadRetryAfter(response);
+        // Only the provider's own error body is its verdict that nothing was created; a gateway's page or an empty
+        // 502 may come from behind the point where the task was already accepted.
+        var providerVerdict = !string.IsNullOrWhiteSpace(error?.Code) && !string.IsNullOrWhiteSpace(error?.Message);
 
         LogHttpError(operation, taskId, (int)statusCode, Truncate(code, 80), transient, requestId);
-        return new DashScopeException(code, providerMessage, statusCode, transient, requestId, retryAfter);
+        return new DashScopeException(code, providerMessage, statusCode, transient, requestId, retryAfter,
+            outcomeUnknown: createsTask && !providerVerdict);
     }
 
-    private DashScopeException Transport(string operation, string? taskId, string code, string message, Exception inner, TimeSpan? retryAfter = null)
+    private DashScopeException Transport(string operation, string? taskId, string code, string message, Exception inner,
+        TimeSpan? retryAfter = null, bool outcomeUnknown = false)
     {
         LogTransportError(operation, taskId, code, inner.GetType().Name);
-        return new DashScopeException(code, message, statusCode: null, isTransient: true, requestId: null, retryAfter: retryAfter, innerException: inner);
+        return new DashScopeException(code, message, statusCode: null, isTransient: true, requestId: null, retryAfter: retryAfter,
+            innerException: inner, outcomeUnknown: outcomeUnknown);
     }
 
     /// <summary>A garbled answer is transient: one more try is worth it.</summary>
-    private DashScopeException Malformed(string operation, string? taskId, HttpStatusCode statusCode, string? requestId, string what, Exception? inner = null)
+    private DashScopeException Malformed(string operation, string? taskId, HttpStatusCode statusCode, string? requestId, string what,
+        Exception? inner = null, bool outcomeUnknown = false)
     {
         LogMalformed(operation, taskId, (int)statusCode, requestId);
         // System.Text.Json messages name the JSON path and position, never the values, so the inner exception is safe.
         return new DashScopeException("MalformedResponse", $"DashScope sent an unexpected answer: {what}.", statusCode,
-            isTransient: true, requestId, innerException: inner);
+            isTransient: true, requestId, innerException: inner, outcomeUnknown: outcomeUnknown);
     }
+
+    /// <summary>
+    /// True when the connection could not be made at all (DNS, refused, TLS handshake): not a byte of the request
+    /// was sent. A reset or an early end after connecting is not this: the request may have been delivered.
+    /// </summary>
+    internal static bool FailedBeforeSending(HttpRequestException ex) =>
+        ex.HttpRequestError is HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError or HttpRequestError.SecureConnectionError
+        || ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.HostNotFound };
 
     internal static bool IsTransientStatus(HttpStatusCode statusCode) =>
         statusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)statusCode >= 500;

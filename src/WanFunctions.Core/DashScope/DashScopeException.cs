@@ -9,9 +9,10 @@ namespace WanFunctions.DashScope;
 public sealed class DashScopeException : Exception
 {
     public DashScopeException(string code, string message, HttpStatusCode? statusCode, bool isTransient,
-        string? requestId = null, TimeSpan? retryAfter = null, Exception? innerException = null)
+        string? requestId = null, TimeSpan? retryAfter = null, Exception? innerException = null, bool outcomeUnknown = false)
         : base($"DashScope {code}: {message}", innerException)
     {
+        OutcomeUnknown = outcomeUnknown;
         Code = code;
         ProviderMessage = message;
         StatusCode = statusCode;
@@ -32,6 +33,17 @@ public sealed class DashScopeException : Exception
     public bool IsTransient { get; }
 
     public string? RequestId { get; }
+
+    /// <summary>
+    /// Submit only: true when the request may have reached the provider and no verdict came back, so a task may exist
+    /// (and be billed) although no task id did — a timeout or a reset after sending, an HTTP error without the
+    /// provider's <c>{code,message}</c> body, a 2xx without a readable <c>output.task_id</c>. Such a submit must be
+    /// settled (the provider's task list) and never resent blindly. False when the provider certainly created nothing:
+    /// its documented error body (429 <c>Throttling</c>, 400 <c>InvalidParameter</c>, 500 <c>InternalError</c>…), or
+    /// a failure before the request left (connection refused, name resolution, TLS, open circuit, local rate limiter).
+    /// Always false for query, list and cancel, which create nothing.
+    /// </summary>
+    public bool OutcomeUnknown { get; }
 
     /// <summary>The provider's <c>Retry-After</c>, when it sent one.</summary>
     public TimeSpan? RetryAfter { get; }

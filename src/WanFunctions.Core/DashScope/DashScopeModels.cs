@@ -51,6 +51,8 @@ public sealed record SubmittedTask(string TaskId, DashScopeTaskState State, stri
 /// and never put it into durable history (the archive activity asks for it afresh).
 /// <see cref="RawState"/> is <c>task_status</c> as the provider wrote it (trimmed, at most 40 characters), e.g.
 /// <c>PRE-PROCESSING</c> where <see cref="State"/> is <see cref="DashScopeTaskState.Other"/>.
+/// <see cref="OrigPrompt"/> is the prompt the task was submitted with (<c>output.orig_prompt</c>), which attributes an
+/// unrecorded task to its job.
 /// </summary>
 public sealed record DashScopeTaskStatus(
     string TaskId,
@@ -63,7 +65,8 @@ public sealed record DashScopeTaskStatus(
     DateTimeOffset? EndTime = null,
     DashScopeUsage? Usage = null,
     string? RequestId = null,
-    string? RawState = null);
+    string? RawState = null,
+    string? OrigPrompt = null);
 
 /// <summary>The provider's usage block (only meaningful once SUCCEEDED).</summary>
 public sealed record DashScopeUsage(

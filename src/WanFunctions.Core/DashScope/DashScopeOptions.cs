@@ -47,6 +47,24 @@ public sealed class DashScopeOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// The provider's zone: its timestamps (<c>submit_time</c>…) and the list call's <c>start_time</c>/<c>end_time</c>
+    /// filters are wall-clock times in it, without an offset. UTC+8 for the regions DashScope documents; whole minutes.
+    /// </summary>
+    public TimeSpan ProviderTimeOffset { get; set; } = TimeSpan.FromHours(8);
+
+    /// <summary>
+    /// How many times a submit whose outcome is unknown (a timeout or garbled answer after sending) looks for its task
+    /// in the provider's task list before the job ends <c>SubmitOutcomeUnknown</c>. More than one look because the
+    /// list may lag behind the submit.
+    /// </summary>
+    [Range(1, 10)]
+    public int SubmitSettleLooks { get; set; } = 3;
+
+    /// <summary>Wait between two of those looks.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan SubmitSettleInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The provider's public endpoint for a region.</summary>
     public static Uri DefaultBaseUrl(DashScopeRegion region) => region switch
     {
@@ -107,6 +125,12 @@ public sealed class DashScopeOptionsValidator : IValidateOptions<DashScopeOption
         if (!Enum.IsDefined(options.Region))
         {
             failures.Add($"{nameof(DashScopeOptions.Region)} is not a known region.");
+        }
+
+        if (options.ProviderTimeOffset < TimeSpan.FromHours(-14) || options.ProviderTimeOffset > TimeSpan.FromHours(14)
+            || options.ProviderTimeOffset.Ticks % TimeSpan.TicksPerMinute != 0)
+        {
+            failures.Add($"{nameof(DashScopeOptions.ProviderTimeOffset)} must be whole minutes between -14:00 and 14:00.");
         }
 
         if (options.TotalTimeout <= options.RequestTimeout)

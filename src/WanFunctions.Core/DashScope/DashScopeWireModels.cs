@@ -39,7 +39,8 @@ internal sealed record TaskOutputDto(
     [property: JsonPropertyName("end_time")] JsonElement? EndTime,
     [property: JsonPropertyName("video_url")] string? VideoUrl,
     [property: JsonPropertyName("code")] string? Code,
-    [property: JsonPropertyName("message")] string? Message);
+    [property: JsonPropertyName("message")] string? Message,
+    [property: JsonPropertyName("orig_prompt")] string? OrigPrompt = null);
 
 internal sealed record UsageDto(
     [property: JsonPropertyName("duration")] double? Duration,
@@ -105,7 +106,7 @@ internal static class DashScopeWire
         "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF",
     ];
 
-    /// <summary>The list call's <c>start_time</c>/<c>end_time</c> filter format (same zone caveat as above).</summary>
+    /// <summary>The list call's <c>start_time</c>/<c>end_time</c> filter format: wall clock in the provider's zone, no offset.</summary>
     public const string FilterTimeFormat = "yyyyMMddHHmmss";
 
     public static DateTimeOffset? ParseTime(JsonElement? element)
@@ -141,8 +142,12 @@ internal static class DashScopeWire
     private static DateTimeOffset? FromEpochMs(long ms) =>
         ms is > 0 and < 253402300799999 ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
 
-    public static string FormatFilterTime(DateTimeOffset value) =>
-        value.UtcDateTime.ToString(FilterTimeFormat, CultureInfo.InvariantCulture);
+    /// <summary>
+    /// An instant as the list filter wants it: the provider filters on its own wall clock (UTC+8 for the regions it
+    /// documents), so a UTC value sent as is would shift the window by 8 hours.
+    /// </summary>
+    public static string FormatFilterTime(DateTimeOffset value, TimeSpan providerOffset) =>
+        value.ToOffset(providerOffset).ToString(FilterTimeFormat, CultureInfo.InvariantCulture);
 
     /// <summary>
     /// The documented states by name (case-insensitive); any other status string is <see cref="DashScopeTaskState.Other"/>

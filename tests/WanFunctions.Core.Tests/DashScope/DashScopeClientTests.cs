@@ -380,8 +380,9 @@ public class DashScopeClientTests
 
         var page = await client.ListTasksAsync(new DashScopeTaskQuery(
             PageNo: 2, PageSize: 5,
-            StartTime: new DateTimeOffset(2025, 3, 1, 8, 5, 9, TimeSpan.Zero),
-            EndTime: new DateTimeOffset(2025, 3, 2, 23, 59, 59, TimeSpan.Zero),
+            // Instants in the provider's zone (UTC+8) go out as they read; see DashScopeSubmitOutcomeTests for UTC ones.
+            StartTime: new DateTimeOffset(2025, 3, 1, 8, 5, 9, TimeSpan.FromHours(8)),
+            EndTime: new DateTimeOffset(2025, 3, 2, 23, 59, 59, TimeSpan.FromHours(8)),
             ModelName: "wan2.6-r2v-flash",
             Status: DashScopeTaskState.Succeeded));
 

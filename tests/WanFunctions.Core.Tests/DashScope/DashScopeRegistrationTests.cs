@@ -108,6 +108,10 @@ public class DashScopeRegistrationTests
         { "DashScope:RequestTimeout", "00:00:00", "RequestTimeout" },
         { "DashScope:TotalTimeout", "00:00:10", "TotalTimeout" },
         { "DashScope:MaxAttempts", "0", "MaxAttempts" },
+        { "DashScope:ProviderTimeOffset", "15:00:00", "ProviderTimeOffset" },
+        { "DashScope:ProviderTimeOffset", "08:00:30", "ProviderTimeOffset" },
+        { "DashScope:SubmitSettleLooks", "0", "SubmitSettleLooks" },
+        { "DashScope:SubmitSettleInterval", "00:05:00", "SubmitSettleInterval" },
     };
 
     [Theory]

@@ -1,4 +1,6 @@
+using System.Globalization;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using WanFunctions.DashScope;
 using WanFunctions.Jobs;
 using WanFunctions.Storage;
@@ -6,16 +8,35 @@ using WanFunctions.Storage;
 namespace WanFunctions.Workflow.Activities;
 
 /// <summary>
-/// Submits the job to DashScope. Permanent refusals (4xx) come back as <see cref="SubmitOutcome.Error"/>;
-/// transient faults are thrown for the orchestration's retry policy. A second run for the same job returns
-/// the task recorded by the first instead of submitting (and paying) again.
+/// Submits the job to DashScope, at most one provider task per job. Permanent refusals (4xx) come back as
+/// <see cref="SubmitOutcome.Error"/>; only faults after which the provider certainly created nothing (429, the
+/// provider's 5xx error body, connection refused) are thrown, for the orchestration's retry policy to submit again.
 /// </summary>
+/// <remarks>
+/// An intent is recorded before the request is sent. When the answer is lost (timeout or reset after sending, an HTTP
+/// error without the provider's body, a garbled 200) or an earlier run left an intent without a task id (the worker
+/// died, the ledger write failed), the activity never submits again: it settles the outcome in the provider's task list
+/// (model, time window), adopts the one unrecorded task whose <c>orig_prompt</c> is the job's, and otherwise ends the job
+/// with <c>SubmitOutcomeUnknown</c> naming the model and the window to check at the provider.
+/// </remarks>
 public sealed class SubmitVideoTaskActivity(
     IDashScopeClient dashScope,
     ReferenceUrlResolver references,
-    SubmissionLedger ledger,
+    ISubmissionLedger ledger,
+    IOptions<DashScopeOptions> options,
+    TimeProvider time,
     ILogger<SubmitVideoTaskActivity> log) : IWorkflowActivity<SubmitVideoTaskInput, SubmitOutcome>
 {
+    /// <summary>The error code of a submit whose outcome could not be settled.</summary>
+    public const string OutcomeUnknownCode = "SubmitOutcomeUnknown";
+
+    /// <summary>Slack on both ends of the list window: clock skew between us and the provider, and whole-second filters.</summary>
+    internal static readonly TimeSpan WindowMargin = TimeSpan.FromMinutes(1);
+
+    internal const int ListPageSize = 100;
+    internal const int MaxListPages = 10;
+    internal const int RecordAttempts = 3;
+
     public async Task<SubmitOutcome> RunAsync(SubmitVideoTaskInput input, CancellationToken cancellationToken)
     {
         if (await ledger.FindTaskIdAsync(input.JobId, cancellationToken) is { } recorded)
@@ -25,6 +46,15 @@ public sealed class SubmitVideoTaskActivity(
         }
 
         ValidatedJob job = input.Job;
+        string promptSha256 = VideoJobOrchestration.Sha256Hex(job.Prompt);
+        if (await ledger.FindIntentAsync(input.JobId, promptSha256, cancellationToken) is { } earlier)
+        {
+            // An earlier run may have sent the request and never recorded its answer: sending again could pay twice.
+            log.LogWarning("Job {JobId}: an earlier submit attempt at {AttemptedAt:o} left no task id; settling it in the provider's task list",
+                input.JobId, earlier.AttemptedAt);
+            return await SettleAsync(input, earlier, "an earlier attempt ended without recording the provider's answer", cancellationToken);
+        }
+
         IReadOnlyList<string> urls;
         try
         {
@@ -37,17 +67,183 @@ public sealed class SubmitVideoTaskActivity(
 
         var request = new VideoSynthesisRequest(job.Model, job.Prompt, job.NegativePrompt, urls,
             job.Size, job.Duration, job.Audio, job.ShotType, job.Watermark, job.Seed);
+        var intent = new SubmitIntent(input.JobId, job.Model, promptSha256, time.GetUtcNow());
+        await ledger.WriteIntentAsync(intent, cancellationToken);
+
+        SubmittedTask task;
         try
         {
-            SubmittedTask task = await dashScope.SubmitAsync(request, cancellationToken);
-            await ledger.RecordAsync(input.JobId, task.TaskId, cancellationToken);
-            log.LogInformation("Job {JobId} submitted as task {TaskId} (request {RequestId})", input.JobId, task.TaskId, task.RequestId);
-            return new SubmitOutcome(task.TaskId);
+            task = await dashScope.SubmitAsync(request, cancellationToken);
         }
-        catch (DashScopeException ex) when (!ex.IsTransient)
+        catch (DashScopeException ex) when (ex.OutcomeUnknown)
         {
+            log.LogWarning("Job {JobId}: the submit's outcome is unknown ({Code}, HTTP {StatusCode}); settling it in the provider's task list",
+                input.JobId, ex.Code, ex.StatusCode is { } status ? (int)status : null);
+            return await SettleAsync(input, intent, $"{ex.Code}: {ex.ProviderMessage}", cancellationToken);
+        }
+        catch (DashScopeException ex)
+        {
+            // The provider certainly created nothing, so the next attempt may submit afresh.
+            await ForgetIntentAsync(intent, cancellationToken);
+            if (ex.IsTransient)
+            {
+                throw;
+            }
+
             log.LogWarning("Job {JobId} refused by the provider: {Code} (request {RequestId})", input.JobId, ex.Code, ex.RequestId);
             return new SubmitOutcome(null, new JobError(ex.Code, ex.ProviderMessage, "provider"));
         }
+
+        log.LogInformation("Job {JobId} submitted as task {TaskId} (request {RequestId})", input.JobId, task.TaskId, task.RequestId);
+        return await AdoptAsync(intent, task.TaskId, cancellationToken);
+    }
+
+    /// <summary>
+    /// The task exists and is this job's. Its id is recorded (a few tries); if storage still fails, the id is returned
+    /// anyway: the orchestration's history then holds it, and the intent left behind lets a re-run of this activity find
+    /// the task in the provider's list instead of submitting again. Either way no accepted task is orphaned.
+    /// </summary>
+    async Task<SubmitOutcome> AdoptAsync(SubmitIntent intent, string taskId, CancellationToken cancellationToken)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await ledger.RecordAsync(intent.JobId, taskId, cancellationToken);
+                break;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                if (attempt >= RecordAttempts)
+                {
+                    log.LogError(ex, "Job {JobId}: task {TaskId} could not be recorded in the ledger; carrying on with it, the intent stays as evidence",
+                        intent.JobId, taskId);
+                    return new SubmitOutcome(taskId);
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(attempt), time, cancellationToken);
+            }
+        }
+
+        await ForgetIntentAsync(intent, cancellationToken);
+        return new SubmitOutcome(taskId);
+    }
+
+    /// <summary>A leftover intent only makes a later run settle instead of submit, which is safe: a failure here is logged, not thrown.</summary>
+    async Task ForgetIntentAsync(SubmitIntent intent, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ledger.DeleteIntentAsync(intent.JobId, intent.PromptSha256, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            log.LogWarning(ex, "Job {JobId}: the submit intent could not be removed", intent.JobId);
+        }
+    }
+
+    /// <summary>
+    /// Looks for the job's task in the provider's list, a few times (the list may lag behind the submit), bounded by
+    /// <see cref="DashScopeOptions.SubmitSettleLooks"/> × <see cref="DashScopeOptions.SubmitSettleInterval"/>.
+    /// </summary>
+    async Task<SubmitOutcome> SettleAsync(SubmitVideoTaskInput input, SubmitIntent intent, string lostAnswer, CancellationToken cancellationToken)
+    {
+        DashScopeOptions settings = options.Value;
+        DateTimeOffset from = intent.AttemptedAt - WindowMargin;
+        DateTimeOffset to = from;
+        string problem = "no look was made";
+        for (int look = 1; look <= settings.SubmitSettleLooks; look++)
+        {
+            if (look > 1)
+            {
+                await Task.Delay(settings.SubmitSettleInterval, time, cancellationToken);
+            }
+
+            to = time.GetUtcNow() + WindowMargin;
+            try
+            {
+                (string? taskId, problem) = await LookAsync(input, intent, from, to, cancellationToken);
+                if (taskId is not null)
+                {
+                    log.LogWarning("Job {JobId}: found its task {TaskId} in the provider's list (look {Look}); adopting it", input.JobId, taskId, look);
+                    return await AdoptAsync(intent, taskId, cancellationToken);
+                }
+            }
+            catch (DashScopeException ex)
+            {
+                problem = $"the provider's task list could not be read ({ex.Code})";
+            }
+
+            log.LogWarning("Job {JobId}: look {Look} in the provider's task list settled nothing: {Problem}", input.JobId, look, problem);
+        }
+
+        // The intent stays: a re-run of this activity must settle again, never submit.
+        return new SubmitOutcome(null, new JobError(OutcomeUnknownCode, OutcomeUnknownMessage(input.Job.Model, lostAnswer, problem, from, to), "workflow"));
+    }
+
+    /// <summary>One look: the job's task id, or why it could not be told.</summary>
+    async Task<(string? TaskId, string Problem)> LookAsync(SubmitVideoTaskInput input, SubmitIntent intent,
+        DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        // Rivals before the list: a sibling job records its task before it drops its intent, so once the intent is gone
+        // its task is excluded below as recorded; while the intent is there, the two tasks cannot be told apart. An
+        // intent older than the window by more than a whole call (TotalTimeout) cannot have put a task into it.
+        IReadOnlyList<SubmitIntent> others = await ledger.FindOtherIntentsAsync(input.JobId, intent.PromptSha256, cancellationToken);
+        bool rival = others.Any(other => other.AttemptedAt + options.Value.TotalTimeout >= from);
+        var matches = new List<string>();
+        for (int page = 1; ; page++)
+        {
+            DashScopeTaskPage listed = await dashScope.ListTasksAsync(
+                new DashScopeTaskQuery(page, ListPageSize, from, to, input.Job.Model), cancellationToken);
+            foreach (DashScopeTaskStatus candidate in listed.Tasks)
+            {
+                string? owner = await ledger.FindJobOfTaskAsync(candidate.TaskId, cancellationToken);
+                if (owner == input.JobId)
+                {
+                    return (candidate.TaskId, "");
+                }
+
+                if (owner is not null)
+                {
+                    continue; // another job's task
+                }
+
+                // Only the query answer carries the prompt the task was submitted with.
+                DashScopeTaskStatus detail = await dashScope.GetTaskAsync(candidate.TaskId, cancellationToken);
+                if (string.Equals(detail.OrigPrompt, input.Job.Prompt, StringComparison.Ordinal))
+                {
+                    matches.Add(candidate.TaskId);
+                }
+            }
+
+            if (listed.Tasks.Count < ListPageSize || page * ListPageSize >= listed.Total)
+            {
+                break;
+            }
+
+            if (page == MaxListPages)
+            {
+                return (null, $"more than {MaxListPages * ListPageSize} tasks in the window");
+            }
+        }
+
+        return matches.Count switch
+        {
+            0 => (null, "no unrecorded task with this job's prompt is listed"),
+            1 when !rival => (matches[0], ""),
+            1 => (null, "another job with the same prompt was submitting at the same time"),
+            _ => (null, $"{matches.Count} unrecorded tasks carry this job's prompt"),
+        };
+    }
+
+    string OutcomeUnknownMessage(string model, string lostAnswer, string problem, DateTimeOffset from, DateTimeOffset to)
+    {
+        TimeSpan offset = options.Value.ProviderTimeOffset;
+        string Utc(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+        string Provider(DateTimeOffset t) => t.ToOffset(offset).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+        string zone = (offset < TimeSpan.Zero ? "-" : "+") + offset.ToString(@"hh\:mm", CultureInfo.InvariantCulture);
+        return $"The provider's answer to the submit was lost ({lostAnswer}) and its task list did not settle the outcome ({problem}). "
+            + $"A task may have been created and billed: check the provider's {model} tasks submitted between {Utc(from)} and {Utc(to)} UTC "
+            + $"({Provider(from)} and {Provider(to)} provider time, UTC{zone}) for one with this job's prompt. The job did not submit again.";
     }
 }
