@@ -174,7 +174,7 @@ public class DashScopeClientTests
     [Fact]
     public void A_list_cannot_be_filtered_by_a_state_the_docs_do_not_list()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => DashScopeClient.BuildListQuery(new DashScopeTaskQuery(Status: DashScopeTaskState.Other)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => DashScopeClient.BuildListQuery(new DashScopeTaskQuery(Status: DashScopeTaskState.Other), TimeSpan.FromHours(8)));
     }
 
     [Fact]
