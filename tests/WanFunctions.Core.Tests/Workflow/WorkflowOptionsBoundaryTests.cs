@@ -13,8 +13,8 @@ namespace WanFunctions.Core.Tests.Workflow;
 /// </summary>
 public class WorkflowOptionsBoundaryTests
 {
-    /// <summary>The real registration (both hosts call AddWanFunctions) with valid settings besides "Workflow:*".</summary>
-    static ServiceProvider Build(string[] workflow)
+    /// <summary>The real registration (both hosts call AddWanFunctions) with valid settings besides "{section}:*".</summary>
+    internal static ServiceProvider Build(string[] settings, string section = WorkflowOptions.SectionName)
     {
         var values = new Dictionary<string, string?>
         {
@@ -23,10 +23,10 @@ public class WorkflowOptionsBoundaryTests
             ["DashScope:Region"] = "International",
             ["Storage:ConnectionString"] = "UseDevelopmentStorage=true",
         };
-        foreach (string setting in workflow)
+        foreach (string setting in settings)
         {
             string[] parts = setting.Split('=', 2);
-            values[$"{WorkflowOptions.SectionName}:{parts[0]}"] = parts[1];
+            values[$"{section}:{parts[0]}"] = parts[1];
         }
 
         IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
@@ -34,7 +34,7 @@ public class WorkflowOptionsBoundaryTests
     }
 
     /// <summary>What the host runs before it starts (ValidateOnStart).</summary>
-    static void ValidateAtStart(IServiceProvider provider) => provider.GetRequiredService<IStartupValidator>().Validate();
+    internal static void ValidateAtStart(IServiceProvider provider) => provider.GetRequiredService<IStartupValidator>().Validate();
 
     [Theory]
     [InlineData]
