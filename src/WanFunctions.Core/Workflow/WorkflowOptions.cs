@@ -43,6 +43,14 @@ public sealed class WorkflowOptions
     [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
     public TimeSpan HistoryRetention { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>
+    /// At most this many finished jobs' histories are purged per run (hourly), so a backlog of tens of thousands is
+    /// cleared over several runs instead of failing one long one. The default, 24 000 a day, outpaces what the
+    /// provider's 5 concurrent tasks per account can finish.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int PurgeBatchSize { get; set; } = 1000;
+
     public PollingSchedule ToSchedule() => new(
         FirstPollDelay, PollInterval, PollBackoffFactor, MaxPollInterval, PollDeadline,
         PollsPerGeneration, SubmitAttempts, RetryInterval);

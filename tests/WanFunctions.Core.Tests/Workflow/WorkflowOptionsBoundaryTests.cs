@@ -1,7 +1,9 @@
 using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Moq;
 using WanFunctions.Workflow;
 using static WanFunctions.Core.Tests.Workflow.WorkflowData;
 
@@ -59,6 +61,8 @@ public class WorkflowOptionsBoundaryTests
     [InlineData("RetryInterval=00:10:00", "PollDeadline=00:10:00", "FirstPollDelay=00:09:59")]
     [InlineData("HistoryRetention=00:00:00")]
     [InlineData("HistoryRetention=3650.00:00:00")]
+    [InlineData("PurgeBatchSize=1")]
+    [InlineData("PurgeBatchSize=100000")]
     public async Task Accepted_settings_start_and_their_jobs_run(params string[] settings)
     {
         using ServiceProvider provider = Build(settings);
@@ -82,6 +86,15 @@ public class WorkflowOptionsBoundaryTests
             .Always(WorkflowNames.CancelVideoTask, new CancelOutcome(true));
         JobResult? late = await VideoJobOrchestration.RunAsync(pending.Object, Input(schedule));
         Assert.True(late?.Outcome == JobOutcome.TimedOut || pending.ContinuedAsNew is not null);
+
+        // The history purge (HistoryRetention, PurgeBatchSize) runs with these settings too.
+        var client = new Mock<DurableTaskClient>("test");
+        client.Setup(c => c.GetAllInstancesAsync(It.IsAny<OrchestrationQuery?>()))
+            .Returns(Pageable.Create((string? _, int? _, CancellationToken _) =>
+                Task.FromResult(new Page<OrchestrationMetadata>([new OrchestrationMetadata(WorkflowNames.Orchestrator, JobId)], null))));
+        client.Setup(c => c.PurgeInstanceAsync(JobId, It.IsAny<CancellationToken>())).ReturnsAsync(new PurgeResult(1));
+        JobHistoryPurgeResult purge = await provider.GetRequiredService<JobHistoryPurger>().PurgeAsync(client.Object, CancellationToken.None);
+        Assert.Equal(1, purge.Purged);
     }
 
     [Theory]
@@ -104,6 +117,8 @@ public class WorkflowOptionsBoundaryTests
     [InlineData("RetryInterval", "RetryInterval=00:10:00.0000001")]
     [InlineData("HistoryRetention", "HistoryRetention=-00:00:00.0000001")]
     [InlineData("HistoryRetention", "HistoryRetention=3650.00:00:00.0000001")]
+    [InlineData("PurgeBatchSize", "PurgeBatchSize=0")]
+    [InlineData("PurgeBatchSize", "PurgeBatchSize=100001")]
     public void Settings_out_of_range_stop_the_start_naming_the_setting(string setting, params string[] settings)
     {
         Assert.Contains(Refused(settings), failure => failure.Contains(setting, StringComparison.Ordinal));
