@@ -46,6 +46,19 @@ resource subscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-
         'Microsoft.Storage.BlobCreated'
       ]
       subjectBeginsWith: '/blobServices/default/containers/${containerName}/'
+      // Only the calls that finish a write: some writers raise several BlobCreated events per upload (an empty
+      // blob first, then the content). The code also ignores an empty blob, since PutBlob can create one.
+      advancedFilters: [
+        {
+          operatorType: 'StringIn'
+          key: 'data.api'
+          values: [
+            'PutBlob'
+            'PutBlockList'
+            'CopyBlob'
+          ]
+        }
+      ]
     }
     eventDeliverySchema: 'EventGridSchema'
     retryPolicy: {

@@ -24,6 +24,7 @@ public static class WanFunctionsServiceCollectionExtensions
         AddValidatedOptions<StorageOptions>(services, configuration, StorageOptions.SectionName);
         AddValidatedOptions<ArchiveOptions>(services, configuration, ArchiveOptions.SectionName);
         AddValidatedOptions<WorkflowOptions>(services, configuration, WorkflowOptions.SectionName);
+        services.AddSingleton<IValidateOptions<WorkflowOptions>, WorkflowOptionsValidator>();
         AddValidatedOptions<CallbackOptions>(services, configuration, CallbackOptions.SectionName);
 
         services.AddSingleton(TimeProvider.System);

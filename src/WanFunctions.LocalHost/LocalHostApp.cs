@@ -104,7 +104,8 @@ public sealed class LocalHostApp : IAsyncDisposable
 
     static void AddActivity<TActivity, TInput, TOutput>(DurableTaskRegistry tasks, string name)
         where TActivity : IWorkflowActivity<TInput, TOutput> =>
-        tasks.AddActivity(name, services => new SdkActivity<TInput, TOutput>(services.GetRequiredService<TActivity>()));
+        tasks.AddActivity(name, services => new SdkActivity<TInput, TOutput>(services.GetRequiredService<TActivity>(),
+            services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
 
     static void MapEndpoints(WebApplication app)
     {

@@ -256,4 +256,18 @@ public class CompiledTemplateTests
         Assert.Equal("StartJobFromBlob", parameters.GetProperty("functionName").GetProperty("defaultValue").GetString());
         Assert.Equal("references", parameters.GetProperty("containerName").GetProperty("defaultValue").GetString());
     }
+
+    [SkippableFact]
+    public void Event_Grid_subscription_delivers_only_the_calls_that_finish_a_write()
+    {
+        BicepCli.SkipIfMissing();
+        var resources = ArmTemplate.AllResources(BicepCli.Build("app/eventgrid.bicep"));
+        var subscription = Assert.Single(resources.OfType("Microsoft.EventGrid/systemTopics/eventSubscriptions"));
+
+        var filter = Assert.Single(subscription.Properties.GetProperty("filter").GetProperty("advancedFilters").EnumerateArray());
+
+        Assert.Equal("StringIn", filter.GetProperty("operatorType").GetString());
+        Assert.Equal("data.api", filter.GetProperty("key").GetString());
+        Assert.Equal(["PutBlob", "PutBlockList", "CopyBlob"], filter.GetProperty("values").EnumerateArray().Select(v => v.GetString()));
+    }
 }

@@ -56,11 +56,11 @@ public sealed class FunctionsMetadataTests
     }
 
     [Fact]
-    public void Old_job_history_is_purged_by_a_daily_timer()
+    public void Old_job_history_is_purged_by_an_hourly_timer_in_bounded_batches()
     {
         JsonObject trigger = Trigger(Function("PurgeJobHistory"));
         Assert.Equal("timerTrigger", (string)trigger["type"]!);
-        Assert.Equal("0 30 3 * * *", (string)trigger["schedule"]!);
+        Assert.Equal("0 30 * * * *", (string)trigger["schedule"]!);
     }
 
     [Fact]

@@ -90,6 +90,45 @@ public sealed class BlobJobStarterTests(AzuriteFixture azurite)
         Assert.Empty(world.Simulator.Requests);
     }
 
+    [Fact]
+    public async Task An_empty_manifest_starts_nothing_and_writes_no_receipt_and_its_content_then_starts_one_job()
+    {
+        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
+        string name = $"{Guid.NewGuid():N}/scene.job.json";
+        BlobClient manifest = await UploadAsync(world, name, "");
+        BlobJobStarter starter = world.Host.Services.GetRequiredService<BlobJobStarter>();
+
+        StartJobOutcome? empty = await starter.StartAsync(manifest, world.Host.Client, CancellationToken.None);
+
+        Assert.Null(empty);
+        Assert.False(await starter.ReceiptFor(manifest.BlobContainerName, manifest.Name).ExistsAsync());
+        Assert.Empty(world.Simulator.Requests);
+
+        // The writer's second event, once the content is there.
+        await UploadAsync(world, name, """
+            { "prompt": "character1 waves", "references": [ { "url": "https://example.com/a.mp4" } ], "duration": 5 }
+            """);
+        StartJobOutcome? written = await starter.StartAsync(manifest, world.Host.Client, CancellationToken.None);
+
+        Assert.True(written!.Started);
+        Assert.Equal(written.JobId, (string)(await ReadReceiptAsync(starter, manifest))["jobId"]!);
+    }
+
+    [Fact]
+    public async Task An_empty_reference_with_a_prompt_starts_nothing_and_writes_no_receipt()
+    {
+        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
+        BlobClient reference = await UploadAsync(world, $"{Guid.NewGuid():N}/presenter.mp4", "",
+            new Dictionary<string, string> { ["prompt"] = "character1 waves" });
+        BlobJobStarter starter = world.Host.Services.GetRequiredService<BlobJobStarter>();
+
+        StartJobOutcome? outcome = await starter.StartAsync(reference, world.Host.Client, CancellationToken.None);
+
+        Assert.Null(outcome);
+        Assert.False(await starter.ReceiptFor(reference.BlobContainerName, reference.Name).ExistsAsync());
+        Assert.Empty(world.Simulator.Requests);
+    }
+
     static async Task<BlobClient> UploadAsync(WorkflowHarness world, string name, string content, IDictionary<string, string>? metadata = null)
     {
         BlobContainerClient container = world.Blobs.GetBlobContainerClient("references");

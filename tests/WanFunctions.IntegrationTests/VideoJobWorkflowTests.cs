@@ -315,12 +315,55 @@ public sealed class VideoJobWorkflowTests(AzuriteFixture azurite)
         var purger = new JobHistoryPurger(Options.Create(new WorkflowOptions { HistoryRetention = TimeSpan.Zero }),
             TimeProvider.System, NullLogger<JobHistoryPurger>.Instance);
 
-        int purged = await purger.PurgeAsync(world.Host.Client, CancellationToken.None);
+        int purged = (await purger.PurgeAsync(world.Host.Client, CancellationToken.None)).Purged;
 
         Assert.Equal(1, purged);
         using HttpResponseMessage gone = await world.Api.GetAsync($"api/videos/{(string)finished["id"]!}");
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
         Assert.Equal("Running", (string)(await world.GetStatusAsync((string)running["id"]!))["status"]!);
+    }
+
+    [Fact]
+    public async Task A_backlog_of_finished_jobs_is_purged_in_bounded_batches_over_several_runs()
+    {
+        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
+        var ids = new List<string>();
+        for (int i = 0; i < 5; i++)
+        {
+            var (_, accepted) = await world.PostJobAsync(Job($"character1 bows, take {i}"));
+            ids.Add((string)accepted["id"]!);
+        }
+
+        foreach (string id in ids)
+        {
+            Assert.Equal("Succeeded", (string)(await world.WaitForFinishAsync(id))["status"]!);
+        }
+
+        var purger = new JobHistoryPurger(Options.Create(new WorkflowOptions { HistoryRetention = TimeSpan.Zero, PurgeBatchSize = 2 }),
+            TimeProvider.System, NullLogger<JobHistoryPurger>.Instance);
+
+        JobHistoryPurgeResult first = await purger.PurgeAsync(world.Host.Client, CancellationToken.None);
+        JobHistoryPurgeResult second = await purger.PurgeAsync(world.Host.Client, CancellationToken.None);
+        int leftAfterTwoRuns = await CountFoundAsync(world, ids);
+        JobHistoryPurgeResult third = await purger.PurgeAsync(world.Host.Client, CancellationToken.None);
+
+        Assert.Equal(new JobHistoryPurgeResult(2, MoreRemain: true), first);
+        Assert.Equal(new JobHistoryPurgeResult(2, MoreRemain: true), second);
+        Assert.Equal(1, leftAfterTwoRuns);
+        Assert.Equal(new JobHistoryPurgeResult(1, MoreRemain: false), third);
+        Assert.Equal(0, await CountFoundAsync(world, ids));
+    }
+
+    static async Task<int> CountFoundAsync(WorkflowHarness world, IEnumerable<string> ids)
+    {
+        int found = 0;
+        foreach (string id in ids)
+        {
+            using HttpResponseMessage response = await world.Api.GetAsync($"api/videos/{id}");
+            found += response.StatusCode == HttpStatusCode.OK ? 1 : 0;
+        }
+
+        return found;
     }
 
     static object Job(string prompt) => new

@@ -4,12 +4,15 @@ using WanFunctions.Workflow;
 
 namespace WanFunctions.App.Functions;
 
-/// <summary>Once a day, deletes the durable history of jobs that finished longer ago than Workflow:HistoryRetention.</summary>
+/// <summary>
+/// Every hour, deletes the durable history of jobs that finished longer ago than Workflow:HistoryRetention, at most
+/// Workflow:PurgeBatchSize of them per run (the rest wait for the next run).
+/// </summary>
 public sealed class PurgeJobHistoryFunction(JobHistoryPurger purger)
 {
     [Function("PurgeJobHistory")]
     public Task Run(
-        [TimerTrigger("0 30 3 * * *")] TimerInfo timer,
+        [TimerTrigger(JobHistoryPurger.Schedule)] TimerInfo timer,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
         purger.PurgeAsync(client, cancellationToken);

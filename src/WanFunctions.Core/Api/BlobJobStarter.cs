@@ -18,7 +18,9 @@ namespace WanFunctions.Api;
 /// <item>a manifest named <c>*.job.json</c> holds a whole job, the same JSON as the HTTP API;</item>
 /// <item>an image or video with a <c>prompt</c> metadata entry is a one-reference job (character1 is that file);
 /// optional metadata <c>model</c>, <c>size</c>, <c>duration</c>, <c>shottype</c>, <c>audio</c>, <c>watermark</c>;</item>
-/// <item>anything else (a reference that a manifest points at) starts nothing.</item>
+/// <item>anything else (a reference that a manifest points at) starts nothing;</item>
+/// <item>so does an empty (0-byte) blob, with no receipt: some writers create the blob empty and raise a second
+/// BlobCreated event once the content is written, and that event starts the job.</item>
 /// </list>
 /// Event Grid delivers at least once, so the job id is derived from the blob's name and ETag: a redelivery finds
 /// the job it already started. The outcome (job id, or every validation error) is written to
@@ -32,6 +34,13 @@ public sealed class BlobJobStarter(JobStarter starter, BlobServiceClient blobSer
     public async Task<StartJobOutcome?> StartAsync(BlobClient blob, DurableTaskClient client, CancellationToken cancellationToken)
     {
         BlobProperties properties = await blob.GetPropertiesAsync(cancellationToken: cancellationToken);
+        if (properties.ContentLength == 0)
+        {
+            log.LogInformation("Blob {Container}/{Blob} is empty (a writer's first event?); no job started, waiting for its content",
+                blob.BlobContainerName, blob.Name);
+            return null;
+        }
+
         VideoJobRequest? request;
         IReadOnlyDictionary<string, string[]> parseErrors;
         if (blob.Name.EndsWith(ManifestSuffix, StringComparison.OrdinalIgnoreCase))

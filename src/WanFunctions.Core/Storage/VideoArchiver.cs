@@ -46,49 +46,81 @@ public sealed class VideoArchiver(
         var source = new Uri(status.VideoUrl);
         sourcePolicy.EnsureAllowed(source);
 
-        HttpClient http = httpClientFactory.CreateClient(HttpClientName);
-        using HttpResponseMessage response = await http.GetAsync(source, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        if (response.StatusCode is System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.NotFound)
-        {
-            throw new ArchiveRejectedException(
-                $"The provider refused the video download of task {input.TaskId} ({(int)response.StatusCode}); the URL may have expired.");
-        }
+        return await DownloadWithinLimitsAsync(input, container, blob, source, cancellationToken);
+    }
 
-        response.EnsureSuccessStatusCode();
-        long? expectedBytes = response.Content.Headers.ContentLength;
-
-        await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-        await using var download = new CountingStream(await response.Content.ReadAsStreamAsync(cancellationToken));
-        await blob.UploadAsync(download, new BlobUploadOptions
+    /// <summary>
+    /// The download and upload, bounded in time: HttpClient.Timeout stops at the response headers, so the body is
+    /// bounded by <see cref="ArchiveOptions.DownloadIdleTimeout"/> per read and the whole attempt by
+    /// <see cref="ArchiveOptions.AttemptTimeout"/>. Either fails the attempt with a <see cref="TimeoutException"/>
+    /// (retried by the orchestration's archive policy) and commits nothing.
+    /// </summary>
+    async Task<ArchivedVideo> DownloadWithinLimitsAsync(ArchiveVideoInput input, BlobContainerClient container, BlockBlobClient blob,
+        Uri source, CancellationToken cancellationToken)
+    {
+        ArchiveOptions limits = options.Value;
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        attempt.CancelAfter(limits.AttemptTimeout);
+        CountingStream? download = null;
+        try
         {
-            HttpHeaders = new BlobHttpHeaders { ContentType = "video/mp4" },
-            Metadata = new Dictionary<string, string>
+            HttpClient http = httpClientFactory.CreateClient(HttpClientName);
+            using HttpResponseMessage response = await http.GetAsync(source, HttpCompletionOption.ResponseHeadersRead, attempt.Token);
+            if (response.StatusCode is System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.NotFound)
             {
-                ["jobid"] = input.JobId,
-                ["taskid"] = input.TaskId,
-                ["model"] = input.Model,
-                ["size"] = input.Size,
-                ["duration"] = input.Duration.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["promptsha256"] = input.PromptSha256,
-            },
-            TransferOptions = new Azure.Storage.StorageTransferOptions
+                throw new ArchiveRejectedException(
+                    $"The provider refused the video download of task {input.TaskId} ({(int)response.StatusCode}); the URL may have expired.");
+            }
+
+            response.EnsureSuccessStatusCode();
+            long? expectedBytes = response.Content.Headers.ContentLength;
+
+            await container.CreateIfNotExistsAsync(cancellationToken: attempt.Token);
+            await using var body = new CountingStream(await response.Content.ReadAsStreamAsync(attempt.Token), limits.DownloadIdleTimeout);
+            download = body;
+            await blob.UploadAsync(body, new BlobUploadOptions
             {
-                InitialTransferSize = BlockSize,
-                MaximumTransferSize = BlockSize,
-                MaximumConcurrency = 2,
-            },
-        }, cancellationToken);
+                HttpHeaders = new BlobHttpHeaders { ContentType = "video/mp4" },
+                Metadata = new Dictionary<string, string>
+                {
+                    ["jobid"] = input.JobId,
+                    ["taskid"] = input.TaskId,
+                    ["model"] = input.Model,
+                    ["size"] = input.Size,
+                    ["duration"] = input.Duration.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["promptsha256"] = input.PromptSha256,
+                },
+                TransferOptions = new Azure.Storage.StorageTransferOptions
+                {
+                    InitialTransferSize = BlockSize,
+                    MaximumTransferSize = BlockSize,
+                    MaximumConcurrency = 2,
+                },
+            }, attempt.Token);
 
-        if (expectedBytes is { } expected && expected != download.BytesRead)
-        {
-            // Should not happen (HttpClient throws on a short body), but never keep a video of the wrong length.
-            await blob.DeleteIfExistsAsync(cancellationToken: cancellationToken);
-            throw new IOException($"Task {input.TaskId}: downloaded {download.BytesRead} of {expected} bytes.");
+            if (expectedBytes is { } expected && expected != body.BytesRead)
+            {
+                // Should not happen (HttpClient throws on a short body), but never keep a video of the wrong length.
+                await blob.DeleteIfExistsAsync(cancellationToken: attempt.Token);
+                throw new IOException($"Task {input.TaskId}: downloaded {body.BytesRead} of {expected} bytes.");
+            }
+
+            log.LogInformation("Job {JobId}: archived task {TaskId} to {Container}/{Blob} ({Bytes} bytes)",
+                input.JobId, input.TaskId, container.Name, blob.Name, body.BytesRead);
+            return new ArchivedVideo(blob.Uri.ToString(), container.Name, blob.Name, body.BytesRead, AlreadyArchived: false);
         }
-
-        log.LogInformation("Job {JobId}: archived task {TaskId} to {Container}/{Blob} ({Bytes} bytes)",
-            input.JobId, input.TaskId, container.Name, blob.Name, download.BytesRead);
-        return new ArchivedVideo(blob.Uri.ToString(), container.Name, blob.Name, download.BytesRead, AlreadyArchived: false);
+        catch (TimeoutException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The idle timeout, from a read of the body: nothing was committed.
+            throw new TimeoutException(
+                $"Task {input.TaskId}: the video download stalled. {ex.Message} (Archive:DownloadIdleTimeout) Nothing was archived.", ex);
+        }
+        catch (OperationCanceledException ex) when (attempt.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException(
+                $"Task {input.TaskId}: the archive attempt took longer than {limits.AttemptTimeout:c} (Archive:AttemptTimeout) " +
+                $"after {download?.BytesRead ?? 0} bytes of the video; nothing was archived.", ex);
+        }
     }
 
     static async Task<long?> FindExistingAsync(BlockBlobClient blob, string taskId, CancellationToken cancellationToken)

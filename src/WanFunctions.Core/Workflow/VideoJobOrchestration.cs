@@ -275,8 +275,10 @@ public static class VideoJobOrchestration
     // AmbiguousMatchException for types that also live in a facade (HttpRequestException), crashing the job.
     // Submit waits out throttling (5 concurrent tasks per account; "usually clears within a minute") by retrying
     // at most a minute apart, bounded by the job's deadline rather than failing a burst of jobs after a few tries.
+    // A longer RetryInterval raises that cap: RetryPolicy refuses a max interval below the first one.
+    // (WorkflowOptionsValidator keeps RetryInterval within the deadline, the policy's other precondition.)
     static TaskOptions SubmitRetry(PollingSchedule schedule) => TaskOptions.FromRetryPolicy(
-        new RetryPolicy(schedule.SubmitAttempts, schedule.RetryInterval, 2.0, TimeSpan.FromMinutes(1), schedule.Deadline)
+        new RetryPolicy(schedule.SubmitAttempts, schedule.RetryInterval, 2.0, Max(TimeSpan.FromMinutes(1), schedule.RetryInterval), schedule.Deadline)
         {
             HandleFailure = IsProviderFault,
         });
@@ -294,4 +296,6 @@ public static class VideoJobOrchestration
         });
 
     static bool IsProviderFault(TaskFailureDetails failure) => failure.ErrorType == typeof(DashScopeException).FullName;
+
+    static TimeSpan Max(TimeSpan a, TimeSpan b) => a >= b ? a : b;
 }

@@ -28,19 +28,28 @@ public sealed class WorkflowOptions
     public int PollsPerGeneration { get; set; } = 100;
 
     /// <summary>
-    /// Submit attempts on transient provider errors (429, 5xx, timeouts), at most a minute apart and never past
-    /// <see cref="PollDeadline"/>: 30 attempts cover the default 30-minute deadline.
+    /// Submit attempts on transient provider errors (429, 5xx, timeouts), at most a minute (or <see cref="RetryInterval"/>,
+    /// if longer) apart and never past <see cref="PollDeadline"/>: 30 attempts cover the default 30-minute deadline.
     /// </summary>
     [Range(1, 1000)]
     public int SubmitAttempts { get; set; } = 30;
 
-    /// <summary>First wait before an activity is retried; doubles on each attempt.</summary>
+    /// <summary>First wait before an activity is retried; doubles on each attempt. At most <see cref="PollDeadline"/>
+    /// (<see cref="WorkflowOptionsValidator"/> has this and the other cross-field rules).</summary>
     [Range(typeof(TimeSpan), "00:00:00.1", "00:10:00")]
     public TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>How long the durable history (status, result) of a finished job is kept before it is purged.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
     public TimeSpan HistoryRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// At most this many finished jobs' histories are purged per run (hourly), so a backlog of tens of thousands is
+    /// cleared over several runs instead of failing one long one. The default, 24 000 a day, outpaces what the
+    /// provider's 5 concurrent tasks per account can finish.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int PurgeBatchSize { get; set; } = 1000;
 
     public PollingSchedule ToSchedule() => new(
         FirstPollDelay, PollInterval, PollBackoffFactor, MaxPollInterval, PollDeadline,

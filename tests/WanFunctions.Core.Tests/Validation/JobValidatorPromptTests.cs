@@ -91,6 +91,52 @@ public class JobValidatorPromptTests
         Assert.Empty(CharacterMentions.Find(prompt));
     }
 
+    [Theory]
+    [InlineData("让character3跳舞", new[] { 3 })]
+    [InlineData("character1对character2说：“我明天早上就靠你了！”", new[] { 1, 2 })]
+    [InlineData("Character2对CHARACTER1说话", new[] { 1, 2 })]
+    [InlineData("character1がcharacter2に手を振る。", new[] { 1, 2 })]
+    [InlineData("キャラクターcharacter1とcharacter3", new[] { 1, 3 })]
+    [InlineData("character1이 웃는다", new[] { 1 })]
+    [InlineData("😀character1🎉character2💃", new[] { 1, 2 })]
+    [InlineData("「character1」、(character2)、character3。", new[] { 1, 2, 3 })]
+    [InlineData("\"character1\",character2;character3!character4?", new[] { 1, 2, 3, 4 })]
+    [InlineData("character12跳舞", new[] { 12 })]
+    public void Mentions_next_to_any_script_emoji_or_punctuation_are_found(string prompt, int[] expected)
+    {
+        Assert.Equal(expected, CharacterMentions.Find(prompt));
+    }
+
+    [Theory]
+    [InlineData("xcharacter1")]
+    [InlineData("2character1")]
+    [InlineData("Xcharacter1对character")]
+    [InlineData("让2character1跳舞")]
+    [InlineData("让character1x跳舞")]
+    [InlineData("让character0跳舞")]
+    [InlineData("让character01跳舞")]
+    [InlineData("😀character0🎉")]
+    public void Mentions_glued_to_ascii_letters_or_digits_or_zero_based_are_not_found(string prompt)
+    {
+        Assert.Empty(CharacterMentions.Find(prompt));
+    }
+
+    [Fact]
+    public void A_mention_inside_chinese_text_without_its_reference_is_an_error()
+    {
+        var message = Assert.Single(Jobs.AssertError(Jobs.Validate(WithPrompt("让character3跳舞")), "prompt"));
+        Assert.Contains("character3", message);
+        Assert.Contains("1 reference", message);
+    }
+
+    [Fact]
+    public void The_providers_chinese_sample_with_two_references_is_valid_without_warnings()
+    {
+        var result = Jobs.Validate(WithPrompt("character1对character2说：“我明天早上就靠你了！”", references: 2));
+        Jobs.AssertValid(result);
+        Assert.Empty(result.Warnings);
+    }
+
     [Fact]
     public void Huge_character_number_is_missing_and_not_echoed_in_full()
     {
