@@ -46,7 +46,11 @@ public sealed class VideoJobEndpoints(JobStarter starter)
         }, ApiJson.Options, statusCode: StatusCodes.Status202Accepted));
     }
 
-    /// <summary>GET /api/videos/{id}: runtime status, progress while running, result or error when done.</summary>
+    /// <summary>
+    /// GET /api/videos/{id}: runtime status, progress while running, result or error when done. Whatever the backend
+    /// stored (a failure text instead of a result, JSON of another shape), the answer is 200: an unreadable result
+    /// makes the job <c>Failed</c> with <c>WorkflowFailed</c>, an unreadable custom status is left out.
+    /// </summary>
     public async Task<IResult> GetStatusAsync(HttpRequest request, DurableTaskClient client, string id, CancellationToken cancellationToken)
     {
         OrchestrationMetadata? instance = await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken);
@@ -55,7 +59,7 @@ public sealed class VideoJobEndpoints(JobStarter starter)
             return NotFound(id);
         }
 
-        JobResult? result = Read<JobResult>(instance.SerializedOutput);
+        JobResult? result = ReadResult(instance.SerializedOutput);
         return Results.Json(new
         {
             id,
@@ -63,11 +67,9 @@ public sealed class VideoJobEndpoints(JobStarter starter)
             runtimeStatus = instance.RuntimeStatus.ToString(),
             createdAt = instance.CreatedAt,
             lastUpdatedAt = instance.LastUpdatedAt,
-            progress = Read<JobProgress>(instance.SerializedCustomStatus),
+            progress = ReadProgress(instance.SerializedCustomStatus),
             result,
-            error = result?.Error ?? (instance.FailureDetails is { } failure
-                ? new JobError("WorkflowFailed", failure.ErrorMessage, "workflow")
-                : null),
+            error = result?.Error ?? WorkflowError(instance, result),
             cancelUri = IsUnfinished(instance) ? JobUri(request, id) + "/cancel" : null,
         }, ApiJson.Options);
     }
@@ -123,7 +125,7 @@ public sealed class VideoJobEndpoints(JobStarter starter)
                 items = page.Values.Select(instance => new
                 {
                     id = instance.InstanceId,
-                    status = JobStatusOf(instance.RuntimeStatus, Read<JobResult>(instance.SerializedOutput)),
+                    status = JobStatusOf(instance.RuntimeStatus, ReadResult(instance.SerializedOutput)),
                     runtimeStatus = instance.RuntimeStatus.ToString(),
                     createdAt = instance.CreatedAt,
                     lastUpdatedAt = instance.LastUpdatedAt,
@@ -199,8 +201,70 @@ public sealed class VideoJobEndpoints(JobStarter starter)
     static string JobUri(HttpRequest request, string id) =>
         $"{request.Scheme}://{request.Host}{request.PathBase}/{RoutePrefix}/{Uri.EscapeDataString(id)}";
 
-    static T? Read<T>(string? json) where T : class =>
-        string.IsNullOrEmpty(json) ? null : JsonSerializer.Deserialize<T>(json, ApiJson.DurableReadOptions);
+    /// <summary>
+    /// The job's result, or null when the output is missing or not a <see cref="JobResult"/> (a failed
+    /// orchestration's failure text, truncated JSON, another shape): reading must never fail the request.
+    /// </summary>
+    internal static JobResult? ReadResult(string? json) =>
+        ReadObject<JobResult>(json, "outcome") is { Timings: not null } result && Enum.IsDefined(result.Outcome) ? result : null;
+
+    /// <summary>The job's progress, or null when the custom status is missing or unreadable.</summary>
+    internal static JobProgress? ReadProgress(string? json) =>
+        ReadObject<JobProgress>(json, "phase") is { } progress && Enum.IsDefined(progress.Phase) ? progress : null;
+
+    /// <summary>
+    /// The <c>WorkflowFailed</c> error of a job whose workflow itself broke: the orchestration failed (the message
+    /// comes from its failure details or, where the backend keeps none, from the failure text it stored as the
+    /// output), or it completed with a result this version cannot read. Null for any other job.
+    /// </summary>
+    internal static JobError? WorkflowError(OrchestrationMetadata instance, JobResult? result) => instance.RuntimeStatus switch
+    {
+        OrchestrationRuntimeStatus.Failed => new JobError("WorkflowFailed",
+            ApiText.SafeMessage(instance.FailureDetails?.ErrorMessage is { Length: > 0 } message ? message : FailureText(instance.SerializedOutput),
+                "The workflow failed without giving a reason."), "workflow"),
+        OrchestrationRuntimeStatus.Completed when result is null => new JobError("WorkflowFailed",
+            "The workflow finished but its result cannot be read (it was written by another version of the workflow).", "workflow"),
+        _ => null,
+    };
+
+    /// <summary>The failure text a backend stored as a failed orchestration's output: plain text, or a JSON string.</summary>
+    static string? FailureText(string? output)
+    {
+        if (output is ['"', ..])
+        {
+            try
+            {
+                return JsonSerializer.Deserialize<string>(output);
+            }
+            catch (JsonException)
+            {
+                // Not a JSON string after all: show it as it is.
+            }
+        }
+
+        return output;
+    }
+
+    /// <summary>A JSON object with <paramref name="requiredProperty"/> read as <typeparamref name="T"/>; null for anything else.</summary>
+    static T? ReadObject<T>(string? json, string requiredProperty) where T : class
+    {
+        if (string.IsNullOrEmpty(json))
+        {
+            return null;
+        }
+
+        try
+        {
+            using JsonDocument document = JsonDocument.Parse(json);
+            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty(requiredProperty, out _)
+                ? document.RootElement.Deserialize<T>(ApiJson.DurableReadOptions)
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Adds a Location header to an inner result (Results.Accepted cannot carry a JSON body with our options).</summary>
     sealed class AcceptedWithLocation(string location, IResult inner) : IResult
