@@ -51,6 +51,29 @@ public sealed class HttpApiTests(AzuriteFixture azurite)
         response.Headers.TryGetValues("Idempotent-Replayed", out var values) && values.Single() == "true";
 
     [Fact]
+    public async Task A_body_that_is_not_json_is_a_415_and_starts_nothing()
+    {
+        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
+        const string json = """{"prompt":"character1 waves","references":[{"url":"https://example.com/a.mp4"}]}""";
+
+        using HttpResponseMessage text = await world.Api.PostAsync("api/videos", new StringContent(json, Encoding.UTF8, "text/plain"));
+        using HttpResponseMessage form = await world.Api.PostAsync("api/videos", new FormUrlEncodedContent([new("prompt", "character1 waves")]));
+        using HttpResponseMessage untyped = await world.Api.PostAsync("api/videos", new ByteArrayContent(Encoding.UTF8.GetBytes(json)));
+        using HttpResponseMessage typed = await world.Api.PostAsync("api/videos",
+            new StringContent(json, Encoding.UTF8, "application/vnd.wanfunctions.job+json"));
+
+        foreach (HttpResponseMessage refused in new[] { text, form, untyped })
+        {
+            Assert.Equal(HttpStatusCode.UnsupportedMediaType, refused.StatusCode);
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType!.MediaType);
+            Assert.Contains("application/json", await refused.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal(HttpStatusCode.Accepted, typed.StatusCode);
+        Assert.Single(await InstancesAsync(world));
+    }
+
+    [Fact]
     public async Task An_orchestration_that_throws_reads_Failed_WorkflowFailed_in_status_and_list_without_a_stack_trace()
     {
         await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
+using Microsoft.Net.Http.Headers;
 using WanFunctions.Jobs;
 using WanFunctions.Workflow;
 
@@ -15,9 +16,17 @@ public sealed class VideoJobEndpoints(JobStarter starter)
 {
     public const string RoutePrefix = "api/videos";
 
-    /// <summary>POST /api/videos: validate, start, answer 202 with where to look.</summary>
+    /// <summary>
+    /// POST /api/videos: validate, start, answer 202 with where to look. 415 unless the body is JSON
+    /// (<c>application/json</c> or <c>application/*+json</c>); 400 with every field error.
+    /// </summary>
     public async Task<IResult> StartAsync(HttpRequest request, DurableTaskClient client, CancellationToken cancellationToken)
     {
+        if (!IsJsonBody(request))
+        {
+            return UnsupportedMediaType(request.ContentType);
+        }
+
         JobJsonParseResult parsed = await JobJson.ParseAsync(request.Body, cancellationToken);
         if (!parsed.Succeeded)
         {
@@ -265,6 +274,29 @@ public sealed class VideoJobEndpoints(JobStarter starter)
             return null;
         }
     }
+
+    /// <summary>
+    /// application/json or application/*+json, whatever its parameters (RFC 8259 defines no charset: JSON is UTF-8).
+    /// A request without a Content-Type passes only when it declares an empty body (which then fails as a missing job).
+    /// </summary>
+    static bool IsJsonBody(HttpRequest request)
+    {
+        if (string.IsNullOrEmpty(request.ContentType))
+        {
+            return request.ContentLength == 0;
+        }
+
+        return MediaTypeHeaderValue.TryParse(request.ContentType, out MediaTypeHeaderValue? mediaType)
+            && mediaType.Type.Equals("application", StringComparison.OrdinalIgnoreCase)
+            && (mediaType.SubType.Equals("json", StringComparison.OrdinalIgnoreCase)
+                || mediaType.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase));
+    }
+
+    static IResult UnsupportedMediaType(string? contentType) => Results.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType,
+        title: "The job must be sent as JSON.",
+        detail: string.IsNullOrEmpty(contentType)
+            ? "The request has a body but no Content-Type; send the job with Content-Type: application/json."
+            : $"Content-Type {ApiText.Echo(contentType, 80)} is not accepted; send the job with Content-Type: application/json (or an application/*+json type).");
 
     /// <summary>Adds a Location header to an inner result (Results.Accepted cannot carry a JSON body with our options).</summary>
     sealed class AcceptedWithLocation(string location, IResult inner) : IResult
