@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 using WanFunctions.Jobs;
 using WanFunctions.Workflow;
@@ -16,9 +17,14 @@ public sealed class VideoJobEndpoints(JobStarter starter)
 {
     public const string RoutePrefix = "api/videos";
 
+    /// <summary>The IETF draft's request header; the body field <c>idempotencyKey</c> is the same thing.</summary>
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
     /// <summary>
     /// POST /api/videos: validate, start, answer 202 with where to look. 415 unless the body is JSON
-    /// (<c>application/json</c> or <c>application/*+json</c>); 400 with every field error.
+    /// (<c>application/json</c> or <c>application/*+json</c>); 400 with every field error; with an idempotency key
+    /// (header or body field), 202 with <c>Idempotent-Replayed: true</c> for the same job again, 422 for a
+    /// different job under the same key, 409 while a concurrent request with the key is still starting the job.
     /// </summary>
     public async Task<IResult> StartAsync(HttpRequest request, DurableTaskClient client, CancellationToken cancellationToken)
     {
@@ -27,13 +33,47 @@ public sealed class VideoJobEndpoints(JobStarter starter)
             return UnsupportedMediaType(request.ContentType);
         }
 
+        string? headerKey = null;
+        if (request.Headers.TryGetValue(IdempotencyKeyHeader, out StringValues headerValues))
+        {
+            headerKey = HeaderKey(headerValues, out string? headerError);
+            if (headerError is not null)
+            {
+                return InvalidJob(new Dictionary<string, string[]> { [IdempotencyKeyHeader] = [headerError] });
+            }
+        }
+
         JobJsonParseResult parsed = await JobJson.ParseAsync(request.Body, cancellationToken);
         if (!parsed.Succeeded)
         {
             return InvalidJob(parsed.Errors);
         }
 
-        StartJobOutcome outcome = await starter.StartAsync(parsed.Request, client, cancellationToken);
+        VideoJobRequest job = parsed.Request!;
+        if (headerKey is not null)
+        {
+            if (job.IdempotencyKey is not null && job.IdempotencyKey != headerKey)
+            {
+                return InvalidJob(new Dictionary<string, string[]>
+                {
+                    [IdempotencyKeyHeader] = [$"The {IdempotencyKeyHeader} header and the body's idempotencyKey differ; send the key once, or the same key in both."],
+                    ["idempotencyKey"] = [$"idempotencyKey differs from the {IdempotencyKeyHeader} header."],
+                });
+            }
+
+            job = job with { IdempotencyKey = headerKey };
+        }
+
+        StartJobOutcome outcome = await starter.StartAsync(job, client, cancellationToken);
+        switch (outcome.Conflict)
+        {
+            case IdempotencyConflict.DifferentJob:
+                return KeyConflict(StatusCodes.Status422UnprocessableEntity, "The idempotency key was already used for a different job.", outcome, job.IdempotencyKey!);
+            case IdempotencyConflict.StillStarting:
+                request.HttpContext.Response.Headers.RetryAfter = "1";
+                return KeyConflict(StatusCodes.Status409Conflict, "A request with this idempotency key is still being processed.", outcome, job.IdempotencyKey!);
+        }
+
         if (!outcome.Started)
         {
             return InvalidJob(outcome.Errors);
@@ -297,6 +337,39 @@ public sealed class VideoJobEndpoints(JobStarter starter)
         detail: string.IsNullOrEmpty(contentType)
             ? "The request has a body but no Content-Type; send the job with Content-Type: application/json."
             : $"Content-Type {ApiText.Echo(contentType, 80)} is not accepted; send the job with Content-Type: application/json (or an application/*+json type).");
+
+    /// <summary>
+    /// The key of an <c>Idempotency-Key</c> header: one value, as a structured-field string (<c>"order-42"</c>, as the
+    /// draft writes it) or bare (<c>order-42</c>), with the same rule as the body field.
+    /// </summary>
+    static string? HeaderKey(StringValues values, out string? error)
+    {
+        error = null;
+        if (values.Count != 1)
+        {
+            error = $"Send one {IdempotencyKeyHeader} header; got {values.Count}.";
+            return null;
+        }
+
+        string key = values[0]!.Trim();
+        if (key.Length >= 2 && key[0] == '"' && key[^1] == '"')
+        {
+            key = key[1..^1];
+        }
+
+        if (!JobValidator.IsValidIdempotencyKey(key))
+        {
+            error = $"The {IdempotencyKeyHeader} header must be 1-{JobValidator.MaxIdempotencyKeyLength} characters of letters, digits, '.', '_' and '-' (optionally in double quotes).";
+            return null;
+        }
+
+        return key;
+    }
+
+    static IResult KeyConflict(int status, string title, StartJobOutcome outcome, string key) => Results.Problem(statusCode: status,
+        title: title,
+        detail: outcome.Errors.TryGetValue("idempotencyKey", out string[]? messages) ? messages[0] : null,
+        extensions: new Dictionary<string, object?> { ["idempotencyKey"] = key });
 
     /// <summary>Adds a Location header to an inner result (Results.Accepted cannot carry a JSON body with our options).</summary>
     sealed class AcceptedWithLocation(string location, IResult inner) : IResult
