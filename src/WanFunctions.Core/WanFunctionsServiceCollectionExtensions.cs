@@ -43,6 +43,7 @@ public static class WanFunctionsServiceCollectionExtensions
         services.AddSingleton<CancelVideoTaskActivity>();
         services.AddSingleton<ArchiveVideoActivity>();
         services.AddSingleton<NotifyCallbackActivity>();
+        services.AddSingleton<IIdempotencyRecords, BlobIdempotencyRecords>();
         services.AddSingleton<JobStarter>();
         services.AddSingleton<VideoJobEndpoints>();
         services.AddSingleton<BlobJobStarter>();

@@ -42,6 +42,7 @@ public sealed class LocalHostApp : IAsyncDisposable
         configure?.Invoke(builder.Configuration);
         builder.Services.AddWanFunctions(builder.Configuration);
         builder.Services.AddHealthChecks();
+        builder.Services.AddProblemDetails();
         builder.Services.AddHostedService<JobHistoryPurgeService>();
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(20));
 
@@ -109,6 +110,9 @@ public sealed class LocalHostApp : IAsyncDisposable
 
     static void MapEndpoints(WebApplication app)
     {
+        // An unhandled exception answers a problem-details 500 with no exception details, in every environment:
+        // this handler sits inside the developer exception page that Development adds, so that page never runs.
+        app.UseExceptionHandler();
         string prefix = "/" + VideoJobEndpoints.RoutePrefix;
         app.MapPost(prefix, (HttpRequest request, DurableTaskClient client, VideoJobEndpoints endpoints, CancellationToken ct) =>
             endpoints.StartAsync(request, client, ct));

@@ -17,6 +17,7 @@ public sealed class WorkflowHarness : IAsyncDisposable
 {
     readonly AzuriteFixture azurite;
     readonly Dictionary<string, string?> settings;
+    string environment = "Production";
 
     WorkflowHarness(AzuriteFixture azurite, SimulatorHost simulator, Dictionary<string, string?> settings)
     {
@@ -34,7 +35,7 @@ public sealed class WorkflowHarness : IAsyncDisposable
     public BlobServiceClient Blobs => new(azurite.ConnectionString);
 
     public static async Task<WorkflowHarness> StartAsync(AzuriteFixture azurite, SimulatorOptions? simulator = null,
-        IDictionary<string, string?>? overrides = null, bool startHost = true)
+        IDictionary<string, string?>? overrides = null, bool startHost = true, string environment = "Production")
     {
         SimulatorHost sim = await SimulatorHost.StartAsync(simulator ?? new SimulatorOptions { PendingSeconds = 1, RunningSeconds = 1 });
         string hub = "it" + Guid.NewGuid().ToString("N")[..12];
@@ -65,7 +66,7 @@ public sealed class WorkflowHarness : IAsyncDisposable
             settings[key] = value;
         }
 
-        var harness = new WorkflowHarness(azurite, sim, settings);
+        var harness = new WorkflowHarness(azurite, sim, settings) { environment = environment };
         if (startHost)
         {
             await harness.StartHostAsync();
@@ -77,7 +78,8 @@ public sealed class WorkflowHarness : IAsyncDisposable
     /// <summary>Starts the local host (again, after <see cref="StopHostAsync"/>: same task hub, same worker id).</summary>
     public async Task StartHostAsync()
     {
-        Host = await LocalHostApp.StartAsync(["--urls", "http://127.0.0.1:0"], config => config.AddInMemoryCollection(settings));
+        Host = await LocalHostApp.StartAsync(["--urls", "http://127.0.0.1:0", "--environment", environment],
+            config => config.AddInMemoryCollection(settings));
         Api = new HttpClient { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 

@@ -2,6 +2,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
 using WanFunctions.Jobs;
 using WanFunctions.Workflow;
 
@@ -15,16 +17,63 @@ public sealed class VideoJobEndpoints(JobStarter starter)
 {
     public const string RoutePrefix = "api/videos";
 
-    /// <summary>POST /api/videos: validate, start, answer 202 with where to look.</summary>
+    /// <summary>The IETF draft's request header; the body field <c>idempotencyKey</c> is the same thing.</summary>
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    /// <summary>
+    /// POST /api/videos: validate, start, answer 202 with where to look. 415 unless the body is JSON
+    /// (<c>application/json</c> or <c>application/*+json</c>); 400 with every field error; with an idempotency key
+    /// (header or body field), 202 with <c>Idempotent-Replayed: true</c> for the same job again, 422 for a
+    /// different job under the same key, 409 while a concurrent request with the key is still starting the job.
+    /// </summary>
     public async Task<IResult> StartAsync(HttpRequest request, DurableTaskClient client, CancellationToken cancellationToken)
     {
+        if (!IsJsonBody(request))
+        {
+            return UnsupportedMediaType(request.ContentType);
+        }
+
+        string? headerKey = null;
+        if (request.Headers.TryGetValue(IdempotencyKeyHeader, out StringValues headerValues))
+        {
+            headerKey = HeaderKey(headerValues, out string? headerError);
+            if (headerError is not null)
+            {
+                return InvalidJob(new Dictionary<string, string[]> { [IdempotencyKeyHeader] = [headerError] });
+            }
+        }
+
         JobJsonParseResult parsed = await JobJson.ParseAsync(request.Body, cancellationToken);
         if (!parsed.Succeeded)
         {
             return InvalidJob(parsed.Errors);
         }
 
-        StartJobOutcome outcome = await starter.StartAsync(parsed.Request, client, cancellationToken);
+        VideoJobRequest job = parsed.Request!;
+        if (headerKey is not null)
+        {
+            if (job.IdempotencyKey is not null && job.IdempotencyKey != headerKey)
+            {
+                return InvalidJob(new Dictionary<string, string[]>
+                {
+                    [IdempotencyKeyHeader] = [$"The {IdempotencyKeyHeader} header and the body's idempotencyKey differ; send the key once, or the same key in both."],
+                    ["idempotencyKey"] = [$"idempotencyKey differs from the {IdempotencyKeyHeader} header."],
+                });
+            }
+
+            job = job with { IdempotencyKey = headerKey };
+        }
+
+        StartJobOutcome outcome = await starter.StartAsync(job, client, cancellationToken);
+        switch (outcome.Conflict)
+        {
+            case IdempotencyConflict.DifferentJob:
+                return KeyConflict(StatusCodes.Status422UnprocessableEntity, "The idempotency key was already used for a different job.", outcome, job.IdempotencyKey!);
+            case IdempotencyConflict.StillStarting:
+                request.HttpContext.Response.Headers.RetryAfter = "1";
+                return KeyConflict(StatusCodes.Status409Conflict, "A request with this idempotency key is still being processed.", outcome, job.IdempotencyKey!);
+        }
+
         if (!outcome.Started)
         {
             return InvalidJob(outcome.Errors);
@@ -46,7 +95,11 @@ public sealed class VideoJobEndpoints(JobStarter starter)
         }, ApiJson.Options, statusCode: StatusCodes.Status202Accepted));
     }
 
-    /// <summary>GET /api/videos/{id}: runtime status, progress while running, result or error when done.</summary>
+    /// <summary>
+    /// GET /api/videos/{id}: runtime status, progress while running, result or error when done. Whatever the backend
+    /// stored (a failure text instead of a result, JSON of another shape), the answer is 200: an unreadable result
+    /// makes the job <c>Failed</c> with <c>WorkflowFailed</c>, an unreadable custom status is left out.
+    /// </summary>
     public async Task<IResult> GetStatusAsync(HttpRequest request, DurableTaskClient client, string id, CancellationToken cancellationToken)
     {
         OrchestrationMetadata? instance = await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken);
@@ -55,7 +108,7 @@ public sealed class VideoJobEndpoints(JobStarter starter)
             return NotFound(id);
         }
 
-        JobResult? result = Read<JobResult>(instance.SerializedOutput);
+        JobResult? result = ReadResult(instance.SerializedOutput);
         return Results.Json(new
         {
             id,
@@ -63,11 +116,9 @@ public sealed class VideoJobEndpoints(JobStarter starter)
             runtimeStatus = instance.RuntimeStatus.ToString(),
             createdAt = instance.CreatedAt,
             lastUpdatedAt = instance.LastUpdatedAt,
-            progress = Read<JobProgress>(instance.SerializedCustomStatus),
+            progress = ReadProgress(instance.SerializedCustomStatus),
             result,
-            error = result?.Error ?? (instance.FailureDetails is { } failure
-                ? new JobError("WorkflowFailed", failure.ErrorMessage, "workflow")
-                : null),
+            error = result?.Error ?? WorkflowError(instance, result),
             cancelUri = IsUnfinished(instance) ? JobUri(request, id) + "/cancel" : null,
         }, ApiJson.Options);
     }
@@ -123,7 +174,7 @@ public sealed class VideoJobEndpoints(JobStarter starter)
                 items = page.Values.Select(instance => new
                 {
                     id = instance.InstanceId,
-                    status = JobStatusOf(instance.RuntimeStatus, Read<JobResult>(instance.SerializedOutput)),
+                    status = JobStatusOf(instance.RuntimeStatus, ReadResult(instance.SerializedOutput)),
                     runtimeStatus = instance.RuntimeStatus.ToString(),
                     createdAt = instance.CreatedAt,
                     lastUpdatedAt = instance.LastUpdatedAt,
@@ -199,8 +250,126 @@ public sealed class VideoJobEndpoints(JobStarter starter)
     static string JobUri(HttpRequest request, string id) =>
         $"{request.Scheme}://{request.Host}{request.PathBase}/{RoutePrefix}/{Uri.EscapeDataString(id)}";
 
-    static T? Read<T>(string? json) where T : class =>
-        string.IsNullOrEmpty(json) ? null : JsonSerializer.Deserialize<T>(json, ApiJson.DurableReadOptions);
+    /// <summary>
+    /// The job's result, or null when the output is missing or not a <see cref="JobResult"/> (a failed
+    /// orchestration's failure text, truncated JSON, another shape): reading must never fail the request.
+    /// </summary>
+    internal static JobResult? ReadResult(string? json) =>
+        ReadObject<JobResult>(json, "outcome") is { Timings: not null } result && Enum.IsDefined(result.Outcome) ? result : null;
+
+    /// <summary>The job's progress, or null when the custom status is missing or unreadable.</summary>
+    internal static JobProgress? ReadProgress(string? json) =>
+        ReadObject<JobProgress>(json, "phase") is { } progress && Enum.IsDefined(progress.Phase) ? progress : null;
+
+    /// <summary>
+    /// The <c>WorkflowFailed</c> error of a job whose workflow itself broke: the orchestration failed (the message
+    /// comes from its failure details or, where the backend keeps none, from the failure text it stored as the
+    /// output), or it completed with a result this version cannot read. Null for any other job.
+    /// </summary>
+    internal static JobError? WorkflowError(OrchestrationMetadata instance, JobResult? result) => instance.RuntimeStatus switch
+    {
+        OrchestrationRuntimeStatus.Failed => new JobError("WorkflowFailed",
+            ApiText.SafeMessage(instance.FailureDetails?.ErrorMessage is { Length: > 0 } message ? message : FailureText(instance.SerializedOutput),
+                "The workflow failed without giving a reason."), "workflow"),
+        OrchestrationRuntimeStatus.Completed when result is null => new JobError("WorkflowFailed",
+            "The workflow finished but its result cannot be read (it was written by another version of the workflow).", "workflow"),
+        _ => null,
+    };
+
+    /// <summary>The failure text a backend stored as a failed orchestration's output: plain text, or a JSON string.</summary>
+    static string? FailureText(string? output)
+    {
+        if (output is ['"', ..])
+        {
+            try
+            {
+                return JsonSerializer.Deserialize<string>(output);
+            }
+            catch (JsonException)
+            {
+                // Not a JSON string after all: show it as it is.
+            }
+        }
+
+        return output;
+    }
+
+    /// <summary>A JSON object with <paramref name="requiredProperty"/> read as <typeparamref name="T"/>; null for anything else.</summary>
+    static T? ReadObject<T>(string? json, string requiredProperty) where T : class
+    {
+        if (string.IsNullOrEmpty(json))
+        {
+            return null;
+        }
+
+        try
+        {
+            using JsonDocument document = JsonDocument.Parse(json);
+            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty(requiredProperty, out _)
+                ? document.RootElement.Deserialize<T>(ApiJson.DurableReadOptions)
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// application/json or application/*+json, whatever its parameters (RFC 8259 defines no charset: JSON is UTF-8).
+    /// A request without a Content-Type passes only when it declares an empty body (which then fails as a missing job).
+    /// </summary>
+    static bool IsJsonBody(HttpRequest request)
+    {
+        if (string.IsNullOrEmpty(request.ContentType))
+        {
+            return request.ContentLength == 0;
+        }
+
+        return MediaTypeHeaderValue.TryParse(request.ContentType, out MediaTypeHeaderValue? mediaType)
+            && mediaType.Type.Equals("application", StringComparison.OrdinalIgnoreCase)
+            && (mediaType.SubType.Equals("json", StringComparison.OrdinalIgnoreCase)
+                || mediaType.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase));
+    }
+
+    static IResult UnsupportedMediaType(string? contentType) => Results.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType,
+        title: "The job must be sent as JSON.",
+        detail: string.IsNullOrEmpty(contentType)
+            ? "The request has a body but no Content-Type; send the job with Content-Type: application/json."
+            : $"Content-Type {ApiText.Echo(contentType, 80)} is not accepted; send the job with Content-Type: application/json (or an application/*+json type).");
+
+    /// <summary>
+    /// The key of an <c>Idempotency-Key</c> header: one value, as a structured-field string (<c>"order-42"</c>, as the
+    /// draft writes it) or bare (<c>order-42</c>), with the same rule as the body field.
+    /// </summary>
+    static string? HeaderKey(StringValues values, out string? error)
+    {
+        error = null;
+        if (values.Count != 1)
+        {
+            error = $"Send one {IdempotencyKeyHeader} header; got {values.Count}.";
+            return null;
+        }
+
+        string key = values[0]!.Trim();
+        if (key.Length >= 2 && key[0] == '"' && key[^1] == '"')
+        {
+            key = key[1..^1];
+        }
+
+        if (!JobValidator.IsValidIdempotencyKey(key))
+        {
+            error = $"The {IdempotencyKeyHeader} header must be 1-{JobValidator.MaxIdempotencyKeyLength} characters of letters, digits, '.', '_' and '-' (optionally in double quotes).";
+            return null;
+        }
+
+        return key;
+    }
+
+    static IResult KeyConflict(int status, string title, StartJobOutcome outcome, string key) => Results.Problem(statusCode: status,
+        title: title,
+        detail: outcome.Errors.TryGetValue("idempotencyKey", out string[]? messages) ? messages[0] : null,
+        extensions: new Dictionary<string, object?> { ["idempotencyKey"] = key });
 
     /// <summary>Adds a Location header to an inner result (Results.Accepted cannot carry a JSON body with our options).</summary>
     sealed class AcceptedWithLocation(string location, IResult inner) : IResult

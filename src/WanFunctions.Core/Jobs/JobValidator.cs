@@ -68,7 +68,7 @@ public sealed partial class JobValidator(DashScopeRegion region)
             errors.Add("callbackUrl", "callbackUrl must be an absolute https URL (http is allowed only for localhost/loopback, for local testing).");
         }
 
-        if (request.IdempotencyKey is not null && !IdempotencyKeyPattern().IsMatch(request.IdempotencyKey))
+        if (request.IdempotencyKey is not null && !IsValidIdempotencyKey(request.IdempotencyKey))
         {
             errors.Add("idempotencyKey", $"idempotencyKey must be 1-{MaxIdempotencyKeyLength} characters of letters, digits, '.', '_' and '-'.");
         }
@@ -198,6 +198,9 @@ public sealed partial class JobValidator(DashScopeRegion region)
         && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback));
 
     private static int LengthInCharacters(string text) => text.EnumerateRunes().Count();
+
+    /// <summary>The rule for an idempotency key, whether it comes in the body or in the <c>Idempotency-Key</c> header.</summary>
+    public static bool IsValidIdempotencyKey(string key) => IdempotencyKeyPattern().IsMatch(key);
 
     // The key becomes part of an orchestration instance id, so only characters that are safe there.
     [GeneratedRegex(@"^[A-Za-z0-9._-]{1,100}\z")]

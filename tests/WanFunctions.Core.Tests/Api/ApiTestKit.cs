@@ -10,6 +10,7 @@ using Moq;
 using WanFunctions.Api;
 using WanFunctions.DashScope;
 using WanFunctions.Jobs;
+using WanFunctions.Storage;
 using WanFunctions.Workflow;
 
 namespace WanFunctions.Core.Tests.Api;
@@ -18,6 +19,69 @@ namespace WanFunctions.Core.Tests.Api;
 internal sealed class FixedTimeProvider(DateTimeOffset now) : TimeProvider
 {
     public override DateTimeOffset GetUtcNow() => now;
+}
+
+/// <summary>Idempotency records in memory, with the blob store's create-if-absent and replace-if-unchanged semantics.</summary>
+internal sealed class InMemoryIdempotencyRecords : IIdempotencyRecords
+{
+    readonly Dictionary<string, StoredIdempotencyRecord> records = [];
+    int version;
+
+    public DateTimeOffset Now { get; set; } = ApiTestKit.Now;
+
+    public IReadOnlyDictionary<string, StoredIdempotencyRecord> Records => records;
+
+    public Task<StoredIdempotencyRecord?> TryCreateAsync(string key, IdempotencyRecord record, CancellationToken cancellationToken)
+    {
+        lock (records)
+        {
+            if (records.TryGetValue(key, out StoredIdempotencyRecord? existing))
+            {
+                return Task.FromResult<StoredIdempotencyRecord?>(existing);
+            }
+
+            records[key] = Stored(record);
+            return Task.FromResult<StoredIdempotencyRecord?>(null);
+        }
+    }
+
+    public Task<bool> TryReplaceAsync(string key, StoredIdempotencyRecord stale, IdempotencyRecord record, CancellationToken cancellationToken)
+    {
+        lock (records)
+        {
+            if (!records.TryGetValue(key, out StoredIdempotencyRecord? current) || current.ETag != stale.ETag)
+            {
+                return Task.FromResult(false);
+            }
+
+            records[key] = Stored(record);
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task ReleaseAsync(string key, IdempotencyRecord record, CancellationToken cancellationToken)
+    {
+        lock (records)
+        {
+            if (records.TryGetValue(key, out StoredIdempotencyRecord? current) && current.Record == record)
+            {
+                records.Remove(key);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Puts a record in place as if another request had claimed the key <paramref name="age"/> ago.</summary>
+    public void Claim(string key, IdempotencyRecord record, TimeSpan age)
+    {
+        lock (records)
+        {
+            records[key] = Stored(record) with { LastModified = Now - age };
+        }
+    }
+
+    StoredIdempotencyRecord Stored(IdempotencyRecord record) => new(record, new Azure.ETag($"\"{++version}\""), Now);
 }
 
 /// <summary>The answer an <see cref="IResult"/> wrote to a <see cref="DefaultHttpContext"/>.</summary>
@@ -38,13 +102,22 @@ internal static class ApiTestKit
 
     public const string ValidJob = """{"prompt": "character1 waves at the camera.", "references": [{"url": "https://example.com/actor1.mp4"}]}""";
 
-    public static JobStarter Starter(WorkflowOptions? options = null) => new(
+    public static JobStarter Starter(WorkflowOptions? options = null, IIdempotencyRecords? records = null, TimeProvider? time = null) => new(
         new JobValidator(DashScopeRegion.International),
+        records ?? new InMemoryIdempotencyRecords(),
         Options.Create(options ?? new WorkflowOptions()),
-        new FixedTimeProvider(Now),
+        time ?? new FixedTimeProvider(Now),
         NullLogger<JobStarter>.Instance);
 
     public static VideoJobEndpoints Endpoints(WorkflowOptions? options = null) => new(Starter(options));
+
+    /// <summary>What the starter puts in the orchestration's input for <paramref name="json"/>, as the backend stores it.</summary>
+    public static string StoredInput(string jobId, string json)
+    {
+        Assert.True(JobJson.TryParse(json, out VideoJobRequest? request, out _));
+        ValidatedJob job = new JobValidator(DashScopeRegion.International).Validate(request).Job!;
+        return JsonSerializer.Serialize(new VideoJobInput(jobId, job, Now.UtcDateTime, new WorkflowOptions().ToSchedule()));
+    }
 
     /// <summary>A durable client that knows no instance and schedules anything.</summary>
     public static Mock<DurableTaskClient> Client()
@@ -68,10 +141,12 @@ internal static class ApiTestKit
         return client;
     }
 
-    public static OrchestrationMetadata Instance(string id, OrchestrationRuntimeStatus status, object? customStatus = null, object? output = null) =>
+    public static OrchestrationMetadata Instance(string id, OrchestrationRuntimeStatus status, object? customStatus = null, object? output = null,
+        string? serializedInput = null) =>
         new(WorkflowNames.Orchestrator, id)
         {
             RuntimeStatus = status,
+            SerializedInput = serializedInput,
             CreatedAt = Now,
             LastUpdatedAt = Now.AddMinutes(1),
             // What the durable backend stores: plain System.Text.Json.

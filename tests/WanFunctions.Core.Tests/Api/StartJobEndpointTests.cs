@@ -184,8 +184,10 @@ public class StartJobEndpointTests
     [Fact]
     public async Task Repeated_idempotency_key_finds_the_existing_job_and_does_not_start_it_again()
     {
-        Mock<DurableTaskClient> client = Client().Knowing(Instance("key-order-42", OrchestrationRuntimeStatus.Running));
-        var http = HttpContext("""{"prompt": "character1 talks.", "references": [{"url": "https://example.com/actor1.mp4"}], "idempotencyKey": "order-42"}""");
+        const string job = """{"prompt": "character1 talks.", "references": [{"url": "https://example.com/actor1.mp4"}], "idempotencyKey": "order-42"}""";
+        Mock<DurableTaskClient> client = Client().Knowing(Instance("key-order-42", OrchestrationRuntimeStatus.Running,
+            serializedInput: StoredInput("key-order-42", job)));
+        var http = HttpContext(job);
 
         ExecutedResult answer = await (await Endpoints().StartAsync(http.Request, client.Object, default)).RunAsync(http);
 
@@ -199,14 +201,15 @@ public class StartJobEndpointTests
     [Fact]
     public async Task Two_requests_racing_with_one_key_both_answer_with_the_job_the_winner_started()
     {
+        const string job = """{"prompt": "character1 talks.", "references": [{"url": "https://example.com/actor1.mp4"}], "idempotencyKey": "race"}""";
         Mock<DurableTaskClient> client = Client();
         client.SetupSequence(c => c.GetInstanceAsync("key-race", It.IsAny<bool>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync((OrchestrationMetadata?)null)
-            .ReturnsAsync(Instance("key-race", OrchestrationRuntimeStatus.Running));
+            .ReturnsAsync(Instance("key-race", OrchestrationRuntimeStatus.Running, serializedInput: StoredInput("key-race", job)));
         client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(
                 It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new InvalidOperationException("An orchestration with id 'key-race' already exists."));
-        var http = HttpContext("""{"prompt": "character1 talks.", "references": [{"url": "https://example.com/actor1.mp4"}], "idempotencyKey": "race"}""");
+        var http = HttpContext(job);
 
         ExecutedResult answer = await (await Endpoints().StartAsync(http.Request, client.Object, default)).RunAsync(http);
 
