@@ -88,7 +88,7 @@ public sealed partial class DashScopeClient : IDashScopeClient
         var state = output.TaskStatus is null ? DashScopeTaskState.Pending : DashScopeWire.ParseState(output.TaskStatus);
         var requestId = dto.Value.RequestId ?? dto.RequestId;
         LogSubmitted(output.TaskId, state, requestId);
-        return new SubmittedTask(output.TaskId, state, requestId);
+        return new SubmittedTask(output.TaskId, requestId);
     }
 
     /// <inheritdoc />
@@ -129,7 +129,6 @@ public sealed partial class DashScopeClient : IDashScopeClient
             ScheduledTime: DashScopeWire.ParseTime(output.ScheduledTime),
             EndTime: DashScopeWire.ParseTime(output.EndTime),
             Usage: DashScopeWire.ToUsage(dto.Value.Usage),
-            RequestId: requestId,
             RawState: rawState,
             OrigPrompt: output.OrigPrompt);
 
@@ -183,12 +182,11 @@ public sealed partial class DashScopeClient : IDashScopeClient
                 State: DashScopeWire.ParseState(item.Status ?? item.TaskStatus),
                 SubmitTime: DashScopeWire.ParseTime(item.GmtCreate),
                 ScheduledTime: DashScopeWire.ParseTime(item.StartTime),
-                EndTime: DashScopeWire.ParseTime(item.EndTime),
-                RequestId: item.RequestId));
+                EndTime: DashScopeWire.ParseTime(item.EndTime)));
         }
 
         LogListed(tasks.Count, body.Total ?? tasks.Count, requestId);
-        return new DashScopeTaskPage(tasks, body.Total ?? tasks.Count, body.PageNo ?? query.PageNo, body.PageSize ?? query.PageSize);
+        return new DashScopeTaskPage(tasks, body.Total ?? tasks.Count);
     }
 
     /// <summary>The query string of the list call; the time filters go out as wall clock in <paramref name="providerOffset"/>.</summary>
@@ -211,11 +209,6 @@ public sealed partial class DashScopeClient : IDashScopeClient
         if (!string.IsNullOrWhiteSpace(query.ModelName))
         {
             sb.Append("&model_name=").Append(Uri.EscapeDataString(query.ModelName));
-        }
-
-        if (query.Status is { } status)
-        {
-            sb.Append("&status=").Append(DashScopeWire.FormatState(status));
         }
 
         return sb.ToString();
@@ -288,7 +281,7 @@ public sealed partial class DashScopeClient : IDashScopeClient
         }
         catch (RateLimiterRejectedException ex)
         {
-            throw Transport(operation, taskId, "RateLimited", "The local rate limiter rejected the call to DashScope.", ex, ex.RetryAfter);
+            throw Transport(operation, taskId, "RateLimited", "The local rate limiter rejected the call to DashScope.", ex);
         }
         catch (HttpRequestException ex)
         {
@@ -362,21 +355,20 @@ public sealed partial class DashScopeClient : IDashScopeClient
             : SanitizeMessage(error.Message);
         var requestId = error?.RequestId ?? headerRequestId;
         var transient = IsTransientStatus(statusCode);
-        var retryAfter = ReadRetryAfter(response);
         // Only the provider's own error body is its verdict that nothing was created; a gateway's page or an empty
         // 502 may come from behind the point where the task was already accepted.
         var providerVerdict = !string.IsNullOrWhiteSpace(error?.Code) && !string.IsNullOrWhiteSpace(error?.Message);
 
         LogHttpError(operation, taskId, (int)statusCode, Truncate(code, 80), transient, requestId);
-        return new DashScopeException(code, providerMessage, statusCode, transient, requestId, retryAfter,
+        return new DashScopeException(code, providerMessage, statusCode, transient, requestId,
             outcomeUnknown: createsTask && !providerVerdict);
     }
 
     private DashScopeException Transport(string operation, string? taskId, string code, string message, Exception inner,
-        TimeSpan? retryAfter = null, bool outcomeUnknown = false)
+        bool outcomeUnknown = false)
     {
         LogTransportError(operation, taskId, code, inner.GetType().Name);
-        return new DashScopeException(code, message, statusCode: null, isTransient: true, requestId: null, retryAfter: retryAfter,
+        return new DashScopeException(code, message, statusCode: null, isTransient: true, requestId: null,
             innerException: inner, outcomeUnknown: outcomeUnknown);
     }
 
@@ -403,23 +395,6 @@ public sealed partial class DashScopeClient : IDashScopeClient
 
     private static string FallbackCode(HttpStatusCode statusCode) =>
         Enum.IsDefined(statusCode) ? statusCode.ToString() : "Http" + ((int)statusCode).ToString(CultureInfo.InvariantCulture);
-
-    internal static TimeSpan? ReadRetryAfter(HttpResponseMessage response)
-    {
-        var header = response.Headers.RetryAfter;
-        if (header?.Delta is { } delta)
-        {
-            return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
-        }
-
-        if (header?.Date is { } date)
-        {
-            var wait = date - DateTimeOffset.UtcNow;
-            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
-        }
-
-        return null;
-    }
 
     private static string? HeaderRequestId(HttpResponseMessage response)
     {

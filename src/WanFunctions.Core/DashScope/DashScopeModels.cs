@@ -44,7 +44,7 @@ public sealed record VideoSynthesisRequest(
     bool? Watermark = null,
     long? Seed = null);
 
-public sealed record SubmittedTask(string TaskId, DashScopeTaskState State, string? RequestId);
+public sealed record SubmittedTask(string TaskId, string? RequestId);
 
 /// <summary>
 /// One answer of the query call. <see cref="VideoUrl"/> is a signed URL: never log it
@@ -64,7 +64,6 @@ public sealed record DashScopeTaskStatus(
     DateTimeOffset? ScheduledTime = null,
     DateTimeOffset? EndTime = null,
     DashScopeUsage? Usage = null,
-    string? RequestId = null,
     string? RawState = null,
     string? OrigPrompt = null);
 
@@ -82,7 +81,6 @@ public sealed record DashScopeTaskQuery(
     int PageSize = 10,
     DateTimeOffset? StartTime = null,
     DateTimeOffset? EndTime = null,
-    string? ModelName = null,
-    DashScopeTaskState? Status = null);
+    string? ModelName = null);
 
-public sealed record DashScopeTaskPage(IReadOnlyList<DashScopeTaskStatus> Tasks, int Total, int PageNo, int PageSize);
+public sealed record DashScopeTaskPage(IReadOnlyList<DashScopeTaskStatus> Tasks, int Total);

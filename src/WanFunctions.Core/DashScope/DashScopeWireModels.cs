@@ -63,16 +63,12 @@ internal sealed record ErrorResponseDto(
 internal sealed record ListResponseDto(
     [property: JsonPropertyName("request_id")] string? RequestId,
     [property: JsonPropertyName("data")] IReadOnlyList<ListItemDto?>? Data,
-    [property: JsonPropertyName("total")] int? Total,
-    [property: JsonPropertyName("page_no")] int? PageNo,
-    [property: JsonPropertyName("page_size")] int? PageSize);
+    [property: JsonPropertyName("total")] int? Total);
 
 internal sealed record ListItemDto(
     [property: JsonPropertyName("task_id")] string? TaskId,
     [property: JsonPropertyName("status")] string? Status,
     [property: JsonPropertyName("task_status")] string? TaskStatus,
-    [property: JsonPropertyName("model_name")] string? ModelName,
-    [property: JsonPropertyName("request_id")] string? RequestId,
     [property: JsonPropertyName("gmt_create")] JsonElement? GmtCreate,
     [property: JsonPropertyName("start_time")] JsonElement? StartTime,
     [property: JsonPropertyName("end_time")] JsonElement? EndTime);
@@ -166,17 +162,6 @@ internal static class DashScopeWire
 
     public static bool IsRecognisedState(string? status) =>
         status?.Trim().ToUpperInvariant() is "PENDING" or "RUNNING" or "SUCCEEDED" or "FAILED" or "CANCELED" or "CANCELLED" or "UNKNOWN";
-
-    public static string FormatState(DashScopeTaskState state) => state switch
-    {
-        DashScopeTaskState.Pending => "PENDING",
-        DashScopeTaskState.Running => "RUNNING",
-        DashScopeTaskState.Succeeded => "SUCCEEDED",
-        DashScopeTaskState.Failed => "FAILED",
-        DashScopeTaskState.Canceled => "CANCELED",
-        DashScopeTaskState.Unknown => "UNKNOWN",
-        _ => throw new ArgumentOutOfRangeException(nameof(state), state, "Only a documented state has a name to send."),
-    };
 
     public static SubmitRequestDto ToWire(VideoSynthesisRequest request)
     {
