@@ -53,7 +53,7 @@ public sealed class SubmitVideoTaskActivityTests
     static readonly string[] NoTasks = [];
     static readonly DateTimeOffset Now = new(2026, 3, 1, 20, 30, 0, TimeSpan.Zero);
     static readonly string Prompt = Job().Prompt;
-    static readonly string PromptSha = VideoJobOrchestration.Sha256Hex(Prompt);
+    static readonly string PromptSha = Hashing.Sha256Hex(Prompt);
 
     readonly Mock<IDashScopeClient> dashScope = new(MockBehavior.Strict);
     readonly Mock<ISubmissionLedger> ledger = new();
