@@ -125,9 +125,9 @@ public sealed partial class DashScopeClient : IDashScopeClient
             VideoUrl: string.IsNullOrWhiteSpace(output.VideoUrl) ? null : output.VideoUrl,
             Code: output.Code,
             Message: output.Message is null ? null : SanitizeMessage(output.Message),
-            SubmitTime: DashScopeWire.ParseTime(output.SubmitTime),
-            ScheduledTime: DashScopeWire.ParseTime(output.ScheduledTime),
-            EndTime: DashScopeWire.ParseTime(output.EndTime),
+            SubmitTime: DashScopeWire.ParseTime(output.SubmitTime, _options.ProviderTimeOffset),
+            ScheduledTime: DashScopeWire.ParseTime(output.ScheduledTime, _options.ProviderTimeOffset),
+            EndTime: DashScopeWire.ParseTime(output.EndTime, _options.ProviderTimeOffset),
             Usage: DashScopeWire.ToUsage(dto.Value.Usage),
             RawState: rawState,
             OrigPrompt: output.OrigPrompt);
@@ -180,9 +180,9 @@ public sealed partial class DashScopeClient : IDashScopeClient
             tasks.Add(new DashScopeTaskStatus(
                 TaskId: item.TaskId,
                 State: DashScopeWire.ParseState(item.Status ?? item.TaskStatus),
-                SubmitTime: DashScopeWire.ParseTime(item.GmtCreate),
-                ScheduledTime: DashScopeWire.ParseTime(item.StartTime),
-                EndTime: DashScopeWire.ParseTime(item.EndTime)));
+                SubmitTime: DashScopeWire.ParseTime(item.GmtCreate, _options.ProviderTimeOffset),
+                ScheduledTime: DashScopeWire.ParseTime(item.StartTime, _options.ProviderTimeOffset),
+                EndTime: DashScopeWire.ParseTime(item.EndTime, _options.ProviderTimeOffset)));
         }
 
         LogListed(tasks.Count, body.Total ?? tasks.Count, requestId);

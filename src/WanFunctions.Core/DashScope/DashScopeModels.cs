@@ -52,7 +52,8 @@ public sealed record SubmittedTask(string TaskId, string? RequestId);
 /// <see cref="RawState"/> is <c>task_status</c> as the provider wrote it (trimmed, at most 40 characters), e.g.
 /// <c>PRE-PROCESSING</c> where <see cref="State"/> is <see cref="DashScopeTaskState.Other"/>.
 /// <see cref="OrigPrompt"/> is the prompt the task was submitted with (<c>output.orig_prompt</c>), which attributes an
-/// unrecorded task to its job.
+/// unrecorded task to its job. The times are UTC instants (the provider's wall clock read in
+/// <see cref="DashScopeOptions.ProviderTimeOffset"/>).
 /// </summary>
 public sealed record DashScopeTaskStatus(
     string TaskId,

@@ -89,10 +89,8 @@ internal sealed partial class DashScopeJsonContext : JsonSerializerContext;
 internal static class DashScopeWire
 {
     /// <summary>
-    /// The provider writes times as <c>yyyy-MM-dd HH:mm:ss.fff</c> with no zone (in practice the region's wall clock).
-    /// Since the zone is not stated we do not guess one: the wall-clock value is returned as a DateTimeOffset with
-    /// offset 0. Use it for display and ordering between provider times, not for arithmetic against our own clock.
-    /// The list call reports epoch milliseconds instead, which are read as true UTC instants.
+    /// The provider writes times as <c>yyyy-MM-dd HH:mm:ss.fff</c> with no zone: wall clock in its own zone
+    /// (<see cref="DashScopeOptions.ProviderTimeOffset"/>, UTC+8). The list call reports epoch milliseconds instead.
     /// </summary>
     private static readonly string[] TimeFormats =
     [
@@ -105,7 +103,11 @@ internal static class DashScopeWire
     /// <summary>The list call's <c>start_time</c>/<c>end_time</c> filter format: wall clock in the provider's zone, no offset.</summary>
     public const string FilterTimeFormat = "yyyyMMddHHmmss";
 
-    public static DateTimeOffset? ParseTime(JsonElement? element)
+    /// <summary>
+    /// A provider time as a UTC instant (offset 0): wall-clock text is read in <paramref name="providerOffset"/>, epoch
+    /// milliseconds (a number or a numeric string) as they are. Null when absent, empty or unreadable.
+    /// </summary>
+    public static DateTimeOffset? ParseTime(JsonElement? element, TimeSpan providerOffset)
     {
         if (element is not { } e)
         {
@@ -124,7 +126,11 @@ internal static class DashScopeWire
                 if (DateTime.TryParseExact(text.Trim(), TimeFormats, CultureInfo.InvariantCulture,
                         DateTimeStyles.AllowWhiteSpaces, out var wallClock))
                 {
-                    return new DateTimeOffset(DateTime.SpecifyKind(wallClock, DateTimeKind.Unspecified), TimeSpan.Zero);
+                    // Ticks, not the DateTimeOffset constructor: a wall clock at the very edge of the calendar cannot throw.
+                    var utcTicks = wallClock.Ticks - providerOffset.Ticks;
+                    return utcTicks >= DateTime.MinValue.Ticks && utcTicks <= DateTime.MaxValue.Ticks
+                        ? new DateTimeOffset(utcTicks, TimeSpan.Zero)
+                        : null;
                 }
 
                 return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms) ? FromEpochMs(ms) : null;

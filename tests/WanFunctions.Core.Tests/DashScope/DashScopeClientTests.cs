@@ -206,9 +206,10 @@ public class DashScopeClientTests
 
         Assert.Equal(DashScopeTaskState.Succeeded, status.State);
         Assert.StartsWith("https://dashscope-result-sh.oss-cn-shanghai.aliyuncs.com/xxx.mp4?", status.VideoUrl);
-        Assert.Equal(new DateTimeOffset(2025, 12, 16, 0, 25, 59, 869, TimeSpan.Zero), status.SubmitTime);
-        Assert.Equal(new DateTimeOffset(2025, 12, 16, 0, 25, 59, 900, TimeSpan.Zero), status.ScheduledTime);
-        Assert.Equal(new DateTimeOffset(2025, 12, 16, 0, 30, 35, 396, TimeSpan.Zero), status.EndTime);
+        // Wall clock in the provider's zone (UTC+8 by default), returned as UTC instants.
+        Assert.Equal(new DateTimeOffset(2025, 12, 16, 0, 25, 59, 869, TimeSpan.FromHours(8)), status.SubmitTime);
+        Assert.Equal(new DateTimeOffset(2025, 12, 16, 0, 25, 59, 900, TimeSpan.FromHours(8)), status.ScheduledTime);
+        Assert.Equal(new DateTimeOffset(2025, 12, 16, 0, 30, 35, 396, TimeSpan.FromHours(8)), status.EndTime);
         Assert.Equal(TimeSpan.Zero, status.EndTime!.Value.Offset);
         Assert.NotNull(status.Usage);
         Assert.Equal(10.0, status.Usage!.Duration);
@@ -246,7 +247,7 @@ public class DashScopeClientTests
         Assert.Equal(DashScopeTaskState.Failed, status.State);
         Assert.Equal("IPInfringementSuspect", status.Code);
         Assert.Equal("Input data may contain suspected IP infringement.", status.Message);
-        Assert.Equal(new DateTimeOffset(2025, 1, 1, 10, 0, 5, 123, TimeSpan.Zero), status.EndTime);
+        Assert.Equal(new DateTimeOffset(2025, 1, 1, 10, 0, 5, 123, TimeSpan.FromHours(8)), status.EndTime);
         Assert.Contains(logger.Entries, e => e.Message.Contains("IPInfringementSuspect"));
     }
 
@@ -287,6 +288,38 @@ public class DashScopeClientTests
 
         Assert.Equal("MalformedResponse", ex.Code);
         Assert.True(ex.IsTransient);
+    }
+
+    [Theory]
+    [InlineData("08:00", "2025-12-16 00:25:59.869", "2025-12-15T16:25:59.869Z")]
+    [InlineData("05:30", "2025-12-16 00:25:59.869", "2025-12-15T18:55:59.869Z")]
+    [InlineData("-03:00", "2025-12-16 00:25:59", "2025-12-16T03:25:59Z")]
+    [InlineData("00:00", "2025-12-16T00:25:59.8", "2025-12-16T00:25:59.8Z")]
+    public async Task Provider_times_are_wall_clock_in_the_provider_zone(string offset, string wire, string utc)
+    {
+        var options = Options();
+        options.ProviderTimeOffset = TimeSpan.Parse(offset, System.Globalization.CultureInfo.InvariantCulture);
+        var handler = new FakeHandler(_ => FakeHandler.Json(HttpStatusCode.OK,
+            $$$"""{"output":{"task_id":"t","task_status":"RUNNING","submit_time":"{{{wire}}}","scheduled_time":"{{{wire}}}"}}"""));
+        var client = new DashScopeClient(new HttpClient(handler), Microsoft.Extensions.Options.Options.Create(options), new CapturingLogger<DashScopeClient>());
+
+        var status = await client.GetTaskAsync("t");
+
+        var expected = DateTimeOffset.Parse(utc, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(expected, status.SubmitTime);
+        Assert.Equal(expected, status.ScheduledTime);
+        Assert.Equal(TimeSpan.Zero, status.SubmitTime!.Value.Offset);
+    }
+
+    [Fact]
+    public async Task A_wall_clock_that_would_fall_off_the_calendar_is_null()
+    {
+        var (client, _, _) = Create(_ => FakeHandler.Json(HttpStatusCode.OK,
+            """{"output":{"task_id":"t","task_status":"RUNNING","submit_time":"0001-01-01 00:00:00.000"}}"""));
+
+        var status = await client.GetTaskAsync("t");
+
+        Assert.Null(status.SubmitTime);
     }
 
     [Fact]
