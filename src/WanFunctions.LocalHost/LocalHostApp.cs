@@ -12,9 +12,10 @@ using WanFunctions.Workflow.Activities;
 namespace WanFunctions.LocalHost;
 
 /// <summary>
-/// The workflow outside the Functions host: the same orchestrator, activities and HTTP endpoints on the
-/// Durable Task SDK, with Azure Storage as the durable backend (Azurite locally). Usable as a container
-/// next to a storage account, and in tests.
+/// The development, test and demo host: the same orchestrator, activities and HTTP endpoints as the Functions app,
+/// on the Durable Task SDK with Azure Storage as the durable backend (Azurite locally). Not for production: its gRPC
+/// sidecar comes from the preview testing package Microsoft.DurableTask.InProcessTestHost, and production runs on
+/// Azure Functions (Flex Consumption). See README.md beside it.
 /// </summary>
 public sealed class LocalHostApp : IAsyncDisposable
 {
