@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace DashScope.Simulator;
@@ -5,14 +6,18 @@ namespace DashScope.Simulator;
 /// <summary>Wiring shared by the standalone Program and the embeddable <see cref="SimulatorHost"/>.</summary>
 public static class SimulatorApp
 {
-    /// <summary>Registers the simulator. With <paramref name="fixedOptions"/> null, options come from the "Simulator" section.</summary>
+    /// <summary>
+    /// Registers the simulator. With <paramref name="fixedOptions"/> null, options come from the "Simulator" section of the
+    /// <see cref="IConfiguration"/> service (<paramref name="configuration"/>, when the host has registered none).
+    /// </summary>
     public static IServiceCollection AddDashScopeSimulator(
         this IServiceCollection services, IConfiguration configuration, SimulatorOptions? fixedOptions = null, TimeProvider? clock = null)
     {
         services.AddSingleton<IValidateOptions<SimulatorOptions>, SimulatorOptionsValidator>();
         var builder = services.AddOptions<SimulatorOptions>();
+        services.TryAddSingleton(configuration);
         if (fixedOptions is null)
-            builder.Bind(configuration.GetSection(SimulatorOptions.SectionName));
+            builder.BindConfiguration(SimulatorOptions.SectionName);
         else
             builder.Configure(o => CopyInto(fixedOptions, o));
         builder.ValidateOnStart();

@@ -16,16 +16,20 @@ public static class WanFunctionsServiceCollectionExtensions
 {
     /// <summary>
     /// Everything the workflow needs, for either host: options (validated at start-up), the DashScope client,
-    /// Blob Storage, the activities and the HTTP endpoints.
+    /// Blob Storage, the activities and the HTTP endpoints with their problem-details service.
     /// </summary>
+    /// <param name="configuration">
+    /// The app's root configuration; options bind from the <see cref="IConfiguration"/> service, so it is registered
+    /// as that when the host has not registered one (both hosts do, with this same configuration).
+    /// </param>
     public static IServiceCollection AddWanFunctions(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddDashScopeClient(configuration);
-        AddValidatedOptions<StorageOptions>(services, configuration, StorageOptions.SectionName);
-        AddValidatedOptions<ArchiveOptions>(services, configuration, ArchiveOptions.SectionName);
-        AddValidatedOptions<WorkflowOptions>(services, configuration, WorkflowOptions.SectionName);
+        AddValidatedOptions<StorageOptions>(services, StorageOptions.SectionName);
+        AddValidatedOptions<ArchiveOptions>(services, ArchiveOptions.SectionName);
+        AddValidatedOptions<WorkflowOptions>(services, WorkflowOptions.SectionName);
         services.AddSingleton<IValidateOptions<WorkflowOptions>, WorkflowOptionsValidator>();
-        AddValidatedOptions<CallbackOptions>(services, configuration, CallbackOptions.SectionName);
+        AddValidatedOptions<CallbackOptions>(services, CallbackOptions.SectionName);
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => CreateBlobServiceClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
@@ -46,6 +50,7 @@ public static class WanFunctionsServiceCollectionExtensions
         services.AddSingleton<IIdempotencyRecords, BlobIdempotencyRecords>();
         services.AddSingleton<JobStarter>();
         services.AddSingleton<VideoJobEndpoints>();
+        services.AddProblemDetails();
         services.AddSingleton<BlobJobStarter>();
         services.AddSingleton<JobHistoryPurger>();
         return services;
@@ -57,7 +62,7 @@ public static class WanFunctionsServiceCollectionExtensions
             ? new BlobServiceClient(uri, new DefaultAzureCredential())
             : new BlobServiceClient(options.ConnectionString);
 
-    static void AddValidatedOptions<T>(IServiceCollection services, IConfiguration configuration, string section)
+    static void AddValidatedOptions<T>(IServiceCollection services, string section)
         where T : class =>
-        services.AddOptions<T>().Bind(configuration.GetSection(section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<T>().BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart();
 }

@@ -12,9 +12,10 @@ using WanFunctions.Workflow.Activities;
 namespace WanFunctions.LocalHost;
 
 /// <summary>
-/// The workflow outside the Functions host: the same orchestrator, activities and HTTP endpoints on the
-/// Durable Task SDK, with Azure Storage as the durable backend (Azurite locally). Usable as a container
-/// next to a storage account, and in tests.
+/// The development, test and demo host: the same orchestrator, activities and HTTP endpoints as the Functions app,
+/// on the Durable Task SDK with Azure Storage as the durable backend (Azurite locally). Not for production: its gRPC
+/// sidecar comes from the preview testing package Microsoft.DurableTask.InProcessTestHost, and production runs on
+/// Azure Functions (Flex Consumption). See README.md beside it.
 /// </summary>
 public sealed class LocalHostApp : IAsyncDisposable
 {
@@ -42,7 +43,6 @@ public sealed class LocalHostApp : IAsyncDisposable
         configure?.Invoke(builder.Configuration);
         builder.Services.AddWanFunctions(builder.Configuration);
         builder.Services.AddHealthChecks();
-        builder.Services.AddProblemDetails();
         builder.Services.AddHostedService<JobHistoryPurgeService>();
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(20));
 
@@ -125,23 +125,21 @@ public sealed class LocalHostApp : IAsyncDisposable
         app.MapHealthChecks("/healthz");
     }
 
+    /// <summary>
+    /// The durable backend's options, bound and validated by the options pipeline (data annotations, and a storage
+    /// connection or account). The sidecar starts before the app is built, so they come from a provider of their own:
+    /// a bad setting throws <see cref="OptionsValidationException"/> here, before anything has started.
+    /// </summary>
     static DurableBackendOptions ReadDurableOptions(IConfiguration configuration)
     {
-        DurableBackendOptions options = configuration.GetSection(DurableBackendOptions.SectionName).Get<DurableBackendOptions>() ?? new();
-        options.StorageConnectionString ??= configuration["Storage:ConnectionString"];
-        var errors = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
-        System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), errors, validateAllProperties: true);
-        if (string.IsNullOrEmpty(options.StorageConnectionString) && string.IsNullOrEmpty(options.StorageAccountName))
-        {
-            errors.Add(new("Set DurableTask:StorageConnectionString (Azurite) or DurableTask:StorageAccountName (managed identity)."));
-        }
-
-        if (errors.Count > 0)
-        {
-            throw new OptionsValidationException(DurableBackendOptions.SectionName, typeof(DurableBackendOptions),
-                errors.Select(e => e.ErrorMessage ?? "invalid"));
-        }
-
-        return options;
+        var services = new ServiceCollection().AddSingleton(configuration);
+        services.AddOptions<DurableBackendOptions>()
+            .BindConfiguration(DurableBackendOptions.SectionName)
+            .PostConfigure(options => options.StorageConnectionString ??= configuration["Storage:ConnectionString"])
+            .ValidateDataAnnotations()
+            .Validate(options => !string.IsNullOrEmpty(options.StorageConnectionString) || !string.IsNullOrEmpty(options.StorageAccountName),
+                "Set DurableTask:StorageConnectionString (Azurite) or DurableTask:StorageAccountName (managed identity).");
+        using ServiceProvider provider = services.BuildServiceProvider();
+        return provider.GetRequiredService<IOptions<DurableBackendOptions>>().Value;
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Moq;
@@ -44,6 +45,30 @@ public sealed class HttpProblemMiddlewareTests
         Assert.DoesNotContain("SECRET", text);
         Assert.DoesNotContain("InvalidOperationException", text);
         Assert.DoesNotContain(" at ", text);
+    }
+
+    [Fact]
+    public async Task With_the_apps_services_the_500_is_written_by_the_problem_details_service_as_in_the_local_host()
+    {
+        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["DashScope:BaseUrl"] = "https://dashscope-intl.aliyuncs.com",
+            ["DashScope:ApiKey"] = "test-key",
+            ["Storage:ConnectionString"] = "UseDevelopmentStorage=true",
+        }).Build();
+        using ServiceProvider services = new ServiceCollection().AddLogging().AddWanFunctions(configuration).BuildServiceProvider();
+        Assert.NotNull(services.GetService<IProblemDetailsService>());
+        var http = new DefaultHttpContext { RequestServices = services, TraceIdentifier = "trace-1" };
+        http.Response.Body = new MemoryStream();
+        var middleware = new HttpProblemMiddleware(NullLogger<HttpProblemMiddleware>.Instance);
+
+        await middleware.Invoke(Context(http).Object, _ => throw new InvalidOperationException("boom"));
+
+        Assert.Equal(StatusCodes.Status500InternalServerError, http.Response.StatusCode);
+        http.Response.Body.Position = 0;
+        string text = await new StreamReader(http.Response.Body).ReadToEndAsync();
+        Assert.Equal("trace-1", JsonDocument.Parse(text).RootElement.GetProperty("traceId").GetString());
+        Assert.DoesNotContain("boom", text);
     }
 
     [Fact]

@@ -106,7 +106,7 @@ public sealed class AmbiguousSubmitTests(AzuriteFixture azurite)
         ISubmissionLedger ledger = world.Host.Services.GetRequiredService<ISubmissionLedger>();
         Assert.Equal(taskId, await ledger.FindTaskIdAsync(jobId, CancellationToken.None));
         Assert.Equal(jobId, await ledger.FindJobOfTaskAsync(taskId, CancellationToken.None));
-        string promptSha = Workflow.VideoJobOrchestration.Sha256Hex("character1 nods [sim:accept500]");
+        string promptSha = Hashing.Sha256Hex("character1 nods [sim:accept500]");
         Assert.Null(await ledger.FindIntentAsync(jobId, promptSha, CancellationToken.None));
     }
 

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Azure;
 using Azure.Storage.Blobs;
@@ -112,7 +110,7 @@ public sealed class BlobJobStarter(JobStarter starter, BlobServiceClient blobSer
     }
 
     static string KeyFor(BlobClient blob, ETag etag) =>
-        "blob-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{blob.BlobContainerName}/{blob.Name}|{etag}")))[..40];
+        "blob-" + Hashing.Sha256Hex($"{blob.BlobContainerName}/{blob.Name}|{etag}")[..40];
 
     async Task WriteReceiptAsync(BlobClient blob, StartJobOutcome outcome, CancellationToken cancellationToken)
     {

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
@@ -92,7 +91,7 @@ public sealed class JobStarter(
     /// The billing estimate is left out (it follows from the rest).
     /// </summary>
     public static string Fingerprint(ValidatedJob job) =>
-        Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(job with { BilledSecondsUpperBound = 0 }, CanonicalJson)));
+        Hashing.Sha256Hex(JsonSerializer.SerializeToUtf8Bytes(job with { BilledSecondsUpperBound = 0 }, CanonicalJson));
 
     async Task<StartJobOutcome> StartOnceAsync(string key, ValidatedJob job, JobValidationResult validation, DurableTaskClient client,
         CancellationToken cancellationToken)

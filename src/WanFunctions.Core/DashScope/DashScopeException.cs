@@ -9,7 +9,7 @@ namespace WanFunctions.DashScope;
 public sealed class DashScopeException : Exception
 {
     public DashScopeException(string code, string message, HttpStatusCode? statusCode, bool isTransient,
-        string? requestId = null, TimeSpan? retryAfter = null, Exception? innerException = null, bool outcomeUnknown = false)
+        string? requestId = null, Exception? innerException = null, bool outcomeUnknown = false)
         : base($"DashScope {code}: {message}", innerException)
     {
         OutcomeUnknown = outcomeUnknown;
@@ -18,7 +18,6 @@ public sealed class DashScopeException : Exception
         StatusCode = statusCode;
         IsTransient = isTransient;
         RequestId = requestId;
-        RetryAfter = retryAfter;
     }
 
     /// <summary>The provider's code (<c>InvalidParameter</c>, <c>Throttling</c>…) or ours for transport faults (<c>Timeout</c>, <c>ConnectionFailed</c>, <c>MalformedResponse</c>).</summary>
@@ -44,7 +43,4 @@ public sealed class DashScopeException : Exception
     /// Always false for query, list and cancel, which create nothing.
     /// </summary>
     public bool OutcomeUnknown { get; }
-
-    /// <summary>The provider's <c>Retry-After</c>, when it sent one.</summary>
-    public TimeSpan? RetryAfter { get; }
 }

@@ -44,7 +44,7 @@ public sealed record VideoSynthesisRequest(
     bool? Watermark = null,
     long? Seed = null);
 
-public sealed record SubmittedTask(string TaskId, DashScopeTaskState State, string? RequestId);
+public sealed record SubmittedTask(string TaskId, string? RequestId);
 
 /// <summary>
 /// One answer of the query call. <see cref="VideoUrl"/> is a signed URL: never log it
@@ -52,7 +52,8 @@ public sealed record SubmittedTask(string TaskId, DashScopeTaskState State, stri
 /// <see cref="RawState"/> is <c>task_status</c> as the provider wrote it (trimmed, at most 40 characters), e.g.
 /// <c>PRE-PROCESSING</c> where <see cref="State"/> is <see cref="DashScopeTaskState.Other"/>.
 /// <see cref="OrigPrompt"/> is the prompt the task was submitted with (<c>output.orig_prompt</c>), which attributes an
-/// unrecorded task to its job.
+/// unrecorded task to its job. The times are UTC instants (the provider's wall clock read in
+/// <see cref="DashScopeOptions.ProviderTimeOffset"/>).
 /// </summary>
 public sealed record DashScopeTaskStatus(
     string TaskId,
@@ -64,7 +65,6 @@ public sealed record DashScopeTaskStatus(
     DateTimeOffset? ScheduledTime = null,
     DateTimeOffset? EndTime = null,
     DashScopeUsage? Usage = null,
-    string? RequestId = null,
     string? RawState = null,
     string? OrigPrompt = null);
 
@@ -82,7 +82,6 @@ public sealed record DashScopeTaskQuery(
     int PageSize = 10,
     DateTimeOffset? StartTime = null,
     DateTimeOffset? EndTime = null,
-    string? ModelName = null,
-    DashScopeTaskState? Status = null);
+    string? ModelName = null);
 
-public sealed record DashScopeTaskPage(IReadOnlyList<DashScopeTaskStatus> Tasks, int Total, int PageNo, int PageSize);
+public sealed record DashScopeTaskPage(IReadOnlyList<DashScopeTaskStatus> Tasks, int Total);

@@ -14,7 +14,9 @@ public static class DashScopeServiceCollectionExtensions
 
     /// <summary>
     /// Registers <see cref="IDashScopeClient"/> as a typed HttpClient, binds <see cref="DashScopeOptions"/> from the
-    /// <c>DashScope</c> section of <paramref name="configuration"/> (the root configuration) and validates them at start-up.
+    /// <c>DashScope</c> section of the <see cref="IConfiguration"/> service and validates them at start-up.
+    /// <paramref name="configuration"/> (the root configuration) is registered as that service when the host has not
+    /// registered one.
     /// Adds the standard resilience handler: attempt timeout = <see cref="DashScopeOptions.RequestTimeout"/>, total timeout =
     /// <see cref="DashScopeOptions.TotalTimeout"/>, <see cref="DashScopeOptions.MaxAttempts"/> attempts honouring
     /// <c>Retry-After</c> — for query, list and cancel only. Submit is never retried here: a retried POST could create and
@@ -28,8 +30,9 @@ public static class DashScopeServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
 
+        services.TryAddSingleton(configuration);
         services.AddOptions<DashScopeOptions>()
-            .Bind(configuration.GetSection(DashScopeOptions.SectionName))
+            .BindConfiguration(DashScopeOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DashScopeOptions>, DashScopeOptionsValidator>());

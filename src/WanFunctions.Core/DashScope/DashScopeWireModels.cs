@@ -63,16 +63,12 @@ internal sealed record ErrorResponseDto(
 internal sealed record ListResponseDto(
     [property: JsonPropertyName("request_id")] string? RequestId,
     [property: JsonPropertyName("data")] IReadOnlyList<ListItemDto?>? Data,
-    [property: JsonPropertyName("total")] int? Total,
-    [property: JsonPropertyName("page_no")] int? PageNo,
-    [property: JsonPropertyName("page_size")] int? PageSize);
+    [property: JsonPropertyName("total")] int? Total);
 
 internal sealed record ListItemDto(
     [property: JsonPropertyName("task_id")] string? TaskId,
     [property: JsonPropertyName("status")] string? Status,
     [property: JsonPropertyName("task_status")] string? TaskStatus,
-    [property: JsonPropertyName("model_name")] string? ModelName,
-    [property: JsonPropertyName("request_id")] string? RequestId,
     [property: JsonPropertyName("gmt_create")] JsonElement? GmtCreate,
     [property: JsonPropertyName("start_time")] JsonElement? StartTime,
     [property: JsonPropertyName("end_time")] JsonElement? EndTime);
@@ -93,10 +89,8 @@ internal sealed partial class DashScopeJsonContext : JsonSerializerContext;
 internal static class DashScopeWire
 {
     /// <summary>
-    /// The provider writes times as <c>yyyy-MM-dd HH:mm:ss.fff</c> with no zone (in practice the region's wall clock).
-    /// Since the zone is not stated we do not guess one: the wall-clock value is returned as a DateTimeOffset with
-    /// offset 0. Use it for display and ordering between provider times, not for arithmetic against our own clock.
-    /// The list call reports epoch milliseconds instead, which are read as true UTC instants.
+    /// The provider writes times as <c>yyyy-MM-dd HH:mm:ss.fff</c> with no zone: wall clock in its own zone
+    /// (<see cref="DashScopeOptions.ProviderTimeOffset"/>, UTC+8). The list call reports epoch milliseconds instead.
     /// </summary>
     private static readonly string[] TimeFormats =
     [
@@ -109,7 +103,11 @@ internal static class DashScopeWire
     /// <summary>The list call's <c>start_time</c>/<c>end_time</c> filter format: wall clock in the provider's zone, no offset.</summary>
     public const string FilterTimeFormat = "yyyyMMddHHmmss";
 
-    public static DateTimeOffset? ParseTime(JsonElement? element)
+    /// <summary>
+    /// A provider time as a UTC instant (offset 0): wall-clock text is read in <paramref name="providerOffset"/>, epoch
+    /// milliseconds (a number or a numeric string) as they are. Null when absent, empty or unreadable.
+    /// </summary>
+    public static DateTimeOffset? ParseTime(JsonElement? element, TimeSpan providerOffset)
     {
         if (element is not { } e)
         {
@@ -128,7 +126,11 @@ internal static class DashScopeWire
                 if (DateTime.TryParseExact(text.Trim(), TimeFormats, CultureInfo.InvariantCulture,
                         DateTimeStyles.AllowWhiteSpaces, out var wallClock))
                 {
-                    return new DateTimeOffset(DateTime.SpecifyKind(wallClock, DateTimeKind.Unspecified), TimeSpan.Zero);
+                    // Ticks, not the DateTimeOffset constructor: a wall clock at the very edge of the calendar cannot throw.
+                    var utcTicks = wallClock.Ticks - providerOffset.Ticks;
+                    return utcTicks >= DateTime.MinValue.Ticks && utcTicks <= DateTime.MaxValue.Ticks
+                        ? new DateTimeOffset(utcTicks, TimeSpan.Zero)
+                        : null;
                 }
 
                 return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms) ? FromEpochMs(ms) : null;
@@ -166,17 +168,6 @@ internal static class DashScopeWire
 
     public static bool IsRecognisedState(string? status) =>
         status?.Trim().ToUpperInvariant() is "PENDING" or "RUNNING" or "SUCCEEDED" or "FAILED" or "CANCELED" or "CANCELLED" or "UNKNOWN";
-
-    public static string FormatState(DashScopeTaskState state) => state switch
-    {
-        DashScopeTaskState.Pending => "PENDING",
-        DashScopeTaskState.Running => "RUNNING",
-        DashScopeTaskState.Succeeded => "SUCCEEDED",
-        DashScopeTaskState.Failed => "FAILED",
-        DashScopeTaskState.Canceled => "CANCELED",
-        DashScopeTaskState.Unknown => "UNKNOWN",
-        _ => throw new ArgumentOutOfRangeException(nameof(state), state, "Only a documented state has a name to send."),
-    };
 
     public static SubmitRequestDto ToWire(VideoSynthesisRequest request)
     {

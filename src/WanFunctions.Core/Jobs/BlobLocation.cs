@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace WanFunctions.Jobs;
 
 /// <summary>
@@ -57,11 +59,25 @@ public static class BlobLocation
         return null;
     }
 
-    // Azure rules: 3-63 chars, [a-z0-9-], starts and ends with a letter or digit, no "--".
-    private static bool IsValidContainerName(string name) =>
+    /// <summary>
+    /// Azure's rule for container names: 3-63 characters of <c>a-z</c>, <c>0-9</c> and <c>-</c>, starting and ending with a
+    /// letter or digit, no <c>--</c>. The one copy of the rule: job references use it here, options through
+    /// <see cref="ContainerNameAttribute"/>.
+    /// </summary>
+    public static bool IsValidContainerName(string name) =>
         name.Length is >= 3 and <= 63
         && name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-')
         && name[0] != '-'
         && name[^1] != '-'
         && !name.Contains("--", StringComparison.Ordinal);
+}
+
+/// <summary>
+/// A setting that names a blob container must follow <see cref="BlobLocation.IsValidContainerName"/>. Null or empty
+/// passes, as with the other data annotations: pair it with <see cref="RequiredAttribute"/>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class ContainerNameAttribute : ValidationAttribute
+{
+    public override bool IsValid(object? value) => value is not string { Length: > 0 } name || BlobLocation.IsValidContainerName(name);
 }

@@ -35,24 +35,6 @@ public static class JobJson
         "watermark", "seed", "callbackUrl", "idempotencyKey", "url", "blob", "kind",
     ];
 
-    public static bool TryParse(string json, out VideoJobRequest? request, out IReadOnlyDictionary<string, string[]> errors)
-    {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json, DocumentOptions);
-        }
-        catch (JsonException ex)
-        {
-            return Fail(SyntaxError(ex), out request, out errors);
-        }
-
-        using (document)
-        {
-            return TryRead(document, out request, out errors);
-        }
-    }
-
     /// <summary>Reads a job from a stream without blocking (ASP.NET Core forbids synchronous reads of a request body).</summary>
     public static async Task<JobJsonParseResult> ParseAsync(Stream json, CancellationToken cancellationToken = default)
     {
@@ -63,13 +45,12 @@ public static class JobJson
         }
         catch (JsonException ex)
         {
-            return new JobJsonParseResult(null, SyntaxError(ex));
+            return Fail(SyntaxError(ex));
         }
 
         using (document)
         {
-            TryRead(document, out var request, out var errors);
-            return new JobJsonParseResult(request, errors);
+            return Read(document);
         }
     }
 
@@ -112,30 +93,27 @@ public static class JobJson
         return key.Length <= MaxPathLength ? key : key[..MaxPathLength] + "…";
     }
 
-    private static bool TryRead(JsonDocument document, out VideoJobRequest? request, out IReadOnlyDictionary<string, string[]> errors)
+    private static JobJsonParseResult Read(JsonDocument document)
     {
         switch (document.RootElement.ValueKind)
         {
             case JsonValueKind.Object:
                 break;
             case JsonValueKind.Null:
-                return Fail(Error("body", "A JSON object describing the job is required; got null."), out request, out errors);
+                return Fail(Error("body", "A JSON object describing the job is required; got null."));
             default:
-                return Fail(Error("body", $"The body must be a JSON object; got a JSON {document.RootElement.ValueKind.ToString().ToLowerInvariant()}."),
-                    out request, out errors);
+                return Fail(Error("body", $"The body must be a JSON object; got a JSON {document.RootElement.ValueKind.ToString().ToLowerInvariant()}."));
         }
 
         try
         {
-            request = document.RootElement.Deserialize<VideoJobRequest>(Options);
-            errors = NoErrors;
-            return request is not null;
+            return new JobJsonParseResult(document.RootElement.Deserialize<VideoJobRequest>(Options), NoErrors);
         }
         catch (JsonException ex)
         {
             // System.Text.Json stops at the first value of the wrong type, so this reports only that one.
             var field = ToFieldPath(ex.Path);
-            return Fail(Error(field, $"{field} must be {ExpectedValue(field)}."), out request, out errors);
+            return Fail(Error(field, $"{field} must be {ExpectedValue(field)}."));
         }
     }
 
@@ -181,13 +159,7 @@ public static class JobJson
     private static IReadOnlyDictionary<string, string[]> Error(string field, string message) =>
         new Dictionary<string, string[]> { [field] = [message] };
 
-    private static bool Fail(IReadOnlyDictionary<string, string[]> failure, out VideoJobRequest? request,
-        out IReadOnlyDictionary<string, string[]> errors)
-    {
-        request = null;
-        errors = failure;
-        return false;
-    }
+    private static JobJsonParseResult Fail(IReadOnlyDictionary<string, string[]> errors) => new(null, errors);
 
     private static JsonSerializerOptions CreateOptions()
     {

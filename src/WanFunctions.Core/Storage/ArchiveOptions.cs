@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using WanFunctions.Jobs;
 
 namespace WanFunctions.Storage;
 
@@ -7,7 +8,7 @@ public sealed class ArchiveOptions
 {
     public const string SectionName = "Archive";
 
-    [Required, RegularExpression("^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$", ErrorMessage = "Archive:Container must be a valid container name.")]
+    [Required, ContainerName(ErrorMessage = "Archive:Container must be a valid container name.")]
     public string Container { get; set; } = "videos";
 
     /// <summary>

@@ -39,15 +39,10 @@ public sealed class ReferenceUrlResolver(BlobServiceClient blobService, IOptions
             }
 
             // Managed identity: no account key, so sign with a user delegation key (needs Storage Blob Delegator).
+            // The client fills in the container, blob and resource ("b") and checks they are its own.
             delegationKey ??= (await blobService.GetUserDelegationKeyAsync(time.GetUtcNow().AddMinutes(-5), expiresOn, cancellationToken)).Value;
-            var sas = new BlobSasBuilder(BlobSasPermissions.Read, expiresOn)
-            {
-                BlobContainerName = blob.BlobContainerName,
-                BlobName = blob.Name,
-                Resource = "b",
-                Protocol = SasProtocol.Https,
-            };
-            urls.Add(new BlobUriBuilder(blob.Uri) { Sas = sas.ToSasQueryParameters(delegationKey, blobService.AccountName) }.ToUri().ToString());
+            var sas = new BlobSasBuilder(BlobSasPermissions.Read, expiresOn) { Protocol = SasProtocol.Https };
+            urls.Add(blob.GenerateUserDelegationSasUri(sas, delegationKey).ToString());
         }
 
         return urls;

@@ -154,8 +154,7 @@ public static class VideoJobOrchestration
     public static string BlobNameFor(string jobId, DateTime acceptedAt) =>
         string.Create(CultureInfo.InvariantCulture, $"{acceptedAt:yyyy}/{acceptedAt:MM}/{acceptedAt:dd}/{jobId}.mp4");
 
-    public static string Sha256Hex(string text) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+    public static string Sha256Hex(string text) => Hashing.Sha256Hex(text);
 
     static async Task<JobResult> ArchiveAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll, TaskCheck check)
     {

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using Polly.Timeout;
 using WanFunctions.DashScope;
 using static WanFunctions.Core.Tests.DashScope.DashScopeTestContext;
@@ -42,7 +41,6 @@ public class DashScopeClientErrorTests
         Assert.Equal($"req-{status}", ex.RequestId);
         Assert.Equal($"Provider says {code}.", ex.ProviderMessage);
         Assert.Equal($"DashScope {code}: Provider says {code}.", ex.Message);
-        Assert.Null(ex.RetryAfter);
         Assert.Contains(logger.Entries, e => e.Message.Contains(status.ToString()) && e.Message.Contains($"req-{status}"));
     }
 
@@ -63,44 +61,6 @@ public class DashScopeClientErrorTests
         Assert.Equal(code, ex.Code);
         Assert.Equal(transient, ex.IsTransient);
         Assert.Contains(status.ToString(), ex.ProviderMessage);
-    }
-
-    [Fact]
-    public async Task Throttling_429_carries_retry_after_in_seconds()
-    {
-        var (client, _, _) = Create(_ => FakeHandler.Json(HttpStatusCode.TooManyRequests,
-            """{"code":"Throttling.RateQuota","message":"Requests rate limit exceeded, please try again later.","request_id":"r"}""",
-            r => r.Headers.RetryAfter = new RetryConditionHeaderValue(TimeSpan.FromSeconds(17))));
-
-        var ex = await Assert.ThrowsAsync<DashScopeException>(() => client.SubmitAsync(Request()));
-
-        Assert.True(ex.IsTransient);
-        Assert.Equal(TimeSpan.FromSeconds(17), ex.RetryAfter);
-    }
-
-    [Fact]
-    public async Task Throttling_429_carries_retry_after_as_http_date()
-    {
-        var at = DateTimeOffset.UtcNow.AddSeconds(90);
-        var (client, _, _) = Create(_ => FakeHandler.Json(HttpStatusCode.TooManyRequests,
-            """{"code":"Throttling","message":"slow down","request_id":"r"}""",
-            r => r.Headers.RetryAfter = new RetryConditionHeaderValue(at)));
-
-        var ex = await Assert.ThrowsAsync<DashScopeException>(() => client.GetTaskAsync("t"));
-
-        Assert.NotNull(ex.RetryAfter);
-        Assert.InRange(ex.RetryAfter!.Value, TimeSpan.FromSeconds(80), TimeSpan.FromSeconds(91));
-    }
-
-    [Fact]
-    public async Task Retry_after_date_in_the_past_is_zero()
-    {
-        var (client, _, _) = Create(_ => FakeHandler.Json(HttpStatusCode.ServiceUnavailable, """{"code":"ServiceUnavailable","message":"m"}""",
-            r => r.Headers.RetryAfter = new RetryConditionHeaderValue(DateTimeOffset.UtcNow.AddMinutes(-5))));
-
-        var ex = await Assert.ThrowsAsync<DashScopeException>(() => client.GetTaskAsync("t"));
-
-        Assert.Equal(TimeSpan.Zero, ex.RetryAfter);
     }
 
     [Fact]

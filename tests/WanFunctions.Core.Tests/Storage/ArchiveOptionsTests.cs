@@ -38,4 +38,31 @@ public class ArchiveOptionsTests
         var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<ArchiveOptions>>().Value);
         Assert.Contains(ex.Failures, failure => failure.Contains(name, StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData("abc")]
+    [InlineData("videos-2025")]
+    [InlineData("a23456789012345678901234567890123456789012345678901234567890123")] // 63 characters
+    public void Valid_container_names_are_accepted(string container)
+    {
+        using ServiceProvider provider = WorkflowOptionsBoundaryTests.Build([$"Container={container}"], ArchiveOptions.SectionName);
+        WorkflowOptionsBoundaryTests.ValidateAtStart(provider);
+    }
+
+    [Theory]
+    [InlineData("ab")]
+    [InlineData("a234567890123456789012345678901234567890123456789012345678901234")] // 64 characters
+    [InlineData("Videos")]
+    [InlineData("vid_eos")]
+    [InlineData("-videos")]
+    [InlineData("videos-")]
+    [InlineData("vi--deos")]
+    [InlineData("videos\n")]
+    public void Invalid_container_names_stop_the_start_naming_the_setting(string container)
+    {
+        using ServiceProvider provider = WorkflowOptionsBoundaryTests.Build([$"Container={container}"], ArchiveOptions.SectionName);
+
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<ArchiveOptions>>().Value);
+        Assert.Contains("Archive:Container must be a valid container name.", Assert.Single(ex.Failures), StringComparison.Ordinal);
+    }
 }

@@ -6,16 +6,19 @@ namespace WanFunctions.Core.Tests.Validation;
 
 public class JobJsonTests
 {
-    private static IReadOnlyDictionary<string, string[]> ParseErrors(string json)
+    private static Task<JobJsonParseResult> ParseAsync(string json) => JobJson.ParseAsync(new MemoryStream(Encoding.UTF8.GetBytes(json)));
+
+    private static async Task<IReadOnlyDictionary<string, string[]>> ParseErrorsAsync(string json)
     {
-        Assert.False(JobJson.TryParse(json, out var request, out var errors));
-        Assert.Null(request);
-        Assert.Single(errors);
-        return errors;
+        JobJsonParseResult parsed = await ParseAsync(json);
+        Assert.False(parsed.Succeeded);
+        Assert.Null(parsed.Request);
+        Assert.Single(parsed.Errors);
+        return parsed.Errors;
     }
 
     [Fact]
-    public void Reads_a_camel_case_job()
+    public async Task Reads_a_camel_case_job()
     {
         const string json = """
             {
@@ -29,8 +32,10 @@ public class JobJsonTests
             }
             """;
 
-        Assert.True(JobJson.TryParse(json, out var request, out var errors));
-        Assert.Empty(errors);
+        var parsed = await ParseAsync(json);
+        Assert.True(parsed.Succeeded);
+        Assert.Empty(parsed.Errors);
+        var request = parsed.Request;
         Assert.Equal("wan2.6-r2v-flash", request!.Model);
         Assert.Equal("blur", request.NegativePrompt);
         Assert.Equal(2, request.References!.Count);
@@ -43,9 +48,11 @@ public class JobJsonTests
     }
 
     [Fact]
-    public void Property_names_are_case_insensitive()
+    public async Task Property_names_are_case_insensitive()
     {
-        Assert.True(JobJson.TryParse("""{"PROMPT":"p","ShotType":"multi","References":[{"URL":"https://e.com/a.mp4"}]}""", out var request, out _));
+        var parsed = await ParseAsync("""{"PROMPT":"p","ShotType":"multi","References":[{"URL":"https://e.com/a.mp4"}]}""");
+        Assert.True(parsed.Succeeded);
+        var request = parsed.Request;
         Assert.Equal("p", request!.Prompt);
         Assert.Equal("multi", request.ShotType);
         Assert.Equal("https://e.com/a.mp4", request.References![0]!.Url);
@@ -64,18 +71,18 @@ public class JobJsonTests
     [InlineData("""{"references": ["https://e.com/a.mp4"]}""", "references[0]")]
     [InlineData("""{"references": [{"url":"https://e.com/a.mp4"}, {"url":"https://e.com/b.mp4"}, {"url": 3}]}""", "references[2].url")]
     [InlineData("""{"references": [{"Kind": true}]}""", "references[0].kind")]
-    public void Wrong_types_are_reported_on_the_field(string json, string field)
+    public async Task Wrong_types_are_reported_on_the_field(string json, string field)
     {
-        var errors = ParseErrors(json);
+        var errors = await ParseErrorsAsync(json);
         var message = Assert.Single(errors[field]);
         Assert.StartsWith(field + " must be", message);
         Assert.DoesNotContain("System.", message);
     }
 
     [Fact]
-    public void Integer_fields_say_what_is_expected()
+    public async Task Integer_fields_say_what_is_expected()
     {
-        Assert.Contains("whole number", ParseErrors("""{"duration": 5.5}""")["duration"][0]);
+        Assert.Contains("whole number", (await ParseErrorsAsync("""{"duration": 5.5}"""))["duration"][0]);
     }
 
     [Theory]
@@ -86,9 +93,9 @@ public class JobJsonTests
     [InlineData("{'prompt': 'single quotes'}")]
     [InlineData("{\"prompt\": \"a\" /* comment */}")]
     [InlineData("not json at all")]
-    public void Invalid_json_is_a_body_error(string json)
+    public async Task Invalid_json_is_a_body_error(string json)
     {
-        Assert.Contains("not valid JSON", Assert.Single(ParseErrors(json)["body"]));
+        Assert.Contains("not valid JSON", Assert.Single((await ParseErrorsAsync(json))["body"]));
     }
 
     [Theory]
@@ -96,16 +103,16 @@ public class JobJsonTests
     [InlineData("[]")]
     [InlineData("\"job\"")]
     [InlineData("42")]
-    public void Non_object_body_is_a_body_error(string json)
+    public async Task Non_object_body_is_a_body_error(string json)
     {
-        Assert.True(ParseErrors(json).ContainsKey("body"));
+        Assert.True((await ParseErrorsAsync(json)).ContainsKey("body"));
     }
 
     [Fact]
-    public void Syntax_error_message_does_not_echo_input()
+    public async Task Syntax_error_message_does_not_echo_input()
     {
         var secret = new string('x', 500);
-        var message = ParseErrors("{\"prompt\": \"" + secret)["body"][0];
+        var message = (await ParseErrorsAsync("{\"prompt\": \"" + secret))["body"][0];
         Assert.DoesNotContain("xxxxx", message);
     }
 
@@ -132,7 +139,7 @@ public class JobJsonTests
     }
 
     [Fact]
-    public async Task The_stream_reader_behaves_like_the_string_one()
+    public async Task The_stream_reader_reads_a_job_and_reports_a_wrong_type()
     {
         var good = Encoding.UTF8.GetBytes("""{"prompt":"character1","references":[{"url":"https://e.com/a.mp4"}]}""");
         JobJsonParseResult parsed = await JobJson.ParseAsync(new MemoryStream(good));
@@ -169,9 +176,11 @@ public class JobJsonTests
     }
 
     [Fact]
-    public void Parsed_then_validated_end_to_end()
+    public async Task Parsed_then_validated_end_to_end()
     {
-        Assert.True(JobJson.TryParse("""{"prompt":"character1 and character2","references":[{"url":"https://e.com/a.mp4"}]}""", out var request, out _));
+        var parsed = await ParseAsync("""{"prompt":"character1 and character2","references":[{"url":"https://e.com/a.mp4"}]}""");
+        Assert.True(parsed.Succeeded);
+        var request = parsed.Request;
         var result = new JobValidator(WanFunctions.DashScope.DashScopeRegion.International).Validate(request);
         Assert.Contains("character2", result.Errors["prompt"][0]);
     }

@@ -53,7 +53,7 @@ public sealed class SubmitVideoTaskActivityTests
     static readonly string[] NoTasks = [];
     static readonly DateTimeOffset Now = new(2026, 3, 1, 20, 30, 0, TimeSpan.Zero);
     static readonly string Prompt = Job().Prompt;
-    static readonly string PromptSha = VideoJobOrchestration.Sha256Hex(Prompt);
+    static readonly string PromptSha = Hashing.Sha256Hex(Prompt);
 
     readonly Mock<IDashScopeClient> dashScope = new(MockBehavior.Strict);
     readonly Mock<ISubmissionLedger> ledger = new();
@@ -92,7 +92,7 @@ public sealed class SubmitVideoTaskActivityTests
             .ReturnsAsync(() =>
             {
                 string[] ids = looks[Math.Min(call++, looks.Length - 1)];
-                return new DashScopeTaskPage(ids.Select(id => new DashScopeTaskStatus(id, DashScopeTaskState.Pending)).ToList(), ids.Length, 1, 100);
+                return new DashScopeTaskPage(ids.Select(id => new DashScopeTaskStatus(id, DashScopeTaskState.Pending)).ToList(), ids.Length);
             });
     }
 
@@ -121,7 +121,7 @@ public sealed class SubmitVideoTaskActivityTests
         ledger.Setup(l => l.WriteIntentAsync(It.IsAny<SubmitIntent>(), It.IsAny<CancellationToken>()))
             .Callback((SubmitIntent i, CancellationToken _) => { written = i; order.Add("intent"); }).Returns(Task.CompletedTask);
         dashScope.Setup(d => d.SubmitAsync(It.IsAny<VideoSynthesisRequest>(), It.IsAny<CancellationToken>()))
-            .Callback(() => order.Add("submit")).ReturnsAsync(new SubmittedTask(OurTask, DashScopeTaskState.Pending, "r"));
+            .Callback(() => order.Add("submit")).ReturnsAsync(new SubmittedTask(OurTask, "r"));
         ledger.Setup(l => l.RecordAsync(JobId, OurTask, It.IsAny<CancellationToken>())).Callback(() => order.Add("record")).Returns(Task.CompletedTask);
         ledger.Setup(l => l.DeleteIntentAsync(JobId, PromptSha, It.IsAny<CancellationToken>())).Callback(() => order.Add("forget")).Returns(Task.CompletedTask);
 
@@ -143,7 +143,7 @@ public sealed class SubmitVideoTaskActivityTests
         dashScope.Setup(d => d.ListTasksAsync(It.IsAny<DashScopeTaskQuery>(), It.IsAny<CancellationToken>()))
             .Callback((DashScopeTaskQuery q, CancellationToken _) => query = q)
             .ReturnsAsync(new DashScopeTaskPage(
-                new[] { "task-of-job-2", "task-foreign", OurTask }.Select(id => new DashScopeTaskStatus(id, DashScopeTaskState.Pending)).ToList(), 3, 1, 100));
+                new[] { "task-of-job-2", "task-foreign", OurTask }.Select(id => new DashScopeTaskStatus(id, DashScopeTaskState.Pending)).ToList(), 3));
 
         SubmitOutcome outcome = await Activity().RunAsync(Input, CancellationToken.None);
 
@@ -281,7 +281,7 @@ public sealed class SubmitVideoTaskActivityTests
         DashScopeTaskQuery? query = null;
         dashScope.Setup(d => d.ListTasksAsync(It.IsAny<DashScopeTaskQuery>(), It.IsAny<CancellationToken>()))
             .Callback((DashScopeTaskQuery q, CancellationToken _) => query = q)
-            .ReturnsAsync(new DashScopeTaskPage([new DashScopeTaskStatus(OurTask, DashScopeTaskState.Running)], 1, 1, 100));
+            .ReturnsAsync(new DashScopeTaskPage([new DashScopeTaskStatus(OurTask, DashScopeTaskState.Running)], 1));
         // The first run recorded the task → job direction before it died.
         ledger.Setup(l => l.FindJobOfTaskAsync(OurTask, It.IsAny<CancellationToken>())).ReturnsAsync(JobId);
 
@@ -348,7 +348,7 @@ public sealed class SubmitVideoTaskActivityTests
     public async Task A_ledger_write_that_fails_after_acceptance_does_not_orphan_the_task()
     {
         dashScope.Setup(d => d.SubmitAsync(It.IsAny<VideoSynthesisRequest>(), It.IsAny<CancellationToken>()))
-            .ReturnsAsync(new SubmittedTask(OurTask, DashScopeTaskState.Pending, "r"));
+            .ReturnsAsync(new SubmittedTask(OurTask, "r"));
         ledger.Setup(l => l.RecordAsync(JobId, OurTask, It.IsAny<CancellationToken>()))
             .ThrowsAsync(new RequestFailedException(503, "Server busy"));
 
@@ -366,7 +366,7 @@ public sealed class SubmitVideoTaskActivityTests
     public async Task A_ledger_write_that_fails_once_is_retried()
     {
         dashScope.Setup(d => d.SubmitAsync(It.IsAny<VideoSynthesisRequest>(), It.IsAny<CancellationToken>()))
-            .ReturnsAsync(new SubmittedTask(OurTask, DashScopeTaskState.Pending, "r"));
+            .ReturnsAsync(new SubmittedTask(OurTask, "r"));
         ledger.SetupSequence(l => l.RecordAsync(JobId, OurTask, It.IsAny<CancellationToken>()))
             .ThrowsAsync(new RequestFailedException(503, "Server busy"))
             .Returns(Task.CompletedTask);

@@ -46,7 +46,7 @@ public sealed class SubmitVideoTaskActivity(
         }
 
         ValidatedJob job = input.Job;
-        string promptSha256 = VideoJobOrchestration.Sha256Hex(job.Prompt);
+        string promptSha256 = Hashing.Sha256Hex(job.Prompt);
         if (await ledger.FindIntentAsync(input.JobId, promptSha256, cancellationToken) is { } earlier)
         {
             // An earlier run may have sent the request and never recorded its answer: sending again could pay twice.
