@@ -32,13 +32,13 @@ public static class VideoJobOrchestration
             catch (TaskFailedException ex)
             {
                 return await FinishAsync(context, input, null, JobOutcome.Failed,
-                    error: new JobError("SubmitFailed", ex.FailureDetails.ErrorMessage, "workflow"));
+                    error: new JobError(JobErrors.SubmitFailed, ex.FailureDetails.ErrorMessage, JobErrorSource.Workflow));
             }
 
             if (submitted.Error is not null || submitted.TaskId is null)
             {
                 return await FinishAsync(context, input, null, JobOutcome.Failed,
-                    error: submitted.Error ?? new JobError("SubmitFailed", "The provider answered without a task id.", "workflow"));
+                    error: submitted.Error ?? new JobError(JobErrors.SubmitFailed, "The provider answered without a task id.", JobErrorSource.Workflow));
             }
 
             log.LogInformation("Job {JobId} submitted as provider task {TaskId}", input.JobId, submitted.TaskId);
@@ -139,13 +139,13 @@ public static class VideoJobOrchestration
                     return await ArchiveAsync(context, input, poll, check);
                 case DashScopeTaskState.Canceled:
                     return await FinishAsync(context, input, poll, JobOutcome.Canceled,
-                        error: ProviderError(check, "Canceled", "The provider task was canceled."));
+                        error: ProviderError(check, JobErrors.Canceled, "The provider task was canceled."));
                 case DashScopeTaskState.Failed:
                     return await FinishAsync(context, input, poll, JobOutcome.Failed,
-                        error: ProviderError(check, "TaskFailed", "The provider task failed without a message."));
+                        error: ProviderError(check, JobErrors.TaskFailed, "The provider task failed without a message."));
                 default:
                     return await FinishAsync(context, input, poll, JobOutcome.Failed,
-                        error: ProviderError(check, "TaskUnknown", "The provider no longer knows the task (expired or unknown id)."));
+                        error: ProviderError(check, JobErrors.TaskUnknown, "The provider no longer knows the task (expired or unknown id)."));
             }
         }
     }
@@ -168,12 +168,12 @@ public static class VideoJobOrchestration
             return archived.Video is { } video
                 ? await FinishAsync(context, input, poll, JobOutcome.Succeeded, video, check.Usage)
                 : await FinishAsync(context, input, poll, JobOutcome.Failed, usage: check.Usage,
-                    error: archived.Error ?? new JobError("ArchiveFailed", "The archive answered without a video.", "workflow"));
+                    error: archived.Error ?? new JobError(JobErrors.ArchiveFailed, "The archive answered without a video.", JobErrorSource.Workflow));
         }
         catch (TaskFailedException ex)
         {
             return await FinishAsync(context, input, poll, JobOutcome.Failed, usage: check.Usage,
-                error: new JobError("ArchiveFailed", ex.FailureDetails.ErrorMessage, "workflow"));
+                error: new JobError(JobErrors.ArchiveFailed, ex.FailureDetails.ErrorMessage, JobErrorSource.Workflow));
         }
     }
 
@@ -189,9 +189,9 @@ public static class VideoJobOrchestration
         string what = cancel.Canceled
             ? "it was canceled at the provider"
             : "the provider could not cancel it (it may still finish and be billed)";
-        return await FinishAsync(context, input, poll, JobOutcome.TimedOut, error: new JobError("DeadlineExceeded",
+        return await FinishAsync(context, input, poll, JobOutcome.TimedOut, error: new JobError(JobErrors.DeadlineExceeded,
             $"The provider task was still {ProviderStateText(poll)} at the {input.Schedule.Deadline} deadline; {what}.",
-            "workflow"));
+            JobErrorSource.Workflow));
     }
 
     /// <summary>
@@ -206,7 +206,7 @@ public static class VideoJobOrchestration
         if (cancel.Canceled)
         {
             return (await FinishAsync(context, input, poll, JobOutcome.Canceled,
-                error: new JobError("Canceled", "The job was canceled at the caller's request.", "workflow")), poll);
+                error: new JobError(JobErrors.Canceled, "The job was canceled at the caller's request.", JobErrorSource.Workflow)), poll);
         }
 
         if (cancel.Error is { } refused)
@@ -227,7 +227,7 @@ public static class VideoJobOrchestration
         }
         catch (TaskFailedException ex)
         {
-            return new CancelOutcome(false, "CancelFailed", ex.FailureDetails.ErrorMessage);
+            return new CancelOutcome(false, JobErrors.CancelFailed, ex.FailureDetails.ErrorMessage);
         }
     }
 
@@ -265,7 +265,7 @@ public static class VideoJobOrchestration
     static string ProviderStateText(PollState poll) => poll.ProviderRawState ?? poll.ProviderState.ToString().ToUpperInvariant();
 
     static JobError ProviderError(TaskCheck check, string fallbackCode, string fallbackMessage) =>
-        new(check.Code ?? fallbackCode, check.Message ?? fallbackMessage, "provider");
+        new(check.Code ?? fallbackCode, check.Message ?? fallbackMessage, JobErrorSource.Provider);
 
     static DateTime Min(DateTime a, DateTime b) => a <= b ? a : b;
 

@@ -20,7 +20,7 @@ public class VideoJobOrchestrationCancelTests
 
         Assert.Equal(JobOutcome.Canceled, result.Outcome);
         Assert.Equal("Canceled", result.Error!.Code);
-        Assert.Equal("workflow", result.Error.Source);
+        Assert.Equal(JobErrorSource.Workflow, result.Error.Source);
         Assert.Equal(TaskId, result.TaskId);
         Assert.Equal(TaskId, context.CallsTo(WorkflowNames.CancelVideoTask).Single().Input);
         Assert.Single(context.CallsTo(WorkflowNames.CheckVideoTask));

@@ -20,7 +20,7 @@ public class VideoJobOrchestrationOutcomeTests
         JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
-        Assert.Equal(new JobError("DataInspectionFailed", "Input data may contain inappropriate content.", "provider"), result.Error);
+        Assert.Equal(new JobError("DataInspectionFailed", "Input data may contain inappropriate content.", JobErrorSource.Provider), result.Error);
         Assert.Equal(TaskId, result.TaskId);
         Assert.Null(result.Video);
         Assert.Equal(new JobTimings(AcceptedAt, StartedAt, context.Timers[^1], 2), result.Timings);
@@ -38,7 +38,7 @@ public class VideoJobOrchestrationOutcomeTests
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal("TaskFailed", result.Error!.Code);
-        Assert.Equal("provider", result.Error.Source);
+        Assert.Equal(JobErrorSource.Provider, result.Error.Source);
         Assert.False(string.IsNullOrWhiteSpace(result.Error.Message));
     }
 
@@ -51,7 +51,7 @@ public class VideoJobOrchestrationOutcomeTests
 
         Assert.Equal(JobOutcome.Canceled, result.Outcome);
         Assert.Equal("Canceled", result.Error!.Code);
-        Assert.Equal("provider", result.Error.Source);
+        Assert.Equal(JobErrorSource.Provider, result.Error.Source);
         Assert.Empty(context.CallsTo(WorkflowNames.ArchiveVideo));
         Assert.Empty(context.CallsTo(WorkflowNames.CancelVideoTask));
     }
@@ -64,7 +64,7 @@ public class VideoJobOrchestrationOutcomeTests
         JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
-        Assert.Equal(new JobError("TaskNotFound", "No such task.", "provider"), result.Error);
+        Assert.Equal(new JobError("TaskNotFound", "No such task.", JobErrorSource.Provider), result.Error);
     }
 
     [Fact]
@@ -76,14 +76,14 @@ public class VideoJobOrchestrationOutcomeTests
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal("TaskUnknown", result.Error!.Code);
-        Assert.Equal("provider", result.Error.Source);
+        Assert.Equal(JobErrorSource.Provider, result.Error.Source);
         Assert.Empty(context.CallsTo(WorkflowNames.ArchiveVideo));
     }
 
     [Fact]
     public async Task Permanent_submit_error_fails_the_job_without_polling()
     {
-        var refusal = new JobError("InvalidParameter", "The size is not supported.", "provider");
+        var refusal = new JobError("InvalidParameter", "The size is not supported.", JobErrorSource.Provider);
         OrchestrationContextFake context = Context().Answer(WorkflowNames.SubmitVideoTask, new SubmitOutcome(null, refusal));
 
         JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
@@ -104,7 +104,7 @@ public class VideoJobOrchestrationOutcomeTests
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal("SubmitFailed", result.Error!.Code);
-        Assert.Equal("workflow", result.Error.Source);
+        Assert.Equal(JobErrorSource.Workflow, result.Error.Source);
         Assert.Empty(context.Timers);
     }
 
@@ -117,7 +117,7 @@ public class VideoJobOrchestrationOutcomeTests
         JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
-        Assert.Equal(new JobError("SubmitFailed", "DashScope Throttling: too many requests", "workflow"), result.Error);
+        Assert.Equal(new JobError("SubmitFailed", "DashScope Throttling: too many requests", JobErrorSource.Workflow), result.Error);
         Assert.Null(result.TaskId);
         Assert.Null(result.Timings.SubmittedAt);
         Assert.Empty(context.Timers);
@@ -136,7 +136,7 @@ public class VideoJobOrchestrationOutcomeTests
         JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
-        Assert.Equal(new JobError("ArchiveFailed", "The video host is not allowed.", "workflow"), result.Error);
+        Assert.Equal(new JobError("ArchiveFailed", "The video host is not allowed.", JobErrorSource.Workflow), result.Error);
         Assert.Null(result.Video);
         Assert.Equal(Usage, result.Usage);
         Assert.Equal(TaskId, result.TaskId);
@@ -169,7 +169,7 @@ public class VideoJobOrchestrationOutcomeTests
     {
         const string hook = "https://example.com/hooks/video";
         OrchestrationContextFake context = Context()
-            .Answer(WorkflowNames.SubmitVideoTask, new SubmitOutcome(null, new JobError("InvalidParameter", "no", "provider")))
+            .Answer(WorkflowNames.SubmitVideoTask, new SubmitOutcome(null, new JobError("InvalidParameter", "no", JobErrorSource.Provider)))
             .Answer(WorkflowNames.NotifyCallback, (object?)null);
 
         JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input(callbackUrl: hook));

@@ -7,7 +7,7 @@ namespace WanFunctions.Core.Tests.Workflow;
 /// <summary>Task states the docs do not list, and the provider refusing a call for good while the job polls.</summary>
 public class VideoJobOrchestrationProviderFaultTests
 {
-    static readonly JobError KeyRevoked = new("InvalidApiKey", "Invalid API-key provided.", "provider");
+    static readonly JobError KeyRevoked = new("InvalidApiKey", "Invalid API-key provided.", JobErrorSource.Provider);
 
     static TaskCheck Refused(JobError error) => new(DashScopeTaskState.Unknown, Error: error);
 
@@ -77,7 +77,7 @@ public class VideoJobOrchestrationProviderFaultTests
     [Fact]
     public async Task A_cancel_refused_for_good_ends_the_job_with_the_providers_code()
     {
-        var denied = new JobError("AccessDenied", "Access denied.", "provider");
+        var denied = new JobError("AccessDenied", "Access denied.", JobErrorSource.Provider);
         OrchestrationContextFake context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Pending)

@@ -62,7 +62,7 @@ public class VideoJobOrchestrationScheduleTests
 
         Assert.Equal(JobOutcome.TimedOut, result.Outcome);
         Assert.Equal("DeadlineExceeded", result.Error!.Code);
-        Assert.Equal("workflow", result.Error.Source);
+        Assert.Equal(JobErrorSource.Workflow, result.Error.Source);
         Assert.Contains("RUNNING", result.Error.Message);
         Assert.Contains("canceled at the provider", result.Error.Message);
         ActivityCall cancel = context.CallsTo(WorkflowNames.CancelVideoTask).Single();
