@@ -94,8 +94,7 @@ public sealed class LocalHostApp : IAsyncDisposable
     /// <summary>The same names the Functions app registers, so a job started by either host runs on either.</summary>
     static void RegisterWorkflow(DurableTaskRegistry tasks)
     {
-        tasks.AddOrchestratorFunc<VideoJobInput, JobResult>(WorkflowNames.Orchestrator,
-            (context, input) => VideoJobOrchestration.RunAsync(context, input!));
+        tasks.AddOrchestrator<VideoJobOrchestration>(WorkflowNames.Orchestrator);
         AddActivity<SubmitVideoTaskActivity, SubmitVideoTaskInput, SubmitOutcome>(tasks, WorkflowNames.SubmitVideoTask);
         AddActivity<CheckVideoTaskActivity, string, TaskCheck>(tasks, WorkflowNames.CheckVideoTask);
         AddActivity<CancelVideoTaskActivity, string, CancelOutcome>(tasks, WorkflowNames.CancelVideoTask);

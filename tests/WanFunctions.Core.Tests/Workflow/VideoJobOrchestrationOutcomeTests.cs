@@ -17,7 +17,7 @@ public class VideoJobOrchestrationOutcomeTests
         OrchestrationContextFake context = ContextAnswering(
             new TaskCheck(DashScopeTaskState.Failed, "DataInspectionFailed", "Input data may contain inappropriate content."));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal(new JobError("DataInspectionFailed", "Input data may contain inappropriate content.", JobErrorSource.Provider), result.Error);
@@ -34,7 +34,7 @@ public class VideoJobOrchestrationOutcomeTests
     {
         OrchestrationContextFake context = ContextAnswering(new TaskCheck(DashScopeTaskState.Failed));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal("TaskFailed", result.Error!.Code);
@@ -47,7 +47,7 @@ public class VideoJobOrchestrationOutcomeTests
     {
         OrchestrationContextFake context = ContextAnswering(new TaskCheck(DashScopeTaskState.Canceled));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Canceled, result.Outcome);
         Assert.Equal("Canceled", result.Error!.Code);
@@ -61,7 +61,7 @@ public class VideoJobOrchestrationOutcomeTests
     {
         OrchestrationContextFake context = ContextAnswering(new TaskCheck(DashScopeTaskState.Unknown, "TaskNotFound", "No such task."));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal(new JobError("TaskNotFound", "No such task.", JobErrorSource.Provider), result.Error);
@@ -72,7 +72,7 @@ public class VideoJobOrchestrationOutcomeTests
     {
         OrchestrationContextFake context = ContextAnswering(new TaskCheck(DashScopeTaskState.Unknown));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal("TaskUnknown", result.Error!.Code);
@@ -86,7 +86,7 @@ public class VideoJobOrchestrationOutcomeTests
         var refusal = new JobError("InvalidParameter", "The size is not supported.", JobErrorSource.Provider);
         OrchestrationContextFake context = Context().Answer(WorkflowNames.SubmitVideoTask, new SubmitOutcome(null, refusal));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(new JobResult(JobOutcome.Failed, null, null, null, new JobTimings(AcceptedAt, null, StartedAt, 0), refusal), result);
         Assert.Equal([WorkflowNames.SubmitVideoTask], context.Calls.Select(c => c.Name));
@@ -100,7 +100,7 @@ public class VideoJobOrchestrationOutcomeTests
     {
         OrchestrationContextFake context = Context().Answer(WorkflowNames.SubmitVideoTask, new SubmitOutcome(null));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal("SubmitFailed", result.Error!.Code);
@@ -114,7 +114,7 @@ public class VideoJobOrchestrationOutcomeTests
         OrchestrationContextFake context = Context().Answer(WorkflowNames.SubmitVideoTask,
             OrchestrationContextFake.Failure(WorkflowNames.SubmitVideoTask, "DashScope Throttling: too many requests", typeof(DashScopeException).FullName!));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal(new JobError("SubmitFailed", "DashScope Throttling: too many requests", JobErrorSource.Workflow), result.Error);
@@ -133,7 +133,7 @@ public class VideoJobOrchestrationOutcomeTests
             .Answer(WorkflowNames.CheckVideoTask, Succeeded)
             .Answer(WorkflowNames.ArchiveVideo, OrchestrationContextFake.Failure(WorkflowNames.ArchiveVideo, "The video host is not allowed."));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal(new JobError("ArchiveFailed", "The video host is not allowed.", JobErrorSource.Workflow), result.Error);
@@ -141,6 +141,18 @@ public class VideoJobOrchestrationOutcomeTests
         Assert.Equal(Usage, result.Usage);
         Assert.Equal(TaskId, result.TaskId);
         Assert.Equal(JobPhase.Finished, context.Progress[^1].Phase);
+    }
+
+    [Fact]
+    public async Task An_orchestration_started_without_a_job_fails_with_a_clear_message()
+    {
+        OrchestrationContextFake context = Context();
+
+        InvalidOperationException ex = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => new VideoJobOrchestration().RunAsync(context.Object, null!));
+
+        Assert.Equal("The orchestration was started without a job.", ex.Message);
+        Assert.Empty(context.Calls);
     }
 
     [Fact]
@@ -153,7 +165,7 @@ public class VideoJobOrchestrationOutcomeTests
             .Answer(WorkflowNames.ArchiveVideo, Archived)
             .Answer(WorkflowNames.NotifyCallback, (object?)null);
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input(callbackUrl: hook));
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input(callbackUrl: hook));
 
         ActivityCall callback = context.CallsTo(WorkflowNames.NotifyCallback).Single();
         Assert.Equal(new CallbackInput(JobId, hook, result), callback.Input);
@@ -172,7 +184,7 @@ public class VideoJobOrchestrationOutcomeTests
             .Answer(WorkflowNames.SubmitVideoTask, new SubmitOutcome(null, new JobError("InvalidParameter", "no", JobErrorSource.Provider)))
             .Answer(WorkflowNames.NotifyCallback, (object?)null);
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input(callbackUrl: hook));
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input(callbackUrl: hook));
 
         var sent = (CallbackInput)context.CallsTo(WorkflowNames.NotifyCallback).Single().Input!;
         Assert.Equal(JobOutcome.Failed, sent.Result.Outcome);
@@ -188,7 +200,7 @@ public class VideoJobOrchestrationOutcomeTests
             .Answer(WorkflowNames.ArchiveVideo, Archived)
             .Answer(WorkflowNames.NotifyCallback, OrchestrationContextFake.Failure(WorkflowNames.NotifyCallback, "404 from the hook"));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input(callbackUrl: "https://example.com/hook"));
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input(callbackUrl: "https://example.com/hook"));
 
         Assert.Equal(JobOutcome.Succeeded, result.Outcome);
         Assert.Equal(Video, result.Video);

@@ -26,7 +26,7 @@ public class VideoJobOrchestrationProviderFaultTests
                 Succeeded)
             .Answer(WorkflowNames.ArchiveVideo, Archived);
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Succeeded, result.Outcome);
         Assert.Equal(5, context.CallsTo(WorkflowNames.CheckVideoTask).Count());
@@ -43,7 +43,7 @@ public class VideoJobOrchestrationProviderFaultTests
             .Always(WorkflowNames.CheckVideoTask, new TaskCheck(DashScopeTaskState.Other, RawState: "SUSPENDED"))
             .Always(WorkflowNames.CancelVideoTask, new CancelOutcome(false, "UnsupportedOperation"));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.TimedOut, result.Outcome);
         Assert.Equal("DeadlineExceeded", result.Error!.Code);
@@ -60,7 +60,7 @@ public class VideoJobOrchestrationProviderFaultTests
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Pending, Refused(KeyRevoked));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal(KeyRevoked, result.Error);
@@ -84,7 +84,7 @@ public class VideoJobOrchestrationProviderFaultTests
             .Answer(WorkflowNames.CancelVideoTask, new CancelOutcome(false, Error: denied))
             .CancelAtTimer(2);
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal(denied, result.Error);
@@ -99,7 +99,7 @@ public class VideoJobOrchestrationProviderFaultTests
             .Always(WorkflowNames.CheckVideoTask, Running)
             .Always(WorkflowNames.CancelVideoTask, new CancelOutcome(false, Error: KeyRevoked));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal(KeyRevoked, result.Error);
@@ -114,7 +114,7 @@ public class VideoJobOrchestrationProviderFaultTests
             .Answer(WorkflowNames.CheckVideoTask, Succeeded)
             .Answer(WorkflowNames.ArchiveVideo, new ArchiveOutcome(null, KeyRevoked));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal(KeyRevoked, result.Error);
