@@ -11,8 +11,8 @@ namespace WanFunctions.Workflow;
 /// The job's orchestration (durable name <see cref="WorkflowNames.Orchestrator"/>): submit → wait for the provider task
 /// on durable timers (hearing a cancel, stopping at the deadline) → archive → finish → notify the callback.
 /// Deterministic: time comes only from <see cref="TaskOrchestrationContext.CurrentUtcDateTime"/>, all I/O is in
-/// activities, and the schedule travels in the input. Both hosts run it: the local host registers the class, the
-/// Functions app calls it from its <c>[OrchestrationTrigger]</c> function.
+/// activities, and the schedule travels in the input. Both hosts run it: the local host registers the class
+/// (<see cref="WorkflowRegistry"/>), the Functions app calls it from its <c>[OrchestrationTrigger]</c> function.
 /// </summary>
 public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobResult>
 {
