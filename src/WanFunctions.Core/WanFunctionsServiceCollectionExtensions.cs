@@ -42,11 +42,11 @@ public static class WanFunctionsServiceCollectionExtensions
         services.AddSingleton<ISubmissionLedger, SubmissionLedger>();
         services.AddSingleton<VideoSourcePolicy>();
         services.AddSingleton<VideoArchiver>();
-        services.AddSingleton<SubmitVideoTaskActivity>();
-        services.AddSingleton<CheckVideoTaskActivity>();
-        services.AddSingleton<CancelVideoTaskActivity>();
-        services.AddSingleton<ArchiveVideoActivity>();
-        services.AddSingleton<NotifyCallbackActivity>();
+        foreach (WorkflowActivity activity in WorkflowRegistry.Activities)
+        {
+            services.AddSingleton(activity.ImplementationType);
+        }
+
         services.AddSingleton<IIdempotencyRecords, BlobIdempotencyRecords>();
         services.AddSingleton<JobStarter>();
         services.AddSingleton<VideoJobEndpoints>();

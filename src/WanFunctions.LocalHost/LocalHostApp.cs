@@ -7,7 +7,6 @@ using Microsoft.DurableTask.Worker;
 using Microsoft.Extensions.Options;
 using WanFunctions.Api;
 using WanFunctions.Workflow;
-using WanFunctions.Workflow.Activities;
 
 namespace WanFunctions.LocalHost;
 
@@ -91,22 +90,19 @@ public sealed class LocalHostApp : IAsyncDisposable
         await sidecar.DisposeAsync();
     }
 
-    /// <summary>The same names the Functions app registers, so a job started by either host runs on either.</summary>
+    /// <summary>
+    /// Registers the workflow from <see cref="WorkflowRegistry"/>, the list the Functions app's adapters are checked
+    /// against, so a job started by either host runs on either.
+    /// </summary>
     static void RegisterWorkflow(DurableTaskRegistry tasks)
     {
-        tasks.AddOrchestratorFunc<VideoJobInput, JobResult>(WorkflowNames.Orchestrator,
-            (context, input) => VideoJobOrchestration.RunAsync(context, input!));
-        AddActivity<SubmitVideoTaskActivity, SubmitVideoTaskInput, SubmitOutcome>(tasks, WorkflowNames.SubmitVideoTask);
-        AddActivity<CheckVideoTaskActivity, string, TaskCheck>(tasks, WorkflowNames.CheckVideoTask);
-        AddActivity<CancelVideoTaskActivity, string, CancelOutcome>(tasks, WorkflowNames.CancelVideoTask);
-        AddActivity<ArchiveVideoActivity, ArchiveVideoInput, ArchiveOutcome>(tasks, WorkflowNames.ArchiveVideo);
-        AddActivity<NotifyCallbackActivity, CallbackInput, bool>(tasks, WorkflowNames.NotifyCallback);
+        tasks.AddOrchestrator(WorkflowRegistry.Orchestrator.Name, WorkflowRegistry.Orchestrator.ImplementationType);
+        foreach (WorkflowActivity activity in WorkflowRegistry.Activities)
+        {
+            tasks.AddActivity(activity.Name, services => new SdkActivity(activity, services,
+                services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
+        }
     }
-
-    static void AddActivity<TActivity, TInput, TOutput>(DurableTaskRegistry tasks, string name)
-        where TActivity : IWorkflowActivity<TInput, TOutput> =>
-        tasks.AddActivity(name, services => new SdkActivity<TInput, TOutput>(services.GetRequiredService<TActivity>(),
-            services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
 
     static void MapEndpoints(WebApplication app)
     {

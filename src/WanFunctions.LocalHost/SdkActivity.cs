@@ -1,15 +1,19 @@
 using Microsoft.DurableTask;
-using WanFunctions.Workflow.Activities;
+using WanFunctions.Workflow;
 
 namespace WanFunctions.LocalHost;
 
 /// <summary>
-/// Runs a shared workflow activity as a Durable Task SDK activity (the Functions app has its own thin adapters).
-/// The SDK hands activities no cancellation token; <paramref name="stopping"/> (the host's ApplicationStopping) plays
-/// the role of the Functions host's, so a shutdown ends in-flight I/O instead of leaving it running.
+/// Runs a shared workflow activity (<see cref="WorkflowRegistry.Activities"/>) as a Durable Task SDK activity (the
+/// Functions app has its own thin adapters). The SDK deserializes the input as <see cref="ITaskActivity.InputType"/>.
+/// It hands activities no cancellation token; <paramref name="stopping"/> (the host's ApplicationStopping) plays the role
+/// of the Functions host's, so a shutdown ends in-flight I/O instead of leaving it running.
 /// </summary>
-sealed class SdkActivity<TInput, TOutput>(IWorkflowActivity<TInput, TOutput> activity, CancellationToken stopping) : TaskActivity<TInput, TOutput>
+sealed class SdkActivity(WorkflowActivity activity, IServiceProvider services, CancellationToken stopping) : ITaskActivity
 {
-    public override Task<TOutput> RunAsync(TaskActivityContext context, TInput input) =>
-        activity.RunAsync(input, stopping);
+    public Type InputType => activity.InputType;
+
+    public Type OutputType => activity.OutputType;
+
+    public Task<object?> RunAsync(TaskActivityContext context, object? input) => activity.RunAsync(services, input, stopping);
 }

@@ -6,8 +6,8 @@ namespace WanFunctions.App.Functions;
 
 public static class VideoJobOrchestratorFunction
 {
+    // The worker binds the orchestration's input to the parameter that has no binding attribute.
     [Function(WorkflowNames.Orchestrator)]
-    public static Task<JobResult> Run([OrchestrationTrigger] TaskOrchestrationContext context) =>
-        VideoJobOrchestration.RunAsync(context, context.GetInput<VideoJobInput>()
-            ?? throw new InvalidOperationException("The orchestration was started without a job."));
+    public static Task<JobResult> Run([OrchestrationTrigger] TaskOrchestrationContext context, VideoJobInput input) =>
+        new VideoJobOrchestration().RunAsync(context, input);
 }

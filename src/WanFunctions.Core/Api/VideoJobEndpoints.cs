@@ -268,11 +268,11 @@ public sealed class VideoJobEndpoints(JobStarter starter)
     /// </summary>
     internal static JobError? WorkflowError(OrchestrationMetadata instance, JobResult? result) => instance.RuntimeStatus switch
     {
-        OrchestrationRuntimeStatus.Failed => new JobError("WorkflowFailed",
+        OrchestrationRuntimeStatus.Failed => new JobError(JobErrors.WorkflowFailed,
             ApiText.SafeMessage(instance.FailureDetails?.ErrorMessage is { Length: > 0 } message ? message : FailureText(instance.SerializedOutput),
-                "The workflow failed without giving a reason."), "workflow"),
-        OrchestrationRuntimeStatus.Completed when result is null => new JobError("WorkflowFailed",
-            "The workflow finished but its result cannot be read (it was written by another version of the workflow).", "workflow"),
+                "The workflow failed without giving a reason."), JobErrorSource.Workflow),
+        OrchestrationRuntimeStatus.Completed when result is null => new JobError(JobErrors.WorkflowFailed,
+            "The workflow finished but its result cannot be read (it was written by another version of the workflow).", JobErrorSource.Workflow),
         _ => null,
     };
 

@@ -4,6 +4,7 @@ using Azure.Storage.Blobs.Models;
 using Azure.Storage.Sas;
 using Microsoft.Extensions.Options;
 using WanFunctions.Jobs;
+using WanFunctions.Workflow;
 
 namespace WanFunctions.Storage;
 
@@ -60,13 +61,13 @@ public sealed class ReferenceUrlResolver(BlobServiceClient blobService, IOptions
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
-            throw new ReferenceRejectedException("ReferenceNotFound", $"references[{index}]: blob '{reference.Blob}' does not exist.");
+            throw new ReferenceRejectedException(JobErrors.ReferenceNotFound, $"references[{index}]: blob '{reference.Blob}' does not exist.");
         }
 
         long max = MaxBytes(reference.Kind);
         if (properties.ContentLength > max)
         {
-            throw new ReferenceRejectedException("ReferenceTooLarge",
+            throw new ReferenceRejectedException(JobErrors.ReferenceTooLarge,
                 $"references[{index}]: blob '{reference.Blob}' is {properties.ContentLength / (1024.0 * 1024.0):0.#} MB; " +
                 $"the provider takes {reference.Kind.ToString().ToLowerInvariant()}s of at most {max / (1024 * 1024)} MB.");
         }

@@ -8,146 +8,46 @@ using WanFunctions.DashScope;
 namespace WanFunctions.Workflow;
 
 /// <summary>
-/// The job's orchestration: submit → poll on durable timers until a terminal state or the deadline → archive.
-/// Deterministic: time comes only from <see cref="TaskOrchestrationContext.CurrentUtcDateTime"/>, all I/O is
-/// in activities, and the schedule travels in the input. Both hosts (Functions and the Durable Task SDK) run it.
+/// The job's orchestration (durable name <see cref="WorkflowNames.Orchestrator"/>): submit → wait for the provider task
+/// on durable timers (hearing a cancel, stopping at the deadline) → archive → finish → notify the callback.
+/// Deterministic: time comes only from <see cref="TaskOrchestrationContext.CurrentUtcDateTime"/>, all I/O is in
+/// activities, and the schedule travels in the input. Both hosts run it: the local host registers the class
+/// (<see cref="WorkflowRegistry"/>), the Functions app calls it from its <c>[OrchestrationTrigger]</c> function.
 /// </summary>
-public static class VideoJobOrchestration
+public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobResult>
 {
-    public static async Task<JobResult> RunAsync(TaskOrchestrationContext context, VideoJobInput input)
+    /// <summary>
+    /// Runs one generation of the job. Returns the job's result, or null when the generation continued as new
+    /// (after <see cref="PollingSchedule.PollsPerGeneration"/> polls; the next generation returns the result).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The orchestration was started without an input.</exception>
+    public override async Task<JobResult> RunAsync(TaskOrchestrationContext context, VideoJobInput input)
     {
-        ILogger log = context.CreateReplaySafeLogger(typeof(VideoJobOrchestration));
-        PollingSchedule schedule = input.Schedule;
-        PollState? poll = input.Poll;
-
-        if (poll is null)
+        if (input is null)
         {
-            context.SetCustomStatus(new JobProgress(JobPhase.Submitting));
-            SubmitOutcome submitted;
-            try
-            {
-                submitted = await context.CallActivityAsync<SubmitOutcome>(
-                    WorkflowNames.SubmitVideoTask, new SubmitVideoTaskInput(input.JobId, input.Job), SubmitRetry(schedule));
-            }
-            catch (TaskFailedException ex)
-            {
-                return await FinishAsync(context, input, null, JobOutcome.Failed,
-                    error: new JobError("SubmitFailed", ex.FailureDetails.ErrorMessage, "workflow"));
-            }
-
-            if (submitted.Error is not null || submitted.TaskId is null)
-            {
-                return await FinishAsync(context, input, null, JobOutcome.Failed,
-                    error: submitted.Error ?? new JobError("SubmitFailed", "The provider answered without a task id.", "workflow"));
-            }
-
-            log.LogInformation("Job {JobId} submitted as provider task {TaskId}", input.JobId, submitted.TaskId);
-            poll = new PollState(submitted.TaskId, context.CurrentUtcDateTime, input.AcceptedAt + schedule.Deadline, 0,
-                DashScopeTaskState.Pending);
+            throw new InvalidOperationException("The orchestration was started without a job.");
         }
 
-        // One waiter for the whole generation: a fresh waiter per loop would leave stale ones to swallow the event.
-        Task<CancelRequest> cancelRequested = context.WaitForExternalEvent<CancelRequest>(WorkflowNames.CancelEvent);
-        int pollsThisGeneration = 0;
-
-        if (poll.CancelRequested is not null)
+        // A later generation (after ContinueAsNew) finds the provider task in its input: the job submits once.
+        Stage stage = input.Poll is { } carried ? new Stage.Polling(carried) : await SubmitAsync(context, input);
+        if (stage is Stage.Polling polling)
         {
-            // Carried over from the previous generation (see the ContinueAsNew below): handled before anything else.
-            (JobResult? canceled, poll) = await CancelOnRequestAsync(context, input, poll, log);
-            if (canceled is not null)
-            {
-                return canceled;
-            }
+            stage = await WaitForTaskAsync(context, input, polling.Poll);
         }
 
-        while (true)
+        if (stage is Stage.Succeeded succeeded)
         {
-            DateTime now = context.CurrentUtcDateTime;
-            if (now >= poll.DeadlineAt)
-            {
-                return await TimeOutAsync(context, input, poll);
-            }
-
-            if (pollsThisGeneration >= schedule.PollsPerGeneration)
-            {
-                // Keeps history bounded on long deadlines. preserveUnprocessedEvents carries over events no waiter has
-                // taken; one that already completed this generation's waiter (it arrived while the last query ran)
-                // would be dropped (durabletask-dotnet #387), so it travels in the input instead.
-                if (cancelRequested.IsCompletedSuccessfully)
-                {
-                    // An event raised without a payload (by hand, through the durable management API) still counts.
-                    poll = poll with { CancelRequested = cancelRequested.Result ?? new CancelRequest(null) };
-                }
-
-                context.ContinueAsNew(input with { Poll = poll }, preserveUnprocessedEvents: true);
-                return null!;
-            }
-
-            DateTime nextPollAt = Min(now + PollDelays.Next(schedule, poll.Polls), poll.DeadlineAt);
-            context.SetCustomStatus(Progress(JobPhase.Polling, poll, nextPollAt));
-
-            using (var timerCancellation = new CancellationTokenSource())
-            {
-                Task timer = context.CreateTimer(nextPollAt, timerCancellation.Token);
-                // The cancel first: one that arrived during the last query has already completed its waiter and wins a tie.
-                if (await Task.WhenAny(cancelRequested, timer) == cancelRequested)
-                {
-                    timerCancellation.Cancel();
-                    (JobResult? canceled, poll) = await CancelOnRequestAsync(context, input, poll, log);
-                    if (canceled is not null)
-                    {
-                        return canceled;
-                    }
-
-                    cancelRequested = context.WaitForExternalEvent<CancelRequest>(WorkflowNames.CancelEvent);
-                    continue;
-                }
-            }
-
-            pollsThisGeneration++;
-            TaskCheck check;
-            try
-            {
-                check = await context.CallActivityAsync<TaskCheck>(WorkflowNames.CheckVideoTask, poll.TaskId, QueryRetry(schedule));
-            }
-            catch (TaskFailedException ex)
-            {
-                // Transient faults only (permanent ones come back as data): a query that keeps failing is not the task
-                // failing, so look again later; the deadline still bounds us.
-                log.LogWarning("Job {JobId}: query of task {TaskId} failed: {Error}", input.JobId, poll.TaskId, ex.FailureDetails.ErrorMessage);
-                poll = poll with { Polls = poll.Polls + 1 };
-                continue;
-            }
-
-            if (check.Error is { } refused)
-            {
-                // The provider refused the query itself (key rotated, access denied, arrears): looking again cannot help.
-                log.LogWarning("Job {JobId}: the provider refused the query of task {TaskId} ({Code})", input.JobId, poll.TaskId, refused.Code);
-                return await FinishAsync(context, input, poll with { Polls = poll.Polls + 1 }, JobOutcome.Failed, error: refused);
-            }
-
-            poll = poll with { Polls = poll.Polls + 1, ProviderState = check.State, ProviderRawState = check.RawState };
-            if (!check.State.IsTerminal())
-            {
-                // PENDING, RUNNING, or a state the docs do not list (PRE-PROCESSING, SUSPENDED…): the provider is at work.
-                continue;
-            }
-
-            switch (check.State)
-            {
-                case DashScopeTaskState.Succeeded:
-                    return await ArchiveAsync(context, input, poll, check);
-                case DashScopeTaskState.Canceled:
-                    return await FinishAsync(context, input, poll, JobOutcome.Canceled,
-                        error: ProviderError(check, "Canceled", "The provider task was canceled."));
-                case DashScopeTaskState.Failed:
-                    return await FinishAsync(context, input, poll, JobOutcome.Failed,
-                        error: ProviderError(check, "TaskFailed", "The provider task failed without a message."));
-                default:
-                    return await FinishAsync(context, input, poll, JobOutcome.Failed,
-                        error: ProviderError(check, "TaskUnknown", "The provider no longer knows the task (expired or unknown id)."));
-            }
+            stage = await ArchiveAsync(context, input, succeeded);
         }
+
+        if (stage is not Stage.Ended ended)
+        {
+            return null!; // continued as new: the next generation goes on with the job
+        }
+
+        JobResult result = Finish(context, input, ended);
+        await NotifyAsync(context, input, result);
+        return result;
     }
 
     /// <summary>The blob the video is archived to: one name per job, so a retried archive overwrites nothing else.</summary>
@@ -156,66 +56,206 @@ public static class VideoJobOrchestration
 
     public static string Sha256Hex(string text) => Hashing.Sha256Hex(text);
 
-    static async Task<JobResult> ArchiveAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll, TaskCheck check)
+    /// <summary>Where the job stands between two steps.</summary>
+    abstract record Stage
     {
-        context.SetCustomStatus(Progress(JobPhase.Archiving, poll, null));
-        var archiveInput = new ArchiveVideoInput(input.JobId, poll.TaskId, BlobNameFor(input.JobId, input.AcceptedAt),
-            input.Job.Model, input.Job.Size, input.Job.Duration, Sha256Hex(input.Job.Prompt));
+        /// <summary>The provider task exists and is at work: look at it again.</summary>
+        public sealed record Polling(PollState Poll) : Stage;
+
+        /// <summary>The provider task SUCCEEDED: archive its video.</summary>
+        public sealed record Succeeded(PollState Poll, TaskCheck Check) : Stage;
+
+        /// <summary>This generation handed the job to the next one (ContinueAsNew).</summary>
+        public sealed record ContinuedAsNew : Stage;
+
+        /// <summary>The job is over. <see cref="Poll"/> is null when no provider task was created.</summary>
+        public sealed record Ended(JobOutcome Outcome, PollState? Poll, JobError? Error = null,
+            ArchivedVideo? Video = null, DashScopeUsage? Usage = null) : Stage;
+    }
+
+    /// <summary>Submit: the provider task to poll, or the job's end when none was created (or its outcome is unknown).</summary>
+    static async Task<Stage> SubmitAsync(TaskOrchestrationContext context, VideoJobInput input)
+    {
+        context.SetCustomStatus(new JobProgress(JobPhase.Submitting));
+        SubmitOutcome submitted;
         try
         {
-            ArchiveOutcome archived = await context.CallActivityAsync<ArchiveOutcome>(WorkflowNames.ArchiveVideo, archiveInput, ArchiveRetry(input.Schedule));
-            return archived.Video is { } video
-                ? await FinishAsync(context, input, poll, JobOutcome.Succeeded, video, check.Usage)
-                : await FinishAsync(context, input, poll, JobOutcome.Failed, usage: check.Usage,
-                    error: archived.Error ?? new JobError("ArchiveFailed", "The archive answered without a video.", "workflow"));
+            submitted = await context.CallActivityAsync<SubmitOutcome>(
+                WorkflowNames.SubmitVideoTask, new SubmitVideoTaskInput(input.JobId, input.Job), SubmitRetry(input.Schedule));
         }
         catch (TaskFailedException ex)
         {
-            return await FinishAsync(context, input, poll, JobOutcome.Failed, usage: check.Usage,
-                error: new JobError("ArchiveFailed", ex.FailureDetails.ErrorMessage, "workflow"));
+            return new Stage.Ended(JobOutcome.Failed, null,
+                new JobError(JobErrors.SubmitFailed, ex.FailureDetails.ErrorMessage, JobErrorSource.Workflow));
         }
+
+        if (submitted.Error is not null || submitted.TaskId is not { } taskId)
+        {
+            return new Stage.Ended(JobOutcome.Failed, null,
+                submitted.Error ?? new JobError(JobErrors.SubmitFailed, "The provider answered without a task id.", JobErrorSource.Workflow));
+        }
+
+        Log(context).LogInformation("Job {JobId} submitted as provider task {TaskId}", input.JobId, taskId);
+        return new Stage.Polling(new PollState(taskId, context.CurrentUtcDateTime, input.AcceptedAt + input.Schedule.Deadline, 0,
+            DashScopeTaskState.Pending));
     }
 
-    static async Task<JobResult> TimeOutAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll)
+    /// <summary>
+    /// Wait for the task: look at it on durable timers until it reaches a final state, the caller cancels or the deadline
+    /// passes; after <see cref="PollingSchedule.PollsPerGeneration"/> looks, hand over to a new generation.
+    /// </summary>
+    static async Task<Stage> WaitForTaskAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll)
+    {
+        // One waiter for the whole generation, renewed only after a refused cancel: a fresh waiter per look would leave
+        // stale ones to swallow the event.
+        Task<CancelRequest> cancelRequested = context.WaitForExternalEvent<CancelRequest>(WorkflowNames.CancelEvent);
+        if (poll.CancelRequested is not null)
+        {
+            // Carried over from the previous generation (see ContinueAsNew): handled before anything else.
+            Stage afterCancel = await HandleCancelAsync(context, input, poll);
+            if (afterCancel is not Stage.Polling goOn)
+            {
+                return afterCancel;
+            }
+
+            poll = goOn.Poll;
+        }
+
+        int generationEnd = poll.Polls + input.Schedule.PollsPerGeneration;
+        while (context.CurrentUtcDateTime < poll.DeadlineAt && poll.Polls < generationEnd)
+        {
+            DateTime nextPollAt = Min(context.CurrentUtcDateTime + PollDelays.Next(input.Schedule, poll.Polls), poll.DeadlineAt);
+            context.SetCustomStatus(Progress(JobPhase.Polling, poll, nextPollAt));
+            bool cancelFirst = await CancelBeforeAsync(context, cancelRequested, nextPollAt);
+            Stage next = cancelFirst ? await HandleCancelAsync(context, input, poll) : await CheckTaskAsync(context, input, poll);
+            if (next is not Stage.Polling goOn)
+            {
+                return next;
+            }
+
+            poll = goOn.Poll;
+            if (cancelFirst)
+            {
+                // Refused (the task is no longer PENDING): a fresh waiter, so a second cancel request is heard.
+                cancelRequested = context.WaitForExternalEvent<CancelRequest>(WorkflowNames.CancelEvent);
+            }
+        }
+
+        return context.CurrentUtcDateTime >= poll.DeadlineAt
+            ? await TimeOutAsync(context, input, poll)
+            : ContinueAsNew(context, input, poll, cancelRequested);
+    }
+
+    /// <summary>True when the cancel event came before the timer (which is then canceled); false when the timer fired.</summary>
+    static async Task<bool> CancelBeforeAsync(TaskOrchestrationContext context, Task<CancelRequest> cancelRequested, DateTime fireAt)
+    {
+        using var timerCancellation = new CancellationTokenSource();
+        Task timer = context.CreateTimer(fireAt, timerCancellation.Token);
+        // The cancel first: one that arrived during the last query has already completed its waiter and wins a tie.
+        if (await Task.WhenAny(cancelRequested, timer) != cancelRequested)
+        {
+            return false;
+        }
+
+        timerCancellation.Cancel();
+        return true;
+    }
+
+    /// <summary>One look at the provider task: Polling while it is at work, Succeeded, or the job's end.</summary>
+    static async Task<Stage> CheckTaskAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll)
+    {
+        TaskCheck check;
+        try
+        {
+            check = await context.CallActivityAsync<TaskCheck>(WorkflowNames.CheckVideoTask, poll.TaskId, QueryRetry(input.Schedule));
+        }
+        catch (TaskFailedException ex)
+        {
+            // Transient faults only (permanent ones come back as data): a query that keeps failing is not the task
+            // failing, so look again later; the deadline still bounds us.
+            Log(context).LogWarning("Job {JobId}: query of task {TaskId} failed: {Error}", input.JobId, poll.TaskId, ex.FailureDetails.ErrorMessage);
+            return new Stage.Polling(poll with { Polls = poll.Polls + 1 });
+        }
+
+        if (check.Error is { } refused)
+        {
+            // The provider refused the query itself (key rotated, access denied, arrears): looking again cannot help.
+            Log(context).LogWarning("Job {JobId}: the provider refused the query of task {TaskId} ({Code})", input.JobId, poll.TaskId, refused.Code);
+            return new Stage.Ended(JobOutcome.Failed, poll with { Polls = poll.Polls + 1 }, refused);
+        }
+
+        poll = poll with { Polls = poll.Polls + 1, ProviderState = check.State, ProviderRawState = check.RawState };
+        return check.State switch
+        {
+            DashScopeTaskState.Succeeded => new Stage.Succeeded(poll, check),
+            DashScopeTaskState.Canceled => new Stage.Ended(JobOutcome.Canceled, poll,
+                ProviderError(check, JobErrors.Canceled, "The provider task was canceled.")),
+            DashScopeTaskState.Failed => new Stage.Ended(JobOutcome.Failed, poll,
+                ProviderError(check, JobErrors.TaskFailed, "The provider task failed without a message.")),
+            DashScopeTaskState.Unknown => new Stage.Ended(JobOutcome.Failed, poll,
+                ProviderError(check, JobErrors.TaskUnknown, "The provider no longer knows the task (expired or unknown id).")),
+            // PENDING, RUNNING, or a state the docs do not list (PRE-PROCESSING, SUSPENDED…): the provider is at work.
+            _ => new Stage.Polling(poll),
+        };
+    }
+
+    /// <summary>
+    /// Handle the caller's cancel request: the job ends Canceled when the provider cancels, or Failed when the provider
+    /// refuses the call itself for good (401, 403…). When the task is no longer PENDING the refusal is noted and polling
+    /// goes on.
+    /// </summary>
+    static async Task<Stage> HandleCancelAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll)
+    {
+        CancelOutcome cancel = await CancelProviderTaskAsync(context, poll.TaskId, input.Schedule);
+        if (cancel.Canceled)
+        {
+            return new Stage.Ended(JobOutcome.Canceled, poll,
+                new JobError(JobErrors.Canceled, "The job was canceled at the caller's request.", JobErrorSource.Workflow));
+        }
+
+        if (cancel.Error is { } refused)
+        {
+            return new Stage.Ended(JobOutcome.Failed, poll, refused);
+        }
+
+        // The provider cancels only PENDING tasks: a RUNNING one goes on, and so do we.
+        Log(context).LogWarning("Job {JobId}: the provider refused to cancel task {TaskId} ({Code})", input.JobId, poll.TaskId, cancel.Code);
+        return new Stage.Polling(poll with { CancelRefused = true, CancelRequested = null });
+    }
+
+    /// <summary>The deadline passed: cancel the provider task if it is still PENDING, and end the job TimedOut.</summary>
+    static async Task<Stage> TimeOutAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll)
     {
         CancelOutcome cancel = await CancelProviderTaskAsync(context, poll.TaskId, input.Schedule);
         if (cancel.Error is { } refused)
         {
             // The provider refused the call itself (e.g. the key was rotated): that is the cause worth showing.
-            return await FinishAsync(context, input, poll, JobOutcome.Failed, error: refused);
+            return new Stage.Ended(JobOutcome.Failed, poll, refused);
         }
 
         string what = cancel.Canceled
             ? "it was canceled at the provider"
             : "the provider could not cancel it (it may still finish and be billed)";
-        return await FinishAsync(context, input, poll, JobOutcome.TimedOut, error: new JobError("DeadlineExceeded",
+        return new Stage.Ended(JobOutcome.TimedOut, poll, new JobError(JobErrors.DeadlineExceeded,
             $"The provider task was still {ProviderStateText(poll)} at the {input.Schedule.Deadline} deadline; {what}.",
-            "workflow"));
+            JobErrorSource.Workflow));
     }
 
     /// <summary>
-    /// The caller's cancel request: the job ends Canceled when the provider cancels, or Failed when the provider refuses
-    /// the call itself for good (401, 403…). When the task is no longer PENDING the refusal is noted, the returned
-    /// result is null and polling goes on.
+    /// Keeps history bounded on long deadlines. preserveUnprocessedEvents carries over events no waiter has taken; one
+    /// that already completed this generation's waiter (it arrived while the last query ran) would be dropped
+    /// (durabletask-dotnet #387), so it travels in the input instead.
     /// </summary>
-    static async Task<(JobResult? Finished, PollState Poll)> CancelOnRequestAsync(TaskOrchestrationContext context,
-        VideoJobInput input, PollState poll, ILogger log)
+    static Stage ContinueAsNew(TaskOrchestrationContext context, VideoJobInput input, PollState poll, Task<CancelRequest> cancelRequested)
     {
-        CancelOutcome cancel = await CancelProviderTaskAsync(context, poll.TaskId, input.Schedule);
-        if (cancel.Canceled)
+        if (cancelRequested.IsCompletedSuccessfully)
         {
-            return (await FinishAsync(context, input, poll, JobOutcome.Canceled,
-                error: new JobError("Canceled", "The job was canceled at the caller's request.", "workflow")), poll);
+            // An event raised without a payload (by hand, through the durable management API) still counts.
+            poll = poll with { CancelRequested = cancelRequested.Result ?? new CancelRequest(null) };
         }
 
-        if (cancel.Error is { } refused)
-        {
-            return (await FinishAsync(context, input, poll, JobOutcome.Failed, error: refused), poll);
-        }
-
-        // The provider cancels only PENDING tasks: a RUNNING one goes on, and so do we.
-        log.LogWarning("Job {JobId}: the provider refused to cancel task {TaskId} ({Code})", input.JobId, poll.TaskId, cancel.Code);
-        return (null, poll with { CancelRefused = true, CancelRequested = null });
+        context.ContinueAsNew(input with { Poll = poll }, preserveUnprocessedEvents: true);
+        return new Stage.ContinuedAsNew();
     }
 
     static async Task<CancelOutcome> CancelProviderTaskAsync(TaskOrchestrationContext context, string taskId, PollingSchedule schedule)
@@ -226,34 +266,63 @@ public static class VideoJobOrchestration
         }
         catch (TaskFailedException ex)
         {
-            return new CancelOutcome(false, "CancelFailed", ex.FailureDetails.ErrorMessage);
+            return new CancelOutcome(false, JobErrors.CancelFailed, ex.FailureDetails.ErrorMessage);
         }
     }
 
-    static async Task<JobResult> FinishAsync(TaskOrchestrationContext context, VideoJobInput input, PollState? poll,
-        JobOutcome outcome, ArchivedVideo? video = null, DashScopeUsage? usage = null, JobError? error = null)
+    /// <summary>Archive the SUCCEEDED task's video; the job ends Succeeded, or Failed with the provider's usage kept.</summary>
+    static async Task<Stage> ArchiveAsync(TaskOrchestrationContext context, VideoJobInput input, Stage.Succeeded succeeded)
     {
-        var result = new JobResult(outcome, poll?.TaskId, video, usage,
-            new JobTimings(input.AcceptedAt, poll?.SubmittedAt, context.CurrentUtcDateTime, poll?.Polls ?? 0), error);
+        (PollState poll, TaskCheck check) = succeeded;
+        context.SetCustomStatus(Progress(JobPhase.Archiving, poll, null));
+        var archiveInput = new ArchiveVideoInput(input.JobId, poll.TaskId, BlobNameFor(input.JobId, input.AcceptedAt),
+            input.Job.Model, input.Job.Size, input.Job.Duration, Sha256Hex(input.Job.Prompt));
+        try
+        {
+            ArchiveOutcome archived = await context.CallActivityAsync<ArchiveOutcome>(WorkflowNames.ArchiveVideo, archiveInput, ArchiveRetry(input.Schedule));
+            return archived.Video is { } video
+                ? new Stage.Ended(JobOutcome.Succeeded, poll, Video: video, Usage: check.Usage)
+                : new Stage.Ended(JobOutcome.Failed, poll, Usage: check.Usage,
+                    Error: archived.Error ?? new JobError(JobErrors.ArchiveFailed, "The archive answered without a video.", JobErrorSource.Workflow));
+        }
+        catch (TaskFailedException ex)
+        {
+            return new Stage.Ended(JobOutcome.Failed, poll, Usage: check.Usage,
+                Error: new JobError(JobErrors.ArchiveFailed, ex.FailureDetails.ErrorMessage, JobErrorSource.Workflow));
+        }
+    }
+
+    /// <summary>Finish: the job's result, timed now, and the last custom status.</summary>
+    static JobResult Finish(TaskOrchestrationContext context, VideoJobInput input, Stage.Ended end)
+    {
+        PollState? poll = end.Poll;
         context.SetCustomStatus(poll is null
             ? new JobProgress(JobPhase.Finished)
             : Progress(JobPhase.Finished, poll, null));
+        return new JobResult(end.Outcome, poll?.TaskId, end.Video, end.Usage,
+            new JobTimings(input.AcceptedAt, poll?.SubmittedAt, context.CurrentUtcDateTime, poll?.Polls ?? 0), end.Error);
+    }
 
-        if (input.Job.CallbackUrl is { } callbackUrl)
+    /// <summary>Notify: POST the result to the job's callback URL, if it has one.</summary>
+    static async Task NotifyAsync(TaskOrchestrationContext context, VideoJobInput input, JobResult result)
+    {
+        if (input.Job.CallbackUrl is not { } callbackUrl)
         {
-            try
-            {
-                await context.CallActivityAsync(WorkflowNames.NotifyCallback, new CallbackInput(input.JobId, callbackUrl, result),
-                    TaskOptions.FromRetryPolicy(new RetryPolicy(3, input.Schedule.RetryInterval, 2.0)));
-            }
-            catch (TaskFailedException)
-            {
-                // The callback is a courtesy: the result stays available at the status endpoint.
-            }
+            return;
         }
 
-        return result;
+        try
+        {
+            await context.CallActivityAsync(WorkflowNames.NotifyCallback, new CallbackInput(input.JobId, callbackUrl, result),
+                TaskOptions.FromRetryPolicy(new RetryPolicy(3, input.Schedule.RetryInterval, 2.0)));
+        }
+        catch (TaskFailedException)
+        {
+            // The callback is a courtesy: the result stays available at the status endpoint.
+        }
     }
+
+    static ILogger Log(TaskOrchestrationContext context) => context.CreateReplaySafeLogger<VideoJobOrchestration>();
 
     static JobProgress Progress(JobPhase phase, PollState poll, DateTime? nextPollAt) => new(
         phase, poll.TaskId, poll.ProviderState, poll.SubmittedAt, poll.Polls, nextPollAt, poll.DeadlineAt,
@@ -264,7 +333,7 @@ public static class VideoJobOrchestration
     static string ProviderStateText(PollState poll) => poll.ProviderRawState ?? poll.ProviderState.ToString().ToUpperInvariant();
 
     static JobError ProviderError(TaskCheck check, string fallbackCode, string fallbackMessage) =>
-        new(check.Code ?? fallbackCode, check.Message ?? fallbackMessage, "provider");
+        new(check.Code ?? fallbackCode, check.Message ?? fallbackMessage, JobErrorSource.Provider);
 
     static DateTime Min(DateTime a, DateTime b) => a <= b ? a : b;
 

@@ -79,14 +79,17 @@ public enum JobOutcome
     TimedOut,
 }
 
-/// <summary>Why a job did not succeed. <see cref="Source"/> is "provider" for DashScope's own codes, "workflow" for ours.</summary>
+/// <summary>
+/// Why a job did not succeed. <see cref="Source"/> is <see cref="JobErrorSource.Provider"/> for DashScope's own codes,
+/// <see cref="JobErrorSource.Workflow"/> for ours (<see cref="JobErrors"/>).
+/// </summary>
 public sealed record JobError(
     [property: JsonPropertyName("code")] string Code,
     [property: JsonPropertyName("message")] string Message,
-    [property: JsonPropertyName("source")] string Source)
+    [property: JsonPropertyName("source")] JobErrorSource Source)
 {
-    /// <summary>The provider's own refusal: its code and its message (already scrubbed of URLs and the key), source "provider".</summary>
-    public static JobError FromProvider(DashScopeException ex) => new(ex.Code, ex.ProviderMessage, "provider");
+    /// <summary>The provider's own refusal: its code and its message (already scrubbed of URLs and the key), source provider.</summary>
+    public static JobError FromProvider(DashScopeException ex) => new(ex.Code, ex.ProviderMessage, JobErrorSource.Provider);
 }
 
 public sealed record JobTimings(

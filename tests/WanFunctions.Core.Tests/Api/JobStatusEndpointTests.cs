@@ -121,7 +121,7 @@ public class JobStatusEndpointTests
     [InlineData(JobOutcome.TimedOut, "DeadlineExceeded")]
     public async Task Finished_job_status_is_its_outcome_and_shows_the_error(JobOutcome outcome, string code)
     {
-        var error = new JobError(code, "what went wrong", "workflow");
+        var error = new JobError(code, "what went wrong", JobErrorSource.Workflow);
         Mock<DurableTaskClient> client = Client().Knowing(Instance(Id, OrchestrationRuntimeStatus.Completed, output: Result(outcome, error)));
 
         ExecutedResult answer = await GetAsync(client);

@@ -50,7 +50,7 @@ public class ProviderActivityTests
 
         TaskCheck check = await new CheckVideoTaskActivity(dashScope.Object).RunAsync(TaskId, CancellationToken.None);
 
-        Assert.Equal(new JobError(code, "No way.", "provider"), check.Error);
+        Assert.Equal(new JobError(code, "No way.", JobErrorSource.Provider), check.Error);
     }
 
     [Fact]
@@ -105,7 +105,7 @@ public class ProviderActivityTests
         CancelOutcome outcome = await new CancelVideoTaskActivity(dashScope.Object).RunAsync(TaskId, CancellationToken.None);
 
         Assert.False(outcome.Canceled);
-        Assert.Equal(new JobError(code, "No way.", "provider"), outcome.Error);
+        Assert.Equal(new JobError(code, "No way.", JobErrorSource.Provider), outcome.Error);
         dashScope.Verify(d => d.GetTaskAsync(It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 
@@ -120,7 +120,7 @@ public class ProviderActivityTests
         CancelOutcome outcome = await new CancelVideoTaskActivity(dashScope.Object).RunAsync(TaskId, CancellationToken.None);
 
         Assert.False(outcome.Canceled);
-        Assert.Equal(new JobError("InvalidApiKey", "Invalid API-key provided.", "provider"), outcome.Error);
+        Assert.Equal(new JobError("InvalidApiKey", "Invalid API-key provided.", JobErrorSource.Provider), outcome.Error);
     }
 
     [Fact]
@@ -169,7 +169,7 @@ public class ProviderActivityTests
         ArchiveOutcome outcome = await Archive(dashScope.Object).RunAsync(ArchiveInput, CancellationToken.None);
 
         Assert.Null(outcome.Video);
-        Assert.Equal(new JobError(code, "No way.", "provider"), outcome.Error);
+        Assert.Equal(new JobError(code, "No way.", JobErrorSource.Provider), outcome.Error);
     }
 
     [Fact]

@@ -201,7 +201,7 @@ public sealed class SubmitVideoTaskActivityTests
         Assert.Null(outcome.TaskId);
         Assert.NotNull(outcome.Error);
         Assert.Equal("SubmitOutcomeUnknown", outcome.Error.Code);
-        Assert.Equal("workflow", outcome.Error.Source);
+        Assert.Equal(JobErrorSource.Workflow, outcome.Error.Source);
         string message = outcome.Error.Message;
         Assert.Contains(ModelCatalog.Wan26R2VFlash, message);
         // Window: attempt − 1 min to the last look (two 10 s waits later) + 1 min, in UTC and at UTC+8.
@@ -340,7 +340,7 @@ public sealed class SubmitVideoTaskActivityTests
 
         SubmitOutcome outcome = await Activity().RunAsync(Input, CancellationToken.None);
 
-        Assert.Equal(new JobError("InvalidParameter", "bad size", "provider"), outcome.Error);
+        Assert.Equal(new JobError("InvalidParameter", "bad size", JobErrorSource.Provider), outcome.Error);
         ledger.Verify(l => l.DeleteIntentAsync(JobId, PromptSha, It.IsAny<CancellationToken>()), Times.Once);
     }
 

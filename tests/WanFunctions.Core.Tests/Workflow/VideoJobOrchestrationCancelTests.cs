@@ -16,11 +16,11 @@ public class VideoJobOrchestrationCancelTests
             .Answer(WorkflowNames.CancelVideoTask, new CancelOutcome(true))
             .CancelAtTimer(2);
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Canceled, result.Outcome);
         Assert.Equal("Canceled", result.Error!.Code);
-        Assert.Equal("workflow", result.Error.Source);
+        Assert.Equal(JobErrorSource.Workflow, result.Error.Source);
         Assert.Equal(TaskId, result.TaskId);
         Assert.Equal(TaskId, context.CallsTo(WorkflowNames.CancelVideoTask).Single().Input);
         Assert.Single(context.CallsTo(WorkflowNames.CheckVideoTask));
@@ -37,7 +37,7 @@ public class VideoJobOrchestrationCancelTests
             .Answer(WorkflowNames.CancelVideoTask, new CancelOutcome(true))
             .CancelAtTimer(1);
 
-        await VideoJobOrchestration.RunAsync(context.Object, Input());
+        await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Single(context.Timers);
         Assert.True(context.TimerTokens[0].IsCancellationRequested, "the timer that lost the race should be canceled");
@@ -55,7 +55,7 @@ public class VideoJobOrchestrationCancelTests
             .Answer(WorkflowNames.ArchiveVideo, Archived)
             .CancelAtTimer(2);
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Succeeded, result.Outcome);
         Assert.Equal(Video, result.Video);
@@ -85,7 +85,7 @@ public class VideoJobOrchestrationCancelTests
             .Answer(WorkflowNames.ArchiveVideo, Archived)
             .CancelAtTimer(1);
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Succeeded, result.Outcome);
         Assert.Contains(context.Progress, p => p.Note is not null);
@@ -101,7 +101,7 @@ public class VideoJobOrchestrationCancelTests
             .CancelAtTimer(1)
             .CancelAtTimer(3);
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Canceled, result.Outcome);
         Assert.Equal(2, context.CallsTo(WorkflowNames.CancelVideoTask).Count());
@@ -118,7 +118,7 @@ public class VideoJobOrchestrationCancelTests
             .Answer(WorkflowNames.CancelVideoTask, new CancelOutcome(true))
             .CancelDuringActivity(WorkflowNames.CheckVideoTask, 1);
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Canceled, result.Outcome);
         Assert.Single(context.CallsTo(WorkflowNames.CheckVideoTask));
@@ -135,7 +135,7 @@ public class VideoJobOrchestrationCancelTests
             .Answer(WorkflowNames.CheckVideoTask, Pending)
             .CancelDuringActivity(WorkflowNames.CheckVideoTask, 1);
 
-        await VideoJobOrchestration.RunAsync(first.Object, Input(schedule));
+        await new VideoJobOrchestration().RunAsync(first.Object, Input(schedule));
 
         Assert.NotNull(first.ContinuedAsNew);
         Assert.True(first.ContinuedAsNew.Value.PreserveUnprocessedEvents);
@@ -143,7 +143,7 @@ public class VideoJobOrchestrationCancelTests
         Assert.Equal(new CancelRequest("test"), carried.Poll!.CancelRequested);
 
         OrchestrationContextFake second = Context(first.Now).Answer(WorkflowNames.CancelVideoTask, new CancelOutcome(true));
-        JobResult result = await VideoJobOrchestration.RunAsync(second.Object, carried);
+        JobResult result = await new VideoJobOrchestration().RunAsync(second.Object, carried);
 
         Assert.Equal(JobOutcome.Canceled, result.Outcome);
         Assert.Equal("Canceled", result.Error!.Code);
@@ -161,7 +161,7 @@ public class VideoJobOrchestrationCancelTests
             .Answer(WorkflowNames.CancelVideoTask, new CancelOutcome(false, "UnsupportedOperation"))
             .Answer(WorkflowNames.CheckVideoTask, Running);
 
-        await VideoJobOrchestration.RunAsync(context.Object, Input(schedule, poll: poll));
+        await new VideoJobOrchestration().RunAsync(context.Object, Input(schedule, poll: poll));
 
         Assert.Equal([WorkflowNames.CancelVideoTask, WorkflowNames.CheckVideoTask], context.Calls.Select(c => c.Name));
         PollState next = Assert.IsType<VideoJobInput>(context.ContinuedAsNew!.Value.Input).Poll!;

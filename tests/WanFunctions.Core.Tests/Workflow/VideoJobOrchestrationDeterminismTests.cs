@@ -18,9 +18,9 @@ public class VideoJobOrchestrationDeterminismTests
         OrchestrationContextFake first = Scripted(StartedAt);
         OrchestrationContextFake second = Scripted(StartedAt);
 
-        JobResult one = await VideoJobOrchestration.RunAsync(first.Object, Input(callbackUrl: "https://example.com/hook"));
+        JobResult one = await new VideoJobOrchestration().RunAsync(first.Object, Input(callbackUrl: "https://example.com/hook"));
         await Task.Delay(20); // real time passes between the two runs
-        JobResult two = await VideoJobOrchestration.RunAsync(second.Object, Input(callbackUrl: "https://example.com/hook"));
+        JobResult two = await new VideoJobOrchestration().RunAsync(second.Object, Input(callbackUrl: "https://example.com/hook"));
 
         Assert.Equal(one, two);
         Assert.Equal(first.Timers, second.Timers);
@@ -38,7 +38,7 @@ public class VideoJobOrchestrationDeterminismTests
         OrchestrationContextFake context = Scripted(start);
         VideoJobInput input = Input() with { AcceptedAt = accepted };
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, input with { Job = input.Job with { CallbackUrl = null } });
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, input with { Job = input.Job with { CallbackUrl = null } });
 
         Assert.Equal(new JobTimings(accepted, start, context.Timers[^1], 7), result.Timings);
         Assert.All(context.Timers, t => Assert.InRange(t, start, accepted.AddMinutes(30)));

@@ -21,7 +21,7 @@ public class VideoJobOrchestrationHappyPathTests
     {
         OrchestrationContextFake context = HappyContext();
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(new JobResult(JobOutcome.Succeeded, TaskId, Video, Usage,
             new JobTimings(AcceptedAt, StartedAt, Poll3, 3), Error: null), result);
@@ -33,7 +33,7 @@ public class VideoJobOrchestrationHappyPathTests
         OrchestrationContextFake context = HappyContext();
         VideoJobInput input = Input();
 
-        await VideoJobOrchestration.RunAsync(context.Object, input);
+        await new VideoJobOrchestration().RunAsync(context.Object, input);
 
         Assert.Equal(
             [WorkflowNames.SubmitVideoTask, WorkflowNames.CheckVideoTask, WorkflowNames.CheckVideoTask, WorkflowNames.CheckVideoTask, WorkflowNames.ArchiveVideo],
@@ -53,7 +53,7 @@ public class VideoJobOrchestrationHappyPathTests
     {
         OrchestrationContextFake context = HappyContext();
 
-        await VideoJobOrchestration.RunAsync(context.Object, Input());
+        await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal([Poll1, Poll2, Poll3], context.Timers);
         Assert.Equal([Poll1, Poll2, Poll3], context.CallsTo(WorkflowNames.CheckVideoTask).Select(c => c.At));
@@ -65,7 +65,7 @@ public class VideoJobOrchestrationHappyPathTests
     {
         OrchestrationContextFake context = HappyContext();
 
-        await VideoJobOrchestration.RunAsync(context.Object, Input());
+        await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(
             [
@@ -84,7 +84,7 @@ public class VideoJobOrchestrationHappyPathTests
     {
         OrchestrationContextFake context = HappyContext();
 
-        await VideoJobOrchestration.RunAsync(context.Object, Input());
+        await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(
             [
@@ -103,7 +103,7 @@ public class VideoJobOrchestrationHappyPathTests
     {
         OrchestrationContextFake context = HappyContext();
 
-        await VideoJobOrchestration.RunAsync(context.Object, Input());
+        await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal([WorkflowNames.CancelEvent], context.EventWaits);
     }
@@ -113,7 +113,7 @@ public class VideoJobOrchestrationHappyPathTests
     {
         OrchestrationContextFake context = HappyContext();
 
-        await VideoJobOrchestration.RunAsync(context.Object, Input(callbackUrl: null));
+        await new VideoJobOrchestration().RunAsync(context.Object, Input(callbackUrl: null));
 
         Assert.Empty(context.CallsTo(WorkflowNames.NotifyCallback));
     }
@@ -128,7 +128,7 @@ public class VideoJobOrchestrationHappyPathTests
                 Succeeded)
             .Answer(WorkflowNames.ArchiveVideo, Archived);
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Succeeded, result.Outcome);
         Assert.Equal(2, context.CallsTo(WorkflowNames.CheckVideoTask).Count());

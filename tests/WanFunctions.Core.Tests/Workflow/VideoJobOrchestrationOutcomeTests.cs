@@ -17,10 +17,10 @@ public class VideoJobOrchestrationOutcomeTests
         OrchestrationContextFake context = ContextAnswering(
             new TaskCheck(DashScopeTaskState.Failed, "DataInspectionFailed", "Input data may contain inappropriate content."));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
-        Assert.Equal(new JobError("DataInspectionFailed", "Input data may contain inappropriate content.", "provider"), result.Error);
+        Assert.Equal(new JobError("DataInspectionFailed", "Input data may contain inappropriate content.", JobErrorSource.Provider), result.Error);
         Assert.Equal(TaskId, result.TaskId);
         Assert.Null(result.Video);
         Assert.Equal(new JobTimings(AcceptedAt, StartedAt, context.Timers[^1], 2), result.Timings);
@@ -34,11 +34,11 @@ public class VideoJobOrchestrationOutcomeTests
     {
         OrchestrationContextFake context = ContextAnswering(new TaskCheck(DashScopeTaskState.Failed));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal("TaskFailed", result.Error!.Code);
-        Assert.Equal("provider", result.Error.Source);
+        Assert.Equal(JobErrorSource.Provider, result.Error.Source);
         Assert.False(string.IsNullOrWhiteSpace(result.Error.Message));
     }
 
@@ -47,11 +47,11 @@ public class VideoJobOrchestrationOutcomeTests
     {
         OrchestrationContextFake context = ContextAnswering(new TaskCheck(DashScopeTaskState.Canceled));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Canceled, result.Outcome);
         Assert.Equal("Canceled", result.Error!.Code);
-        Assert.Equal("provider", result.Error.Source);
+        Assert.Equal(JobErrorSource.Provider, result.Error.Source);
         Assert.Empty(context.CallsTo(WorkflowNames.ArchiveVideo));
         Assert.Empty(context.CallsTo(WorkflowNames.CancelVideoTask));
     }
@@ -61,10 +61,10 @@ public class VideoJobOrchestrationOutcomeTests
     {
         OrchestrationContextFake context = ContextAnswering(new TaskCheck(DashScopeTaskState.Unknown, "TaskNotFound", "No such task."));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
-        Assert.Equal(new JobError("TaskNotFound", "No such task.", "provider"), result.Error);
+        Assert.Equal(new JobError("TaskNotFound", "No such task.", JobErrorSource.Provider), result.Error);
     }
 
     [Fact]
@@ -72,21 +72,21 @@ public class VideoJobOrchestrationOutcomeTests
     {
         OrchestrationContextFake context = ContextAnswering(new TaskCheck(DashScopeTaskState.Unknown));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal("TaskUnknown", result.Error!.Code);
-        Assert.Equal("provider", result.Error.Source);
+        Assert.Equal(JobErrorSource.Provider, result.Error.Source);
         Assert.Empty(context.CallsTo(WorkflowNames.ArchiveVideo));
     }
 
     [Fact]
     public async Task Permanent_submit_error_fails_the_job_without_polling()
     {
-        var refusal = new JobError("InvalidParameter", "The size is not supported.", "provider");
+        var refusal = new JobError("InvalidParameter", "The size is not supported.", JobErrorSource.Provider);
         OrchestrationContextFake context = Context().Answer(WorkflowNames.SubmitVideoTask, new SubmitOutcome(null, refusal));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(new JobResult(JobOutcome.Failed, null, null, null, new JobTimings(AcceptedAt, null, StartedAt, 0), refusal), result);
         Assert.Equal([WorkflowNames.SubmitVideoTask], context.Calls.Select(c => c.Name));
@@ -100,11 +100,11 @@ public class VideoJobOrchestrationOutcomeTests
     {
         OrchestrationContextFake context = Context().Answer(WorkflowNames.SubmitVideoTask, new SubmitOutcome(null));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal("SubmitFailed", result.Error!.Code);
-        Assert.Equal("workflow", result.Error.Source);
+        Assert.Equal(JobErrorSource.Workflow, result.Error.Source);
         Assert.Empty(context.Timers);
     }
 
@@ -114,10 +114,10 @@ public class VideoJobOrchestrationOutcomeTests
         OrchestrationContextFake context = Context().Answer(WorkflowNames.SubmitVideoTask,
             OrchestrationContextFake.Failure(WorkflowNames.SubmitVideoTask, "DashScope Throttling: too many requests", typeof(DashScopeException).FullName!));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
-        Assert.Equal(new JobError("SubmitFailed", "DashScope Throttling: too many requests", "workflow"), result.Error);
+        Assert.Equal(new JobError("SubmitFailed", "DashScope Throttling: too many requests", JobErrorSource.Workflow), result.Error);
         Assert.Null(result.TaskId);
         Assert.Null(result.Timings.SubmittedAt);
         Assert.Empty(context.Timers);
@@ -133,14 +133,26 @@ public class VideoJobOrchestrationOutcomeTests
             .Answer(WorkflowNames.CheckVideoTask, Succeeded)
             .Answer(WorkflowNames.ArchiveVideo, OrchestrationContextFake.Failure(WorkflowNames.ArchiveVideo, "The video host is not allowed."));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
-        Assert.Equal(new JobError("ArchiveFailed", "The video host is not allowed.", "workflow"), result.Error);
+        Assert.Equal(new JobError("ArchiveFailed", "The video host is not allowed.", JobErrorSource.Workflow), result.Error);
         Assert.Null(result.Video);
         Assert.Equal(Usage, result.Usage);
         Assert.Equal(TaskId, result.TaskId);
         Assert.Equal(JobPhase.Finished, context.Progress[^1].Phase);
+    }
+
+    [Fact]
+    public async Task An_orchestration_started_without_a_job_fails_with_a_clear_message()
+    {
+        OrchestrationContextFake context = Context();
+
+        InvalidOperationException ex = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => new VideoJobOrchestration().RunAsync(context.Object, null!));
+
+        Assert.Equal("The orchestration was started without a job.", ex.Message);
+        Assert.Empty(context.Calls);
     }
 
     [Fact]
@@ -153,7 +165,7 @@ public class VideoJobOrchestrationOutcomeTests
             .Answer(WorkflowNames.ArchiveVideo, Archived)
             .Answer(WorkflowNames.NotifyCallback, (object?)null);
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input(callbackUrl: hook));
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input(callbackUrl: hook));
 
         ActivityCall callback = context.CallsTo(WorkflowNames.NotifyCallback).Single();
         Assert.Equal(new CallbackInput(JobId, hook, result), callback.Input);
@@ -169,10 +181,10 @@ public class VideoJobOrchestrationOutcomeTests
     {
         const string hook = "https://example.com/hooks/video";
         OrchestrationContextFake context = Context()
-            .Answer(WorkflowNames.SubmitVideoTask, new SubmitOutcome(null, new JobError("InvalidParameter", "no", "provider")))
+            .Answer(WorkflowNames.SubmitVideoTask, new SubmitOutcome(null, new JobError("InvalidParameter", "no", JobErrorSource.Provider)))
             .Answer(WorkflowNames.NotifyCallback, (object?)null);
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input(callbackUrl: hook));
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input(callbackUrl: hook));
 
         var sent = (CallbackInput)context.CallsTo(WorkflowNames.NotifyCallback).Single().Input!;
         Assert.Equal(JobOutcome.Failed, sent.Result.Outcome);
@@ -188,7 +200,7 @@ public class VideoJobOrchestrationOutcomeTests
             .Answer(WorkflowNames.ArchiveVideo, Archived)
             .Answer(WorkflowNames.NotifyCallback, OrchestrationContextFake.Failure(WorkflowNames.NotifyCallback, "404 from the hook"));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input(callbackUrl: "https://example.com/hook"));
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input(callbackUrl: "https://example.com/hook"));
 
         Assert.Equal(JobOutcome.Succeeded, result.Outcome);
         Assert.Equal(Video, result.Video);

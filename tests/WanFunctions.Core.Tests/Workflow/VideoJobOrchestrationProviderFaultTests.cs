@@ -7,7 +7,7 @@ namespace WanFunctions.Core.Tests.Workflow;
 /// <summary>Task states the docs do not list, and the provider refusing a call for good while the job polls.</summary>
 public class VideoJobOrchestrationProviderFaultTests
 {
-    static readonly JobError KeyRevoked = new("InvalidApiKey", "Invalid API-key provided.", "provider");
+    static readonly JobError KeyRevoked = new("InvalidApiKey", "Invalid API-key provided.", JobErrorSource.Provider);
 
     static TaskCheck Refused(JobError error) => new(DashScopeTaskState.Unknown, Error: error);
 
@@ -26,7 +26,7 @@ public class VideoJobOrchestrationProviderFaultTests
                 Succeeded)
             .Answer(WorkflowNames.ArchiveVideo, Archived);
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Succeeded, result.Outcome);
         Assert.Equal(5, context.CallsTo(WorkflowNames.CheckVideoTask).Count());
@@ -43,7 +43,7 @@ public class VideoJobOrchestrationProviderFaultTests
             .Always(WorkflowNames.CheckVideoTask, new TaskCheck(DashScopeTaskState.Other, RawState: "SUSPENDED"))
             .Always(WorkflowNames.CancelVideoTask, new CancelOutcome(false, "UnsupportedOperation"));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.TimedOut, result.Outcome);
         Assert.Equal("DeadlineExceeded", result.Error!.Code);
@@ -60,7 +60,7 @@ public class VideoJobOrchestrationProviderFaultTests
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Pending, Refused(KeyRevoked));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal(KeyRevoked, result.Error);
@@ -77,14 +77,14 @@ public class VideoJobOrchestrationProviderFaultTests
     [Fact]
     public async Task A_cancel_refused_for_good_ends_the_job_with_the_providers_code()
     {
-        var denied = new JobError("AccessDenied", "Access denied.", "provider");
+        var denied = new JobError("AccessDenied", "Access denied.", JobErrorSource.Provider);
         OrchestrationContextFake context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Pending)
             .Answer(WorkflowNames.CancelVideoTask, new CancelOutcome(false, Error: denied))
             .CancelAtTimer(2);
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal(denied, result.Error);
@@ -99,7 +99,7 @@ public class VideoJobOrchestrationProviderFaultTests
             .Always(WorkflowNames.CheckVideoTask, Running)
             .Always(WorkflowNames.CancelVideoTask, new CancelOutcome(false, Error: KeyRevoked));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal(KeyRevoked, result.Error);
@@ -114,7 +114,7 @@ public class VideoJobOrchestrationProviderFaultTests
             .Answer(WorkflowNames.CheckVideoTask, Succeeded)
             .Answer(WorkflowNames.ArchiveVideo, new ArchiveOutcome(null, KeyRevoked));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input());
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal(KeyRevoked, result.Error);

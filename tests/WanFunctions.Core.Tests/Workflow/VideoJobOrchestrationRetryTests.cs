@@ -25,7 +25,7 @@ public class VideoJobOrchestrationRetryTests
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Succeeded)
             .Answer(WorkflowNames.ArchiveVideo, Archived);
-        await VideoJobOrchestration.RunAsync(context.Object, Input(schedule));
+        await new VideoJobOrchestration().RunAsync(context.Object, Input(schedule));
         return context;
     }
 
@@ -105,7 +105,7 @@ public class VideoJobOrchestrationRetryTests
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CancelVideoTask, new CancelOutcome(true))
             .CancelAtTimer(1);
-        await VideoJobOrchestration.RunAsync(context.Object, Input());
+        await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         RetryPolicy policy = PolicyOf(context, WorkflowNames.CancelVideoTask);
 

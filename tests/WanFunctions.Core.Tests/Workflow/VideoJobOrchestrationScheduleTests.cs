@@ -29,7 +29,7 @@ public class VideoJobOrchestrationScheduleTests
     {
         OrchestrationContextFake context = RunningForever().Always(WorkflowNames.CancelVideoTask, new CancelOutcome(true));
 
-        await VideoJobOrchestration.RunAsync(context.Object, Input(Short));
+        await new VideoJobOrchestration().RunAsync(context.Object, Input(Short));
 
         // Submitted at +5 s: +10, +4, +8, +16, +20 (cap), +20, +20, then clipped to the deadline at +120 s.
         Assert.Equal(
@@ -43,7 +43,7 @@ public class VideoJobOrchestrationScheduleTests
     {
         OrchestrationContextFake context = RunningForever().Always(WorkflowNames.CancelVideoTask, new CancelOutcome(true));
 
-        await VideoJobOrchestration.RunAsync(context.Object, Input(Short));
+        await new VideoJobOrchestration().RunAsync(context.Object, Input(Short));
 
         List<JobProgress> polling = context.Progress.Where(p => p.Phase == JobPhase.Polling).ToList();
         Assert.Equal(context.Timers, polling.Select(p => p.NextPollAt!.Value));
@@ -58,11 +58,11 @@ public class VideoJobOrchestrationScheduleTests
     {
         OrchestrationContextFake context = RunningForever().Always(WorkflowNames.CancelVideoTask, new CancelOutcome(true));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input(Short));
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input(Short));
 
         Assert.Equal(JobOutcome.TimedOut, result.Outcome);
         Assert.Equal("DeadlineExceeded", result.Error!.Code);
-        Assert.Equal("workflow", result.Error.Source);
+        Assert.Equal(JobErrorSource.Workflow, result.Error.Source);
         Assert.Contains("RUNNING", result.Error.Message);
         Assert.Contains("canceled at the provider", result.Error.Message);
         ActivityCall cancel = context.CallsTo(WorkflowNames.CancelVideoTask).Single();
@@ -79,7 +79,7 @@ public class VideoJobOrchestrationScheduleTests
         OrchestrationContextFake context = RunningForever()
             .Always(WorkflowNames.CancelVideoTask, OrchestrationContextFake.Failure(WorkflowNames.CancelVideoTask, "timeout"));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input(Short));
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input(Short));
 
         Assert.Equal(JobOutcome.TimedOut, result.Outcome);
         Assert.Equal("DeadlineExceeded", result.Error!.Code);
@@ -94,7 +94,7 @@ public class VideoJobOrchestrationScheduleTests
             .Answer(WorkflowNames.CheckVideoTask, Running, Running, Running, Running, Running, Running, Running, Succeeded)
             .Answer(WorkflowNames.ArchiveVideo, Archived);
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input(Short));
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input(Short));
 
         Assert.Equal(JobOutcome.Succeeded, result.Outcome);
         Assert.Equal(ShortDeadline, context.Timers[^1]);
@@ -108,7 +108,7 @@ public class VideoJobOrchestrationScheduleTests
         OrchestrationContextFake context = RunningForever().Always(WorkflowNames.CancelVideoTask, new CancelOutcome(true));
         context.Now = AcceptedAt.AddMinutes(1);
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input(Short));
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input(Short));
 
         Assert.Equal(JobOutcome.TimedOut, result.Outcome);
         Assert.Equal(ShortDeadline, context.Timers[^1]);
@@ -122,7 +122,7 @@ public class VideoJobOrchestrationScheduleTests
         OrchestrationContextFake context = Context(ShortDeadline.AddSeconds(1))
             .Always(WorkflowNames.CancelVideoTask, new CancelOutcome(true));
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input(Short, poll: poll));
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input(Short, poll: poll));
 
         Assert.Equal(JobOutcome.TimedOut, result.Outcome);
         Assert.Contains("PENDING", result.Error!.Message);
@@ -140,7 +140,7 @@ public class VideoJobOrchestrationScheduleTests
             .Always(WorkflowNames.CheckVideoTask, Running);
         VideoJobInput input = Input(schedule);
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, input);
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, input);
 
         Assert.Null(result);
         Assert.NotNull(context.ContinuedAsNew);
@@ -164,7 +164,7 @@ public class VideoJobOrchestrationScheduleTests
             .Answer(WorkflowNames.CheckVideoTask, Running, Succeeded)
             .Answer(WorkflowNames.ArchiveVideo, Archived);
 
-        JobResult result = await VideoJobOrchestration.RunAsync(context.Object, Input(schedule, poll: poll));
+        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input(schedule, poll: poll));
 
         Assert.Empty(context.CallsTo(WorkflowNames.SubmitVideoTask));
         Assert.DoesNotContain(context.Progress, p => p.Phase == JobPhase.Submitting);
@@ -183,12 +183,12 @@ public class VideoJobOrchestrationScheduleTests
         OrchestrationContextFake first = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Always(WorkflowNames.CheckVideoTask, Running);
-        await VideoJobOrchestration.RunAsync(first.Object, Input(schedule));
+        await new VideoJobOrchestration().RunAsync(first.Object, Input(schedule));
         var resumed = (VideoJobInput)first.ContinuedAsNew!.Value.Input!;
         OrchestrationContextFake second = Context(first.Now) // Running until the deadline
             .Always(WorkflowNames.CheckVideoTask, Running)
             .Always(WorkflowNames.CancelVideoTask, new CancelOutcome(true));
-        JobResult result = await VideoJobOrchestration.RunAsync(second.Object, resumed with { Schedule = Short });
+        JobResult result = await new VideoJobOrchestration().RunAsync(second.Object, resumed with { Schedule = Short });
 
         Assert.Equal(
             new[] { 15, 19, 27, 43, 63, 83, 103, 120 }.Select(s => AcceptedAt.AddSeconds(s)),

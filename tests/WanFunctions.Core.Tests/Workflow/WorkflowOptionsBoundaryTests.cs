@@ -75,7 +75,7 @@ public class WorkflowOptionsBoundaryTests
             .Answer(WorkflowNames.CheckVideoTask, Succeeded)
             .Answer(WorkflowNames.ArchiveVideo, Archived)
             .Always(WorkflowNames.NotifyCallback, true);
-        JobResult result = await VideoJobOrchestration.RunAsync(succeeds.Object, Input(schedule, callbackUrl: "https://example.com/hook"));
+        JobResult result = await new VideoJobOrchestration().RunAsync(succeeds.Object, Input(schedule, callbackUrl: "https://example.com/hook"));
         Assert.Equal(JobOutcome.Succeeded, result.Outcome);
         Assert.Equal(4, succeeds.Calls.Count(c => c.Options?.Retry?.Policy is not null));
 
@@ -84,7 +84,7 @@ public class WorkflowOptionsBoundaryTests
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Always(WorkflowNames.CheckVideoTask, Pending)
             .Always(WorkflowNames.CancelVideoTask, new CancelOutcome(true));
-        JobResult? late = await VideoJobOrchestration.RunAsync(pending.Object, Input(schedule));
+        JobResult? late = await new VideoJobOrchestration().RunAsync(pending.Object, Input(schedule));
         Assert.True(late?.Outcome == JobOutcome.TimedOut || pending.ContinuedAsNew is not null);
 
         // The history purge (HistoryRetention, PurgeBatchSize) runs with these settings too.
@@ -154,7 +154,7 @@ public class WorkflowOptionsBoundaryTests
             .Answer(WorkflowNames.CheckVideoTask, Succeeded)
             .Answer(WorkflowNames.ArchiveVideo, Archived);
 
-        await VideoJobOrchestration.RunAsync(context.Object, Input(schedule));
+        await new VideoJobOrchestration().RunAsync(context.Object, Input(schedule));
 
         RetryPolicy policy = context.CallsTo(WorkflowNames.SubmitVideoTask).Single().Options!.Retry!.Policy!;
         Assert.Equal(TimeSpan.FromMinutes(2), policy.FirstRetryInterval);

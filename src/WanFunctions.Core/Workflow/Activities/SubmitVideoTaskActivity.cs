@@ -27,9 +27,6 @@ public sealed class SubmitVideoTaskActivity(
     TimeProvider time,
     ILogger<SubmitVideoTaskActivity> log) : IWorkflowActivity<SubmitVideoTaskInput, SubmitOutcome>
 {
-    /// <summary>The error code of a submit whose outcome could not be settled.</summary>
-    public const string OutcomeUnknownCode = "SubmitOutcomeUnknown";
-
     /// <summary>Slack on both ends of the list window: clock skew between us and the provider, and whole-second filters.</summary>
     internal static readonly TimeSpan WindowMargin = TimeSpan.FromMinutes(1);
 
@@ -62,7 +59,7 @@ public sealed class SubmitVideoTaskActivity(
         }
         catch (ReferenceRejectedException ex)
         {
-            return new SubmitOutcome(null, new JobError(ex.Code, ex.Message, "workflow"));
+            return new SubmitOutcome(null, new JobError(ex.Code, ex.Message, JobErrorSource.Workflow));
         }
 
         var request = new VideoSynthesisRequest(job.Model, job.Prompt, job.NegativePrompt, urls,
@@ -91,7 +88,7 @@ public sealed class SubmitVideoTaskActivity(
             }
 
             log.LogWarning("Job {JobId} refused by the provider: {Code} (request {RequestId})", input.JobId, ex.Code, ex.RequestId);
-            return new SubmitOutcome(null, new JobError(ex.Code, ex.ProviderMessage, "provider"));
+            return new SubmitOutcome(null, JobError.FromProvider(ex));
         }
 
         log.LogInformation("Job {JobId} submitted as task {TaskId} (request {RequestId})", input.JobId, task.TaskId, task.RequestId);
@@ -178,7 +175,7 @@ public sealed class SubmitVideoTaskActivity(
         }
 
         // The intent stays: a re-run of this activity must settle again, never submit.
-        return new SubmitOutcome(null, new JobError(OutcomeUnknownCode, OutcomeUnknownMessage(input.Job.Model, lostAnswer, problem, from, to), "workflow"));
+        return new SubmitOutcome(null, new JobError(JobErrors.SubmitOutcomeUnknown, OutcomeUnknownMessage(input.Job.Model, lostAnswer, problem, from, to), JobErrorSource.Workflow));
     }
 
     /// <summary>One look: the job's task id, or why it could not be told.</summary>
