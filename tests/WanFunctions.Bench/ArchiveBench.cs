@@ -106,7 +106,7 @@ public static class ArchiveBench
     static async Task<Measurement> ArchiveOnceAsync(VideoArchiver archiver, BlobContainerClient blobs, string taskId, string name, long size)
     {
         var input = new ArchiveVideoInput("bench-" + name, taskId, $"bench/{name}.mp4", "wan2.6-r2v-flash", "1280*720", 5,
-            VideoJobOrchestration.Sha256Hex("bench"));
+            Hashing.Sha256Hex("bench"));
         var probe = MemoryProbe.Start();
         ArchivedVideo video = await archiver.ArchiveAsync(input, CancellationToken.None);
         Measurement measurement = probe.Stop();

@@ -1,6 +1,5 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
+using Azure;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
 using WanFunctions.DashScope;
@@ -53,8 +52,6 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
     /// <summary>The blob the video is archived to: one name per job, so a retried archive overwrites nothing else.</summary>
     public static string BlobNameFor(string jobId, DateTime acceptedAt) =>
         string.Create(CultureInfo.InvariantCulture, $"{acceptedAt:yyyy}/{acceptedAt:MM}/{acceptedAt:dd}/{jobId}.mp4");
-
-    public static string Sha256Hex(string text) => Hashing.Sha256Hex(text);
 
     /// <summary>Where the job stands between two steps.</summary>
     abstract record Stage
@@ -185,6 +182,12 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
         }
 
         poll = poll with { Polls = poll.Polls + 1, ProviderState = check.State, ProviderRawState = check.RawState };
+        if (!check.State.IsTerminal())
+        {
+            // PENDING, RUNNING, or a state the docs do not list (PRE-PROCESSING, SUSPENDED…): the provider is at work.
+            return new Stage.Polling(poll);
+        }
+
         return check.State switch
         {
             DashScopeTaskState.Succeeded => new Stage.Succeeded(poll, check),
@@ -192,10 +195,8 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
                 ProviderError(check, JobErrors.Canceled, "The provider task was canceled.")),
             DashScopeTaskState.Failed => new Stage.Ended(JobOutcome.Failed, poll,
                 ProviderError(check, JobErrors.TaskFailed, "The provider task failed without a message.")),
-            DashScopeTaskState.Unknown => new Stage.Ended(JobOutcome.Failed, poll,
+            _ => new Stage.Ended(JobOutcome.Failed, poll,
                 ProviderError(check, JobErrors.TaskUnknown, "The provider no longer knows the task (expired or unknown id).")),
-            // PENDING, RUNNING, or a state the docs do not list (PRE-PROCESSING, SUSPENDED…): the provider is at work.
-            _ => new Stage.Polling(poll),
         };
     }
 
@@ -276,7 +277,7 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
         (PollState poll, TaskCheck check) = succeeded;
         context.SetCustomStatus(Progress(JobPhase.Archiving, poll, null));
         var archiveInput = new ArchiveVideoInput(input.JobId, poll.TaskId, BlobNameFor(input.JobId, input.AcceptedAt),
-            input.Job.Model, input.Job.Size, input.Job.Duration, Sha256Hex(input.Job.Prompt));
+            input.Job.Model, input.Job.Size, input.Job.Duration, Hashing.Sha256Hex(input.Job.Prompt));
         try
         {
             ArchiveOutcome archived = await context.CallActivityAsync<ArchiveOutcome>(WorkflowNames.ArchiveVideo, archiveInput, ArchiveRetry(input.Schedule));
@@ -348,7 +349,7 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
     static TaskOptions SubmitRetry(PollingSchedule schedule) => TaskOptions.FromRetryPolicy(
         new RetryPolicy(schedule.SubmitAttempts, schedule.RetryInterval, 2.0, Max(TimeSpan.FromMinutes(1), schedule.RetryInterval), schedule.Deadline)
         {
-            HandleFailure = IsProviderFault,
+            HandleFailure = failure => IsProviderFault(failure) || IsInterruptedSubmit(failure),
         });
 
     static TaskOptions QueryRetry(PollingSchedule schedule) => TaskOptions.FromRetryPolicy(
@@ -364,6 +365,14 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
         });
 
     static bool IsProviderFault(TaskFailureDetails failure) => failure.ErrorType == typeof(DashScopeException).FullName;
+
+    // A submit attempt cut short by the worker's shutdown, or by storage failing around the ledger, may have sent its
+    // request: ending the job SubmitFailed would orphan a task the provider may have created and billed. Running the
+    // activity again is safe, because its intent record makes the re-run settle through the task list, never resubmit.
+    static bool IsInterruptedSubmit(TaskFailureDetails failure) =>
+        failure.ErrorType == typeof(OperationCanceledException).FullName
+        || failure.ErrorType == typeof(TaskCanceledException).FullName
+        || failure.ErrorType == typeof(RequestFailedException).FullName;
 
     static TimeSpan Max(TimeSpan a, TimeSpan b) => a >= b ? a : b;
 }

@@ -42,7 +42,7 @@ public class VideoJobOrchestrationHappyPathTests
         Assert.All(context.CallsTo(WorkflowNames.CheckVideoTask), c => Assert.Equal(TaskId, c.Input));
         Assert.Equal(
             new ArchiveVideoInput(JobId, TaskId, "2025/03/04/job-1.mp4", input.Job.Model, input.Job.Size, input.Job.Duration,
-                VideoJobOrchestration.Sha256Hex(input.Job.Prompt)),
+                Hashing.Sha256Hex(input.Job.Prompt)),
             context.CallsTo(WorkflowNames.ArchiveVideo).Single().Input);
         Assert.DoesNotContain(WorkflowNames.CancelVideoTask, context.Calls.Select(c => c.Name));
         Assert.Null(context.ContinuedAsNew);

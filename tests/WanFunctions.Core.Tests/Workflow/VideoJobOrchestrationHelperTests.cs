@@ -33,7 +33,7 @@ public class VideoJobOrchestrationHelperTests
     [InlineData("é", "4a99557e4033c3539de2eb65472017cad5f9557f7a0625a09f1c3f6e2ba69c4c")]
     public void Sha256Hex_is_lowercase_hex_of_the_utf8_bytes(string text, string expected)
     {
-        string hex = VideoJobOrchestration.Sha256Hex(text);
+        string hex = Hashing.Sha256Hex(text);
 
         Assert.Equal(64, hex.Length);
         Assert.Equal(hex.ToLowerInvariant(), hex);

@@ -61,6 +61,17 @@ public class VideoJobOrchestrationRetryTests
     }
 
     [Fact]
+    public async Task Submit_retries_an_attempt_cut_short_by_shutdown_or_storage_because_its_rerun_settles_instead_of_resubmitting()
+    {
+        RetryPolicy policy = PolicyOf(await RunHappyPathAsync(), WorkflowNames.SubmitVideoTask);
+
+        Assert.True(Retries(policy, typeof(OperationCanceledException)));
+        Assert.True(Retries(policy, typeof(TaskCanceledException)));
+        Assert.True(Retries(policy, typeof(Azure.RequestFailedException)));
+        Assert.False(Retries(policy, typeof(NullReferenceException)));
+    }
+
+    [Fact]
     public async Task Query_retries_provider_faults_only_three_times()
     {
         RetryPolicy policy = PolicyOf(await RunHappyPathAsync(), WorkflowNames.CheckVideoTask);
