@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using WanFunctions.Api;
+using WanFunctions.Capacity;
 using WanFunctions.DashScope;
 using WanFunctions.Jobs;
 using WanFunctions.Storage;
@@ -26,6 +27,8 @@ public static class WanFunctionsServiceCollectionExtensions
         AddValidatedOptions<WorkflowOptions>(services, configuration, WorkflowOptions.SectionName);
         services.AddSingleton<IValidateOptions<WorkflowOptions>, WorkflowOptionsValidator>();
         AddValidatedOptions<CallbackOptions>(services, configuration, CallbackOptions.SectionName);
+        AddValidatedOptions<GateOptions>(services, configuration, GateOptions.SectionName);
+        services.AddSingleton<IValidateOptions<GateOptions>, GateOptionsValidator>();
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => CreateBlobServiceClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
@@ -43,6 +46,13 @@ public static class WanFunctionsServiceCollectionExtensions
         services.AddSingleton<CancelVideoTaskActivity>();
         services.AddSingleton<ArchiveVideoActivity>();
         services.AddSingleton<NotifyCallbackActivity>();
+        services.AddSingleton<IGateStore, BlobGateStore>();
+        services.AddSingleton<CapacityGates>();
+        services.AddSingleton<AcquireCapacityActivity>();
+        services.AddSingleton<ReleaseCapacityActivity>();
+        services.AddSingleton<RenewCapacityLeaseActivity>();
+        services.AddSingleton<ReportThrottledActivity>();
+        services.AddSingleton<GateEndpoints>();
         services.AddSingleton<IIdempotencyRecords, BlobIdempotencyRecords>();
         services.AddSingleton<JobStarter>();
         services.AddSingleton<VideoJobEndpoints>();

@@ -6,6 +6,7 @@ using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Worker;
 using Microsoft.Extensions.Options;
 using WanFunctions.Api;
+using WanFunctions.Capacity;
 using WanFunctions.Workflow;
 using WanFunctions.Workflow.Activities;
 
@@ -64,6 +65,9 @@ public sealed class LocalHostApp : IAsyncDisposable
             client.UseGrpc(channel);
             client.RegisterDirectly();
         });
+        // The capacity activities wake granted jobs through the client (the Functions app passes one per call).
+        builder.Services.AddSingleton<IJobWaker>(services => new DurableClientJobWaker(
+            services.GetRequiredService<DurableTaskClient>(), services.GetRequiredService<ILogger<DurableClientJobWaker>>()));
 
         WebApplication app = builder.Build();
         MapEndpoints(app);
@@ -101,6 +105,10 @@ public sealed class LocalHostApp : IAsyncDisposable
         AddActivity<CancelVideoTaskActivity, string, CancelOutcome>(tasks, WorkflowNames.CancelVideoTask);
         AddActivity<ArchiveVideoActivity, ArchiveVideoInput, ArchiveOutcome>(tasks, WorkflowNames.ArchiveVideo);
         AddActivity<NotifyCallbackActivity, CallbackInput, bool>(tasks, WorkflowNames.NotifyCallback);
+        AddActivity<AcquireCapacityActivity, CapacityRequest, CapacityAnswer>(tasks, WorkflowNames.AcquireCapacity);
+        AddActivity<ReleaseCapacityActivity, CapacityRequest, bool>(tasks, WorkflowNames.ReleaseCapacity);
+        AddActivity<RenewCapacityLeaseActivity, CapacityRequest, DateTime>(tasks, WorkflowNames.RenewCapacityLease);
+        AddActivity<ReportThrottledActivity, CapacityRequest, CapacityAnswer>(tasks, WorkflowNames.ReportThrottled);
     }
 
     static void AddActivity<TActivity, TInput, TOutput>(DurableTaskRegistry tasks, string name)
@@ -122,6 +130,7 @@ public sealed class LocalHostApp : IAsyncDisposable
             endpoints.GetStatusAsync(request, client, id, ct));
         app.MapPost(prefix + "/{id}/cancel", (string id, HttpRequest request, DurableTaskClient client, VideoJobEndpoints endpoints, CancellationToken ct) =>
             endpoints.CancelAsync(request, client, id, ct));
+        app.MapGet("/" + GateEndpoints.Route, (GateEndpoints gate, CancellationToken ct) => gate.GetAsync(ct));
         app.MapHealthChecks("/healthz");
     }
 

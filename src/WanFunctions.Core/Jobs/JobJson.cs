@@ -32,7 +32,7 @@ public static class JobJson
     private static readonly string[] KnownNames =
     [
         "model", "prompt", "negativePrompt", "references", "size", "duration", "audio", "shotType",
-        "watermark", "seed", "callbackUrl", "idempotencyKey", "url", "blob", "kind",
+        "watermark", "seed", "callbackUrl", "idempotencyKey", "priority", "url", "blob", "kind",
     ];
 
     public static bool TryParse(string json, out VideoJobRequest? request, out IReadOnlyDictionary<string, string[]> errors)

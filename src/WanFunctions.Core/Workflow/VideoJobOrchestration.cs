@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
+using WanFunctions.Capacity;
 using WanFunctions.DashScope;
 
 namespace WanFunctions.Workflow;
@@ -19,20 +20,75 @@ public static class VideoJobOrchestration
         ILogger log = context.CreateReplaySafeLogger(typeof(VideoJobOrchestration));
         PollingSchedule schedule = input.Schedule;
         PollState? poll = input.Poll;
+        // One waiter for the whole generation (queue and polling): a fresh waiter per loop would leave stale ones to swallow the event.
+        Task<CancelRequest>? cancelRequested = input.Gate is not null && poll is null
+            ? context.WaitForExternalEvent<CancelRequest>(WorkflowNames.CancelEvent)
+            : null;
+        DateTime? renewLeaseAt = null;
 
         if (poll is null)
         {
-            context.SetCustomStatus(new JobProgress(JobPhase.Submitting));
             SubmitOutcome submitted;
-            try
+            while (true)
             {
-                submitted = await context.CallActivityAsync<SubmitOutcome>(
-                    WorkflowNames.SubmitVideoTask, new SubmitVideoTaskInput(input.JobId, input.Job), SubmitRetry(schedule));
-            }
-            catch (TaskFailedException ex)
-            {
-                return await FinishAsync(context, input, null, JobOutcome.Failed,
-                    error: new JobError("SubmitFailed", ex.FailureDetails.ErrorMessage, "workflow"));
+                if (input.Gate is { } ticket)
+                {
+                    SlotWaitResult slot;
+                    try
+                    {
+                        slot = await CapacityStep.WaitForSlotAsync(context, input.JobId, ticket, cancelRequested!, GateRetry(schedule));
+                    }
+                    catch (TaskFailedException ex)
+                    {
+                        return await FinishAsync(context, input, null, JobOutcome.Failed, error: new JobError("GateUnavailable",
+                            $"The capacity gate could not be reached, so nothing was submitted: {ex.FailureDetails.ErrorMessage}", "workflow"));
+                    }
+
+                    input = input with { Gate = slot.Ticket };
+                    switch (slot.Outcome)
+                    {
+                        case SlotWait.ContinueAsNew:
+                            // Keeps history bounded on long waits; a cancel that completed the waiter was handled above.
+                            context.ContinueAsNew(input, preserveUnprocessedEvents: true);
+                            return null!;
+                        case SlotWait.Canceled:
+                            return await FinishAsync(context, input, null, JobOutcome.Canceled, error: new JobError("Canceled",
+                                "The job was canceled at the caller's request while it waited for a slot; nothing was submitted.", "workflow"));
+                        case SlotWait.QueueTimeout:
+                            return await FinishAsync(context, input, null, JobOutcome.TimedOut, error: new JobError("QueueTimeout",
+                                $"No slot of the provider account '{ticket.Account}' became free within the {ticket.MaxQueueTime} queue limit "
+                                + "(Workflow:MaxQueueTime); nothing was submitted.", "workflow"));
+                    }
+
+                    renewLeaseAt = slot.LeaseUntil is { } leaseUntil ? CapacityStep.HalfWay(context.CurrentUtcDateTime, leaseUntil) : null;
+                }
+
+                context.SetCustomStatus(new JobProgress(JobPhase.Submitting));
+                try
+                {
+                    submitted = await context.CallActivityAsync<SubmitOutcome>(WorkflowNames.SubmitVideoTask,
+                        new SubmitVideoTaskInput(input.JobId, input.Job, ReturnThrottled: input.Gate is not null), SubmitRetry(schedule));
+                }
+                catch (TaskFailedException ex)
+                {
+                    return await FinishAsync(context, input, null, JobOutcome.Failed,
+                        error: new JobError("SubmitFailed", ex.FailureDetails.ErrorMessage, "workflow"));
+                }
+
+                if (!submitted.Throttled || input.Gate is not { } throttled)
+                {
+                    break;
+                }
+
+                // A 429 despite the gate (another client shares the account): lower the limit and wait again, no hammering.
+                try
+                {
+                    await CapacityStep.ReportThrottledAsync(context, input.JobId, throttled, GateRetry(schedule));
+                }
+                catch (TaskFailedException ex)
+                {
+                    log.LogWarning("Job {JobId}: the throttled submit could not be reported: {Error}", input.JobId, ex.FailureDetails.ErrorMessage);
+                }
             }
 
             if (submitted.Error is not null || submitted.TaskId is null)
@@ -42,12 +98,14 @@ public static class VideoJobOrchestration
             }
 
             log.LogInformation("Job {JobId} submitted as provider task {TaskId}", input.JobId, submitted.TaskId);
-            poll = new PollState(submitted.TaskId, context.CurrentUtcDateTime, input.AcceptedAt + schedule.Deadline, 0,
+            // Behind the gate the wait for a slot has its own bound (MaxQueueTime), so the generation deadline counts from
+            // the provider's acceptance of the task; without it, from the POST (it then also bounds the submit's 429 retries).
+            DateTime submittedAt = context.CurrentUtcDateTime;
+            poll = new PollState(submitted.TaskId, submittedAt, (input.Gate is null ? input.AcceptedAt : submittedAt) + schedule.Deadline, 0,
                 DashScopeTaskState.Pending);
         }
 
-        // One waiter for the whole generation: a fresh waiter per loop would leave stale ones to swallow the event.
-        Task<CancelRequest> cancelRequested = context.WaitForExternalEvent<CancelRequest>(WorkflowNames.CancelEvent);
+        cancelRequested ??= context.WaitForExternalEvent<CancelRequest>(WorkflowNames.CancelEvent);
         int pollsThisGeneration = 0;
 
         if (poll.CancelRequested is not null)
@@ -130,13 +188,24 @@ public static class VideoJobOrchestration
             if (!check.State.IsTerminal())
             {
                 // PENDING, RUNNING, or a state the docs do not list (PRE-PROCESSING, SUSPENDED…): the provider is at work.
+                if (input.Gate is { } holding)
+                {
+                    renewLeaseAt = await CapacityStep.RenewIfDueAsync(context, input.JobId, holding, renewLeaseAt, GateRetry(schedule));
+                }
+
                 continue;
             }
 
             switch (check.State)
             {
                 case DashScopeTaskState.Succeeded:
-                    return await ArchiveAsync(context, input, poll, check);
+                    if (input.Gate is { } done)
+                    {
+                        // The provider task has ended: its slot is free for the next job while this one archives.
+                        await CapacityStep.ReleaseAsync(context, input.JobId, done, GateRetry(schedule));
+                    }
+
+                    return await ArchiveAsync(context, input with { Gate = null }, poll, check);
                 case DashScopeTaskState.Canceled:
                     return await FinishAsync(context, input, poll, JobOutcome.Canceled,
                         error: ProviderError(check, "Canceled", "The provider task was canceled."));
@@ -239,6 +308,11 @@ public static class VideoJobOrchestration
         context.SetCustomStatus(poll is null
             ? new JobProgress(JobPhase.Finished)
             : Progress(JobPhase.Finished, poll, null));
+        if (input.Gate is { } ticket)
+        {
+            // Every ending gives the slot (or the queue place) back; a second release is harmless.
+            await CapacityStep.ReleaseAsync(context, input.JobId, ticket, GateRetry(input.Schedule));
+        }
 
         if (input.Job.CallbackUrl is { } callbackUrl)
         {
@@ -282,6 +356,9 @@ public static class VideoJobOrchestration
         {
             HandleFailure = IsProviderFault,
         });
+
+    // The gate's activities fail only on storage trouble (or a long ETag race): a few tries, then the job's own handling.
+    static TaskOptions GateRetry(PollingSchedule schedule) => TaskOptions.FromRetryPolicy(new RetryPolicy(5, schedule.RetryInterval, 2.0));
 
     static TaskOptions QueryRetry(PollingSchedule schedule) => TaskOptions.FromRetryPolicy(
         new RetryPolicy(3, schedule.RetryInterval, 2.0)
