@@ -73,7 +73,7 @@ public class WorkflowOptionsBoundaryTests
         OrchestrationContextFake succeeds = Context(AcceptedAt)
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Succeeded)
-            .Answer(WorkflowNames.ArchiveVideo, Video)
+            .Answer(WorkflowNames.ArchiveVideo, Archived)
             .Always(WorkflowNames.NotifyCallback, true);
         JobResult result = await VideoJobOrchestration.RunAsync(succeeds.Object, Input(schedule, callbackUrl: "https://example.com/hook"));
         Assert.Equal(JobOutcome.Succeeded, result.Outcome);
@@ -152,7 +152,7 @@ public class WorkflowOptionsBoundaryTests
         OrchestrationContextFake context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Succeeded)
-            .Answer(WorkflowNames.ArchiveVideo, Video);
+            .Answer(WorkflowNames.ArchiveVideo, Archived);
 
         await VideoJobOrchestration.RunAsync(context.Object, Input(schedule));
 
