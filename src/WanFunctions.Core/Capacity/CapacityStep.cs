@@ -72,7 +72,7 @@ public static class CapacityStep
             context.SetCustomStatus(new JobProgress(JobPhase.Queued, QueuePosition: answer.Position, EstimatedStartAt: answer.EstimatedStartAt,
                 DeadlineAt: deadline));
             log.LogDebug("Job {JobId} queued at position {Position}", jobId, answer.Position);
-            granted ??= context.WaitForExternalEvent<object?>(WorkflowNames.CapacityGrantedEvent);
+            granted ??= context.WaitForExternalEvent<object?>(DurableClientJobWaker.EventName);
             DateTime recheckAt = answer.RetryAt is { } retryAt && retryAt < deadline ? retryAt : deadline;
             using var timerCancellation = new CancellationTokenSource();
             Task timer = context.CreateTimer(recheckAt, timerCancellation.Token);

@@ -14,5 +14,4 @@ public static class WorkflowNames
     public const string RenewCapacityLease = "RenewCapacityLease";
     public const string ReportThrottled = "ReportThrottled";
     public const string CancelEvent = "cancel";
-    public const string CapacityGrantedEvent = Capacity.DurableClientJobWaker.EventName;
 }
