@@ -82,6 +82,13 @@ public sealed class SubmitVideoTaskActivity(
         {
             // The provider certainly created nothing, so the next attempt may submit afresh.
             await ForgetIntentAsync(intent, cancellationToken);
+            if (input.ReturnThrottled && ex.StatusCode == System.Net.HttpStatusCode.TooManyRequests)
+            {
+                // The capacity gate queues the job again rather than retrying here.
+                log.LogWarning("Job {JobId}: the provider throttled the submit ({Code})", input.JobId, ex.Code);
+                return new SubmitOutcome(null, new JobError(ex.Code, ex.ProviderMessage, JobErrorSource.Provider), Throttled: true);
+            }
+
             if (ex.IsTransient)
             {
                 throw;
