@@ -227,6 +227,8 @@ public sealed class SubmitVideoTaskActivityTests
 
         Assert.Equal("SubmitOutcomeUnknown", outcome.Error?.Code);
         Assert.Contains("2 unrecorded tasks carry this job's prompt", outcome.Error!.Message);
+        Assert.Contains(OurTask, outcome.Error.Message);
+        Assert.Contains("task-twin", outcome.Error.Message);
         ledger.Verify(l => l.RecordAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 

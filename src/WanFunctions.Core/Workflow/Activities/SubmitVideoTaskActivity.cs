@@ -235,8 +235,9 @@ public sealed class SubmitVideoTaskActivity(
         {
             0 => (null, "no unrecorded task with this job's prompt is listed"),
             1 when !rival => (matches[0], ""),
-            1 => (null, "another job with the same prompt was submitting at the same time"),
-            _ => (null, $"{matches.Count} unrecorded tasks carry this job's prompt"),
+            // Task ids are not secrets: naming the candidates lets an operator settle the job at the provider.
+            1 => (null, $"another job with the same prompt was submitting at the same time; candidate task {matches[0]}"),
+            _ => (null, $"{matches.Count} unrecorded tasks carry this job's prompt: {string.Join(", ", matches)}"),
         };
     }
 
