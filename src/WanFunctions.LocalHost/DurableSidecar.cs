@@ -13,7 +13,7 @@ namespace WanFunctions.LocalHost;
 /// This plays the role the Functions host plays in Azure: the SDK worker and client talk to it over gRPC,
 /// and it keeps state in the same queues, tables and blobs Durable Functions uses.
 /// </summary>
-public sealed class DurableSidecar : IAsyncDisposable
+public sealed partial class DurableSidecar : IAsyncDisposable
 {
     readonly WebApplication host;
     readonly StopOnceOrchestrationService service;
@@ -79,10 +79,16 @@ public sealed class DurableSidecar : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            host.Services.GetRequiredService<ILoggerFactory>().CreateLogger<DurableSidecar>()
-                .LogWarning("The orchestration service did not stop within {Timeout}; leaving its leases to expire.", StopTimeout);
+            LogStopTimedOut(host.Services.GetRequiredService<ILoggerFactory>().CreateLogger<DurableSidecar>(), StopTimeout);
         }
 
         await host.DisposeAsync();
     }
+}
+
+// Log lines: ids, states and codes only, never a URL or a key.
+public sealed partial class DurableSidecar
+{
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The orchestration service did not stop within {Timeout}; leaving its leases to expire.")]
+    private static partial void LogStopTimedOut(ILogger logger, TimeSpan timeout);
 }

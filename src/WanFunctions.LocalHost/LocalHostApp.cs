@@ -126,7 +126,7 @@ public sealed class LocalHostApp : IAsyncDisposable
     /// connection or account). The sidecar starts before the app is built, so they come from a provider of their own:
     /// a bad setting throws <see cref="OptionsValidationException"/> here, before anything has started.
     /// </summary>
-    static DurableBackendOptions ReadDurableOptions(IConfiguration configuration)
+    static DurableBackendOptions ReadDurableOptions(ConfigurationManager configuration)
     {
         var services = new ServiceCollection().AddSingleton(configuration);
         services.AddOptions<DurableBackendOptions>()

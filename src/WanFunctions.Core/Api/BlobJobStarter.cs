@@ -24,7 +24,7 @@ namespace WanFunctions.Api;
 /// the job it already started. The outcome (job id, or every validation error) is written to
 /// <c>{state container}/uploads/{container}/{name}.json</c>, where the uploader can read it.
 /// </summary>
-public sealed class BlobJobStarter(JobStarter starter, BlobServiceClient blobService, IOptions<StorageOptions> storage, ILogger<BlobJobStarter> log)
+public sealed partial class BlobJobStarter(JobStarter starter, BlobServiceClient blobService, IOptions<StorageOptions> storage, ILogger<BlobJobStarter> log)
 {
     public const string ManifestSuffix = ".job.json";
     const int MaxManifestBytes = 64 * 1024;
@@ -34,8 +34,7 @@ public sealed class BlobJobStarter(JobStarter starter, BlobServiceClient blobSer
         BlobProperties properties = await blob.GetPropertiesAsync(cancellationToken: cancellationToken);
         if (properties.ContentLength == 0)
         {
-            log.LogInformation("Blob {Container}/{Blob} is empty (a writer's first event?); no job started, waiting for its content",
-                blob.BlobContainerName, blob.Name);
+            LogBlobEmpty(log, blob.BlobContainerName, blob.Name);
             return null;
         }
 
@@ -51,7 +50,7 @@ public sealed class BlobJobStarter(JobStarter starter, BlobServiceClient blobSer
         }
         else
         {
-            log.LogDebug("Blob {Container}/{Blob} is neither a manifest nor a reference with a prompt; no job started", blob.BlobContainerName, blob.Name);
+            LogBlobNotAJob(log, blob.BlobContainerName, blob.Name);
             return null;
         }
 
@@ -62,11 +61,11 @@ public sealed class BlobJobStarter(JobStarter starter, BlobServiceClient blobSer
         await WriteReceiptAsync(blob, outcome, cancellationToken);
         if (outcome.Started)
         {
-            log.LogInformation("Upload {Container}/{Blob} started job {JobId}", blob.BlobContainerName, blob.Name, outcome.JobId);
+            LogUploadStarted(log, blob.BlobContainerName, blob.Name, outcome.JobId);
         }
         else
         {
-            log.LogWarning("Upload {Container}/{Blob} is not a valid job: {Fields}", blob.BlobContainerName, blob.Name, string.Join(", ", outcome.Errors.Keys));
+            LogUploadInvalid(log, blob.BlobContainerName, blob.Name, string.Join(", ", outcome.Errors.Keys));
         }
 
         return outcome;
@@ -129,4 +128,20 @@ public sealed class BlobJobStarter(JobStarter starter, BlobServiceClient blobSer
             HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
         }, cancellationToken);
     }
+}
+
+// Log lines: ids, states and codes only, never a URL or a key.
+public sealed partial class BlobJobStarter
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Blob {Container}/{Blob} is empty (a writer's first event?); no job started, waiting for its content")]
+    private static partial void LogBlobEmpty(ILogger logger, string container, string blob);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Blob {Container}/{Blob} is neither a manifest nor a reference with a prompt; no job started")]
+    private static partial void LogBlobNotAJob(ILogger logger, string container, string blob);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Upload {Container}/{Blob} started job {JobId}")]
+    private static partial void LogUploadStarted(ILogger logger, string container, string blob, string? jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upload {Container}/{Blob} is not a valid job: {Fields}")]
+    private static partial void LogUploadInvalid(ILogger logger, string container, string blob, string fields);
 }

@@ -43,7 +43,7 @@ public sealed record StartJobOutcome(
 /// up to <see cref="StartWait"/> for it to appear.
 /// </para>
 /// </summary>
-public sealed class JobStarter(
+public sealed partial class JobStarter(
     JobValidator validator,
     IIdempotencyRecords records,
     IOptions<WorkflowOptions> workflow,
@@ -128,8 +128,7 @@ public sealed class JobStarter(
             IdempotencyRecord takeover = claimed.Record with { AcceptedAt = time.GetUtcNow() };
             if (await records.TryReplaceAsync(key, claimed, takeover, cancellationToken))
             {
-                log.LogWarning("Idempotency key {Key} was claimed {Since} ago but its job never started; starting it now",
-                    key, time.GetUtcNow() - claimed.LastModified);
+                LogClaimAbandoned(log, key, time.GetUtcNow() - claimed.LastModified);
                 return await StartClaimedAsync(key, takeover, job, validation, client, cancellationToken);
             }
         }
@@ -164,8 +163,7 @@ public sealed class JobStarter(
         var input = new VideoJobInput(jobId, job, acceptedAt.UtcDateTime, workflow.Value.ToSchedule());
         await client.ScheduleNewOrchestrationInstanceAsync(WorkflowNames.Orchestrator, input,
             new StartOrchestrationOptions(jobId).WithDedupeStatuses(AllStatuses), cancellationToken);
-        log.LogInformation("Job {JobId} started: model {Model}, {References} references, up to {Seconds} billed seconds",
-            jobId, job.Model, job.References.Count, job.BilledSecondsUpperBound);
+        LogJobStarted(log, jobId, job.Model, job.References.Count, job.BilledSecondsUpperBound);
     }
 
     async Task<bool> WaitForInstanceAsync(DurableTaskClient client, string jobId, CancellationToken cancellationToken)
@@ -215,4 +213,14 @@ public sealed class JobStarter(
                 ? $"Idempotency key '{key}' was already used for a different job. Send the same job to get the job it started, or use a new key for a new job."
                 : $"A request with idempotency key '{key}' is still starting this job. Retry in a moment to get its id."],
         }, AlreadyExisted: false, conflict);
+}
+
+// Log lines: ids, states and codes only, never a URL or a key.
+public sealed partial class JobStarter
+{
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Idempotency key {Key} was claimed {Since} ago but its job never started; starting it now")]
+    private static partial void LogClaimAbandoned(ILogger logger, string key, TimeSpan since);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} started: model {Model}, {References} references, up to {Seconds} billed seconds")]
+    private static partial void LogJobStarted(ILogger logger, string jobId, string model, int references, decimal seconds);
 }

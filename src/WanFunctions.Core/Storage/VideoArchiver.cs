@@ -14,7 +14,7 @@ namespace WanFunctions.Storage;
 /// only at the end, so a broken download leaves no half-written blob; memory stays at a few blocks whatever the size.
 /// Safe to run twice: a blob already holding this task's video is kept as it is.
 /// </summary>
-public sealed class VideoArchiver(
+public sealed partial class VideoArchiver(
     BlobServiceClient blobService,
     IDashScopeClient dashScope,
     VideoSourcePolicy sourcePolicy,
@@ -32,7 +32,7 @@ public sealed class VideoArchiver(
 
         if (await FindExistingAsync(blob, input.TaskId, cancellationToken) is { } existing)
         {
-            log.LogInformation("Job {JobId}: video of task {TaskId} already archived ({Bytes} bytes)", input.JobId, input.TaskId, existing);
+            LogAlreadyArchived(log, input.JobId, input.TaskId, existing);
             return new ArchivedVideo(blob.Uri.ToString(), container.Name, blob.Name, existing, AlreadyArchived: true);
         }
 
@@ -105,8 +105,7 @@ public sealed class VideoArchiver(
                 throw new IOException($"Task {input.TaskId}: downloaded {body.BytesRead} of {expected} bytes.");
             }
 
-            log.LogInformation("Job {JobId}: archived task {TaskId} to {Container}/{Blob} ({Bytes} bytes)",
-                input.JobId, input.TaskId, container.Name, blob.Name, body.BytesRead);
+            LogArchived(log, input.JobId, input.TaskId, container.Name, blob.Name, body.BytesRead);
             return new ArchivedVideo(blob.Uri.ToString(), container.Name, blob.Name, body.BytesRead, AlreadyArchived: false);
         }
         catch (TimeoutException ex) when (!cancellationToken.IsCancellationRequested)
@@ -137,4 +136,14 @@ public sealed class VideoArchiver(
             return null;
         }
     }
+}
+
+// Log lines: ids, states and codes only, never a URL or a key.
+public sealed partial class VideoArchiver
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: video of task {TaskId} already archived ({Bytes} bytes)")]
+    private static partial void LogAlreadyArchived(ILogger logger, string jobId, string taskId, long bytes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: archived task {TaskId} to {Container}/{Blob} ({Bytes} bytes)")]
+    private static partial void LogArchived(ILogger logger, string jobId, string taskId, string container, string blob, long bytes);
 }

@@ -12,7 +12,7 @@ namespace WanFunctions.Workflow;
 /// instances and about <see cref="TimeBudget"/>, found page by page (one PurgeAllInstancesAsync over a backlog of
 /// tens of thousands would outlast the timer), so a backlog is cleared over several hourly runs.
 /// </summary>
-public sealed class JobHistoryPurger(IOptions<WorkflowOptions> options, TimeProvider time, ILogger<JobHistoryPurger> log)
+public sealed partial class JobHistoryPurger(IOptions<WorkflowOptions> options, TimeProvider time, ILogger<JobHistoryPurger> log)
 {
     /// <summary>The Functions timer's schedule (NCRONTAB): every hour at minute 30.</summary>
     public const string Schedule = "0 30 * * * *";
@@ -74,8 +74,7 @@ public sealed class JobHistoryPurger(IOptions<WorkflowOptions> options, TimeProv
 
         await PurgePageAsync(client, page, counts, cancellationToken);
         var result = new JobHistoryPurgeResult(counts.Purged, moreRemain || counts.Failed > 0);
-        log.LogInformation("Purged the history of {Count} finished jobs created before {Cutoff:O} ({Failed} failed); more remain: {MoreRemain}",
-            result.Purged, cutoff, counts.Failed, result.MoreRemain);
+        LogPurged(log, result.Purged, cutoff, counts.Failed, result.MoreRemain);
         return result;
     }
 
@@ -93,7 +92,7 @@ public sealed class JobHistoryPurger(IOptions<WorkflowOptions> options, TimeProv
                 catch (Exception ex) when (!token.IsCancellationRequested)
                 {
                     Interlocked.Increment(ref counts.Failed);
-                    log.LogWarning(ex, "Purging the history of job {JobId} failed; the next run tries again", instanceId);
+                    LogPurgeFailed(log, ex, instanceId);
                 }
             });
     }
@@ -108,3 +107,13 @@ public sealed class JobHistoryPurger(IOptions<WorkflowOptions> options, TimeProv
 
 /// <summary>What one purge run did: histories purged, and whether finished jobs past the retention remain for the next run.</summary>
 public sealed record JobHistoryPurgeResult(int Purged, bool MoreRemain);
+
+// Log lines: ids, states and codes only, never a URL or a key.
+public sealed partial class JobHistoryPurger
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Purged the history of {Count} finished jobs created before {Cutoff:O} ({Failed} failed); more remain: {MoreRemain}")]
+    private static partial void LogPurged(ILogger logger, int count, DateTimeOffset cutoff, int failed, bool moreRemain);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Purging the history of job {JobId} failed; the next run tries again")]
+    private static partial void LogPurgeFailed(ILogger logger, Exception exception, string jobId);
+}

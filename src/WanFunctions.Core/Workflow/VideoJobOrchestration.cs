@@ -13,7 +13,7 @@ namespace WanFunctions.Workflow;
 /// activities, and the schedule travels in the input. Both hosts run it: the local host registers the class
 /// (<see cref="WorkflowRegistry"/>), the Functions app calls it from its <c>[OrchestrationTrigger]</c> function.
 /// </summary>
-public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobResult>
+public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobResult>
 {
     /// <summary>
     /// Runs one generation of the job. Returns the job's result, or null when the generation continued as new
@@ -92,7 +92,10 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
                 submitted.Error ?? new JobError(JobErrors.SubmitFailed, "The provider answered without a task id.", JobErrorSource.Workflow));
         }
 
-        Log(context).LogInformation("Job {JobId} submitted as provider task {TaskId}", input.JobId, taskId);
+        // The replay-safe logger must come from the context at the call (DURABLE0010), and creating it is cheap.
+#pragma warning disable CA1873
+        LogSubmitted(Log(context), input.JobId, taskId);
+#pragma warning restore CA1873
         return new Stage.Polling(new PollState(taskId, context.CurrentUtcDateTime, input.AcceptedAt + input.Schedule.Deadline, 0,
             DashScopeTaskState.Pending));
     }
@@ -170,14 +173,14 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
         {
             // Transient faults only (permanent ones come back as data): a query that keeps failing is not the task
             // failing, so look again later; the deadline still bounds us.
-            Log(context).LogWarning("Job {JobId}: query of task {TaskId} failed: {Error}", input.JobId, poll.TaskId, ex.FailureDetails.ErrorMessage);
+            LogQueryFailed(Log(context), input.JobId, poll.TaskId, ex.FailureDetails.ErrorMessage);
             return new Stage.Polling(poll with { Polls = poll.Polls + 1 });
         }
 
         if (check.Error is { } refused)
         {
             // The provider refused the query itself (key rotated, access denied, arrears): looking again cannot help.
-            Log(context).LogWarning("Job {JobId}: the provider refused the query of task {TaskId} ({Code})", input.JobId, poll.TaskId, refused.Code);
+            LogQueryRefused(Log(context), input.JobId, poll.TaskId, refused.Code);
             return new Stage.Ended(JobOutcome.Failed, poll with { Polls = poll.Polls + 1 }, refused);
         }
 
@@ -220,7 +223,7 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
         }
 
         // The provider cancels only PENDING tasks: a RUNNING one goes on, and so do we.
-        Log(context).LogWarning("Job {JobId}: the provider refused to cancel task {TaskId} ({Code})", input.JobId, poll.TaskId, cancel.Code);
+        LogCancelRefused(Log(context), input.JobId, poll.TaskId, cancel.Code);
         return new Stage.Polling(poll with { CancelRefused = true, CancelRequested = null });
     }
 
@@ -247,7 +250,7 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
     /// that already completed this generation's waiter (it arrived while the last query ran) would be dropped
     /// (durabletask-dotnet #387), so it travels in the input instead.
     /// </summary>
-    static Stage ContinueAsNew(TaskOrchestrationContext context, VideoJobInput input, PollState poll, Task<CancelRequest> cancelRequested)
+    static Stage.ContinuedAsNew ContinueAsNew(TaskOrchestrationContext context, VideoJobInput input, PollState poll, Task<CancelRequest> cancelRequested)
     {
         if (cancelRequested.IsCompletedSuccessfully)
         {
@@ -375,4 +378,20 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
         || failure.ErrorType == typeof(RequestFailedException).FullName;
 
     static TimeSpan Max(TimeSpan a, TimeSpan b) => a >= b ? a : b;
+}
+
+// Log lines: ids, states and codes only, never a URL or a key.
+public sealed partial class VideoJobOrchestration
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} submitted as provider task {TaskId}")]
+    private static partial void LogSubmitted(ILogger logger, string jobId, string taskId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: query of task {TaskId} failed: {Error}")]
+    private static partial void LogQueryFailed(ILogger logger, string jobId, string taskId, string? error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the provider refused the query of task {TaskId} ({Code})")]
+    private static partial void LogQueryRefused(ILogger logger, string jobId, string taskId, string code);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the provider refused to cancel task {TaskId} ({Code})")]
+    private static partial void LogCancelRefused(ILogger logger, string jobId, string taskId, string? code);
 }

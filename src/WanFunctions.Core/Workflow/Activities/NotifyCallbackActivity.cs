@@ -13,7 +13,7 @@ namespace WanFunctions.Workflow.Activities;
 /// (the body carries the job id to de-duplicate on) and, when a signing key is configured, check
 /// <see cref="SignatureHeader"/> against an HMAC-SHA256 of the raw body.
 /// </summary>
-public sealed class NotifyCallbackActivity(
+public sealed partial class NotifyCallbackActivity(
     IHttpClientFactory httpClientFactory,
     IOptions<CallbackOptions> options,
     ILogger<NotifyCallbackActivity> log) : IWorkflowActivity<CallbackInput, bool>
@@ -35,7 +35,7 @@ public sealed class NotifyCallbackActivity(
 
         HttpClient http = httpClientFactory.CreateClient(HttpClientName);
         using HttpResponseMessage response = await http.SendAsync(request, cancellationToken);
-        log.LogInformation("Job {JobId}: callback answered {Status}", input.JobId, (int)response.StatusCode);
+        LogCallbackAnswered(log, input.JobId, (int)response.StatusCode);
         response.EnsureSuccessStatusCode();
         return true;
     }
@@ -44,4 +44,11 @@ public sealed class NotifyCallbackActivity(
     public string? Signature(byte[] body) => options.Value.SigningKey is { } key
         ? "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(key), body))
         : null;
+}
+
+// Log lines: ids, states and codes only, never a URL or a key.
+public sealed partial class NotifyCallbackActivity
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: callback answered {Status}")]
+    private static partial void LogCallbackAnswered(ILogger logger, string jobId, int status);
 }

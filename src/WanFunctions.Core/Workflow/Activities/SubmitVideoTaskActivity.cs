@@ -19,7 +19,7 @@ namespace WanFunctions.Workflow.Activities;
 /// (model, time window), adopts the one unrecorded task whose <c>orig_prompt</c> is the job's, and otherwise ends the job
 /// with <c>SubmitOutcomeUnknown</c> naming the model and the window to check at the provider.
 /// </remarks>
-public sealed class SubmitVideoTaskActivity(
+public sealed partial class SubmitVideoTaskActivity(
     IDashScopeClient dashScope,
     ReferenceUrlResolver references,
     ISubmissionLedger ledger,
@@ -38,7 +38,7 @@ public sealed class SubmitVideoTaskActivity(
     {
         if (await ledger.FindTaskIdAsync(input.JobId, cancellationToken) is { } recorded)
         {
-            log.LogInformation("Job {JobId} was already submitted as task {TaskId}", input.JobId, recorded);
+            LogAlreadySubmitted(log, input.JobId, recorded);
             return new SubmitOutcome(recorded);
         }
 
@@ -47,8 +47,7 @@ public sealed class SubmitVideoTaskActivity(
         if (await ledger.FindIntentAsync(input.JobId, promptSha256, cancellationToken) is { } earlier)
         {
             // An earlier run may have sent the request and never recorded its answer: sending again could pay twice.
-            log.LogWarning("Job {JobId}: an earlier submit attempt at {AttemptedAt:o} left no task id; settling it in the provider's task list",
-                input.JobId, earlier.AttemptedAt);
+            LogEarlierAttemptUnsettled(log, input.JobId, earlier.AttemptedAt);
             return await SettleAsync(input, earlier, "an earlier attempt ended without recording the provider's answer", cancellationToken);
         }
 
@@ -74,8 +73,7 @@ public sealed class SubmitVideoTaskActivity(
         }
         catch (DashScopeException ex) when (ex.OutcomeUnknown)
         {
-            log.LogWarning("Job {JobId}: the submit's outcome is unknown ({Code}, HTTP {StatusCode}); settling it in the provider's task list",
-                input.JobId, ex.Code, ex.StatusCode is { } status ? (int)status : null);
+            LogSubmitOutcomeUnknown(log, input.JobId, ex.Code, ex.StatusCode is { } status ? (int)status : null);
             return await SettleAsync(input, intent, $"{ex.Code}: {ex.ProviderMessage}", cancellationToken);
         }
         catch (DashScopeException ex)
@@ -87,11 +85,11 @@ public sealed class SubmitVideoTaskActivity(
                 throw;
             }
 
-            log.LogWarning("Job {JobId} refused by the provider: {Code} (request {RequestId})", input.JobId, ex.Code, ex.RequestId);
+            LogSubmitRefused(log, input.JobId, ex.Code, ex.RequestId);
             return new SubmitOutcome(null, JobError.FromProvider(ex));
         }
 
-        log.LogInformation("Job {JobId} submitted as task {TaskId} (request {RequestId})", input.JobId, task.TaskId, task.RequestId);
+        LogSubmitted(log, input.JobId, task.TaskId, task.RequestId);
         return await AdoptAsync(intent, task.TaskId, cancellationToken);
     }
 
@@ -113,8 +111,7 @@ public sealed class SubmitVideoTaskActivity(
             {
                 if (attempt >= RecordAttempts)
                 {
-                    log.LogError(ex, "Job {JobId}: task {TaskId} could not be recorded in the ledger; carrying on with it, the intent stays as evidence",
-                        intent.JobId, taskId);
+                    LogLedgerWriteFailed(log, ex, intent.JobId, taskId);
                     return new SubmitOutcome(taskId);
                 }
 
@@ -135,7 +132,7 @@ public sealed class SubmitVideoTaskActivity(
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            log.LogWarning(ex, "Job {JobId}: the submit intent could not be removed", intent.JobId);
+            LogIntentNotRemoved(log, ex, intent.JobId);
         }
     }
 
@@ -162,7 +159,7 @@ public sealed class SubmitVideoTaskActivity(
                 (string? taskId, problem) = await LookAsync(input, intent, from, to, cancellationToken);
                 if (taskId is not null)
                 {
-                    log.LogWarning("Job {JobId}: found its task {TaskId} in the provider's list (look {Look}); adopting it", input.JobId, taskId, look);
+                    LogTaskFoundInList(log, input.JobId, taskId, look);
                     return await AdoptAsync(intent, taskId, cancellationToken);
                 }
             }
@@ -171,7 +168,7 @@ public sealed class SubmitVideoTaskActivity(
                 problem = $"the provider's task list could not be read ({ex.Code})";
             }
 
-            log.LogWarning("Job {JobId}: look {Look} in the provider's task list settled nothing: {Problem}", input.JobId, look, problem);
+            LogLookSettledNothing(log, input.JobId, look, problem);
         }
 
         // The intent stays: a re-run of this activity must settle again, never submit.
@@ -243,4 +240,35 @@ public sealed class SubmitVideoTaskActivity(
             + $"A task may have been created and billed: check the provider's {model} tasks submitted between {Utc(from)} and {Utc(to)} UTC "
             + $"({Provider(from)} and {Provider(to)} provider time, UTC{zone}) for one with this job's prompt. The job did not submit again.";
     }
+}
+
+// Log lines: ids, states and codes only, never a URL or a key.
+public sealed partial class SubmitVideoTaskActivity
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} was already submitted as task {TaskId}")]
+    private static partial void LogAlreadySubmitted(ILogger logger, string jobId, string taskId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: an earlier submit attempt at {AttemptedAt:o} left no task id; settling it in the provider's task list")]
+    private static partial void LogEarlierAttemptUnsettled(ILogger logger, string jobId, DateTimeOffset attemptedAt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the submit's outcome is unknown ({Code}, HTTP {StatusCode}); settling it in the provider's task list")]
+    private static partial void LogSubmitOutcomeUnknown(ILogger logger, string jobId, string code, int? statusCode);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} refused by the provider: {Code} (request {RequestId})")]
+    private static partial void LogSubmitRefused(ILogger logger, string jobId, string code, string? requestId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} submitted as task {TaskId} (request {RequestId})")]
+    private static partial void LogSubmitted(ILogger logger, string jobId, string taskId, string? requestId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: task {TaskId} could not be recorded in the ledger; carrying on with it, the intent stays as evidence")]
+    private static partial void LogLedgerWriteFailed(ILogger logger, Exception exception, string jobId, string taskId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the submit intent could not be removed")]
+    private static partial void LogIntentNotRemoved(ILogger logger, Exception exception, string jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: found its task {TaskId} in the provider's list (look {Look}); adopting it")]
+    private static partial void LogTaskFoundInList(ILogger logger, string jobId, string taskId, int look);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: look {Look} in the provider's task list settled nothing: {Problem}")]
+    private static partial void LogLookSettledNothing(ILogger logger, string jobId, int look, string problem);
 }
