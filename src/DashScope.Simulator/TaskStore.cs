@@ -24,7 +24,11 @@ public sealed class TaskStore(TimingModel timing, SimulatorClock clock)
         {
             var now = clock.UtcNow;
             var active = _tasks.Values.Count(t => timing.StateAt(t, now).IsActive);
-            if (active >= maxActive) return null;
+            if (active >= maxActive)
+            {
+                return null;
+            }
+
             var task = factory(++_sequence);
             _tasks[task.Id] = task;
             return task;
@@ -37,7 +41,11 @@ public sealed class TaskStore(TimingModel timing, SimulatorClock clock)
         lock (_gate)
         {
             var now = clock.UtcNow;
-            if (timing.StateAt(task, now).Status != SimTaskStatus.PENDING) return false;
+            if (timing.StateAt(task, now).Status != SimTaskStatus.PENDING)
+            {
+                return false;
+            }
+
             task.MarkCanceled(now);
             return true;
         }

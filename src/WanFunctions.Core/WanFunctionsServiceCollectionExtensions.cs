@@ -42,7 +42,7 @@ public static class WanFunctionsServiceCollectionExtensions
         services.AddSingleton<ISubmissionLedger, SubmissionLedger>();
         services.AddSingleton<VideoSourcePolicy>();
         services.AddSingleton<VideoArchiver>();
-        foreach (WorkflowActivity activity in WorkflowRegistry.Activities)
+        foreach (var activity in WorkflowRegistry.Activities)
         {
             services.AddSingleton(activity.ImplementationType);
         }
@@ -62,7 +62,7 @@ public static class WanFunctionsServiceCollectionExtensions
             ? new BlobServiceClient(uri, new DefaultAzureCredential())
             : new BlobServiceClient(options.ConnectionString);
 
-    static void AddValidatedOptions<T>(IServiceCollection services, string section)
+    private static void AddValidatedOptions<T>(IServiceCollection services, string section)
         where T : class =>
         services.AddOptions<T>().BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart();
 }

@@ -1,9 +1,9 @@
 using Azure.Identity;
 using DurableTask.AzureStorage;
 using DurableTask.Core;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.DurableTask.Testing.Sidecar.Grpc;
 
 namespace WanFunctions.LocalHost;
@@ -15,10 +15,10 @@ namespace WanFunctions.LocalHost;
 /// </summary>
 public sealed partial class DurableSidecar : IAsyncDisposable
 {
-    readonly WebApplication host;
-    readonly StopOnceOrchestrationService service;
+    private readonly WebApplication host;
+    private readonly StopOnceOrchestrationService service;
 
-    DurableSidecar(WebApplication host, StopOnceOrchestrationService service, Uri address)
+    private DurableSidecar(WebApplication host, StopOnceOrchestrationService service, Uri address)
     {
         this.host = host;
         this.service = service;
@@ -27,7 +27,7 @@ public sealed partial class DurableSidecar : IAsyncDisposable
 
     public Uri Address { get; }
 
-    static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(15);
 
     public static async Task<DurableSidecar> StartAsync(DurableBackendOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
@@ -47,7 +47,7 @@ public sealed partial class DurableSidecar : IAsyncDisposable
         await storage.CreateIfNotExistsAsync();
         var service = new StopOnceOrchestrationService(storage);
 
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -57,11 +57,11 @@ public sealed partial class DurableSidecar : IAsyncDisposable
         builder.Services.AddSingleton<IOrchestrationServiceClient>(storage);
         builder.Services.AddSingleton<TaskHubGrpcServer>();
 
-        WebApplication host = builder.Build();
+        var host = builder.Build();
         host.MapGrpcService<TaskHubGrpcServer>();
         await host.StartAsync(cancellationToken);
 
-        string address = host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new DurableSidecar(host, service, new Uri(address));
     }
 

@@ -20,7 +20,7 @@ if (options.Help)
     return 0;
 }
 
-string? storage = Environment.GetEnvironmentVariable(BenchOptions.StorageVariable);
+var storage = Environment.GetEnvironmentVariable(BenchOptions.StorageVariable);
 if (options.Needs("archive") || options.Needs("e2e"))
 {
     if (string.IsNullOrWhiteSpace(storage))

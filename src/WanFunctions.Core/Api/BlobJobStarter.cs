@@ -27,7 +27,7 @@ namespace WanFunctions.Api;
 public sealed partial class BlobJobStarter(JobStarter starter, BlobServiceClient blobService, IOptions<StorageOptions> storage, ILogger<BlobJobStarter> log)
 {
     public const string ManifestSuffix = ".job.json";
-    const int MaxManifestBytes = 64 * 1024;
+    private const int MaxManifestBytes = 64 * 1024;
 
     public async Task<StartJobOutcome?> StartAsync(BlobClient blob, DurableTaskClient client, CancellationToken cancellationToken)
     {
@@ -44,7 +44,7 @@ public sealed partial class BlobJobStarter(JobStarter starter, BlobServiceClient
         {
             (request, parseErrors) = await ReadManifestAsync(blob, properties, cancellationToken);
         }
-        else if (properties.Metadata.TryGetValue("prompt", out string? prompt))
+        else if (properties.Metadata.TryGetValue("prompt", out var prompt))
         {
             (request, parseErrors) = (FromReferenceMetadata(blob, prompt, properties.Metadata), new Dictionary<string, string[]>());
         }
@@ -54,7 +54,7 @@ public sealed partial class BlobJobStarter(JobStarter starter, BlobServiceClient
             return null;
         }
 
-        StartJobOutcome outcome = parseErrors.Count > 0 || request is null
+        var outcome = parseErrors.Count > 0 || request is null
             ? new StartJobOutcome(null, null, [], parseErrors, false)
             : await starter.StartAsync(request with { IdempotencyKey = request.IdempotencyKey ?? KeyFor(blob, properties.ETag) }, client, cancellationToken);
 
@@ -75,7 +75,7 @@ public sealed partial class BlobJobStarter(JobStarter starter, BlobServiceClient
     public BlobClient ReceiptFor(string container, string name) =>
         blobService.GetBlobContainerClient(storage.Value.StateContainer).GetBlobClient($"uploads/{container}/{name}.json");
 
-    static async Task<(VideoJobRequest?, IReadOnlyDictionary<string, string[]>)> ReadManifestAsync(
+    private static async Task<(VideoJobRequest?, IReadOnlyDictionary<string, string[]>)> ReadManifestAsync(
         BlobClient blob, BlobProperties properties, CancellationToken cancellationToken)
     {
         if (properties.ContentLength > MaxManifestBytes)
@@ -86,15 +86,15 @@ public sealed partial class BlobJobStarter(JobStarter starter, BlobServiceClient
             });
         }
 
-        await using Stream content = await blob.OpenReadAsync(cancellationToken: cancellationToken);
-        JobJsonParseResult parsed = await JobJson.ParseAsync(content, cancellationToken);
+        await using var content = await blob.OpenReadAsync(cancellationToken: cancellationToken);
+        var parsed = await JobJson.ParseAsync(content, cancellationToken);
         return (parsed.Request, parsed.Errors);
     }
 
-    static VideoJobRequest FromReferenceMetadata(BlobClient blob, string prompt, IDictionary<string, string> metadata)
+    private static VideoJobRequest FromReferenceMetadata(BlobClient blob, string prompt, IDictionary<string, string> metadata)
     {
         // Metadata is ASCII only: non-ASCII prompts arrive percent-encoded.
-        string? Value(string key) => metadata.TryGetValue(key, out string? value) ? Uri.UnescapeDataString(value) : null;
+        string? Value(string key) => metadata.TryGetValue(key, out var value) ? Uri.UnescapeDataString(value) : null;
         return new VideoJobRequest
         {
             Prompt = Uri.UnescapeDataString(prompt),
@@ -102,20 +102,20 @@ public sealed partial class BlobJobStarter(JobStarter starter, BlobServiceClient
             Model = Value("model"),
             Size = Value("size"),
             ShotType = Value("shottype"),
-            Duration = int.TryParse(Value("duration"), out int duration) ? duration : null,
-            Audio = bool.TryParse(Value("audio"), out bool audio) ? audio : null,
-            Watermark = bool.TryParse(Value("watermark"), out bool watermark) ? watermark : null,
+            Duration = int.TryParse(Value("duration"), out var duration) ? duration : null,
+            Audio = bool.TryParse(Value("audio"), out var audio) ? audio : null,
+            Watermark = bool.TryParse(Value("watermark"), out var watermark) ? watermark : null,
         };
     }
 
-    static string KeyFor(BlobClient blob, ETag etag) =>
+    private static string KeyFor(BlobClient blob, ETag etag) =>
         "blob-" + Hashing.Sha256Hex($"{blob.BlobContainerName}/{blob.Name}|{etag}")[..40];
 
-    async Task WriteReceiptAsync(BlobClient blob, StartJobOutcome outcome, CancellationToken cancellationToken)
+    private async Task WriteReceiptAsync(BlobClient blob, StartJobOutcome outcome, CancellationToken cancellationToken)
     {
-        BlobClient receipt = ReceiptFor(blob.BlobContainerName, blob.Name);
+        var receipt = ReceiptFor(blob.BlobContainerName, blob.Name);
         await blobService.GetBlobContainerClient(storage.Value.StateContainer).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(new
+        var json = JsonSerializer.SerializeToUtf8Bytes(new
         {
             source = $"{blob.BlobContainerName}/{blob.Name}",
             jobId = outcome.JobId,

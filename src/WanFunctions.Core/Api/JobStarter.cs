@@ -59,28 +59,28 @@ public sealed partial class JobStarter(
     /// </summary>
     internal TimeSpan AbandonedAfter { get; init; } = TimeSpan.FromMinutes(2);
 
-    static readonly TimeSpan StartPollInterval = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan StartPollInterval = TimeSpan.FromMilliseconds(200);
 
-    static readonly JsonSerializerOptions CanonicalJson = new() { WriteIndented = false };
+    private static readonly JsonSerializerOptions CanonicalJson = new() { WriteIndented = false };
 
     /// <summary>Every status an instance can have: starting over an existing instance is refused, never a restart.</summary>
-    static readonly OrchestrationRuntimeStatus[] AllStatuses = [.. StartOrchestrationOptionsExtensions.ValidDedupeStatuses];
+    private static readonly OrchestrationRuntimeStatus[] AllStatuses = [.. StartOrchestrationOptionsExtensions.ValidDedupeStatuses];
 
     public async Task<StartJobOutcome> StartAsync(VideoJobRequest? request, DurableTaskClient client, CancellationToken cancellationToken)
     {
-        JobValidationResult validation = validator.Validate(request);
+        var validation = validator.Validate(request);
         if (!validation.IsValid)
         {
             return new StartJobOutcome(null, null, validation.Warnings, validation.Errors, false);
         }
 
-        ValidatedJob job = validation.Job!;
+        var job = validation.Job!;
         if (request!.IdempotencyKey is { } key)
         {
             return await StartOnceAsync(key, job, validation, client, cancellationToken);
         }
 
-        string jobId = Guid.NewGuid().ToString("N");
+        var jobId = Guid.NewGuid().ToString("N");
         await ScheduleAsync(client, jobId, job, time.GetUtcNow(), cancellationToken);
         return Started(jobId, job, validation);
     }
@@ -93,11 +93,11 @@ public sealed partial class JobStarter(
     public static string Fingerprint(ValidatedJob job) =>
         Hashing.Sha256Hex(JsonSerializer.SerializeToUtf8Bytes(job with { BilledSecondsUpperBound = 0 }, CanonicalJson));
 
-    async Task<StartJobOutcome> StartOnceAsync(string key, ValidatedJob job, JobValidationResult validation, DurableTaskClient client,
+    private async Task<StartJobOutcome> StartOnceAsync(string key, ValidatedJob job, JobValidationResult validation, DurableTaskClient client,
         CancellationToken cancellationToken)
     {
-        string jobId = $"key-{key}";
-        string fingerprint = Fingerprint(job);
+        var jobId = $"key-{key}";
+        var fingerprint = Fingerprint(job);
 
         // The usual retry: the job exists, so compare with the job it was started with.
         if (await client.GetInstanceAsync(jobId, getInputsAndOutputs: true, cancellationToken) is { } existing)
@@ -106,7 +106,7 @@ public sealed partial class JobStarter(
         }
 
         var record = new IdempotencyRecord(jobId, fingerprint, time.GetUtcNow());
-        StoredIdempotencyRecord? claimed = await records.TryCreateAsync(key, record, cancellationToken);
+        var claimed = await records.TryCreateAsync(key, record, cancellationToken);
         if (claimed is null)
         {
             return await StartClaimedAsync(key, record, job, validation, client, cancellationToken);
@@ -125,7 +125,7 @@ public sealed partial class JobStarter(
 
         if (time.GetUtcNow() - claimed.LastModified >= AbandonedAfter)
         {
-            IdempotencyRecord takeover = claimed.Record with { AcceptedAt = time.GetUtcNow() };
+            var takeover = claimed.Record with { AcceptedAt = time.GetUtcNow() };
             if (await records.TryReplaceAsync(key, claimed, takeover, cancellationToken))
             {
                 LogClaimAbandoned(log, key, time.GetUtcNow() - claimed.LastModified);
@@ -137,7 +137,7 @@ public sealed partial class JobStarter(
     }
 
     /// <summary>Starts the job of a key this request holds; on failure gives the key back so a retry can start it.</summary>
-    async Task<StartJobOutcome> StartClaimedAsync(string key, IdempotencyRecord record, ValidatedJob job, JobValidationResult validation,
+    private async Task<StartJobOutcome> StartClaimedAsync(string key, IdempotencyRecord record, ValidatedJob job, JobValidationResult validation,
         DurableTaskClient client, CancellationToken cancellationToken)
     {
         try
@@ -158,7 +158,7 @@ public sealed partial class JobStarter(
         }
     }
 
-    async Task ScheduleAsync(DurableTaskClient client, string jobId, ValidatedJob job, DateTimeOffset acceptedAt, CancellationToken cancellationToken)
+    private async Task ScheduleAsync(DurableTaskClient client, string jobId, ValidatedJob job, DateTimeOffset acceptedAt, CancellationToken cancellationToken)
     {
         var input = new VideoJobInput(jobId, job, acceptedAt.UtcDateTime, workflow.Value.ToSchedule());
         await client.ScheduleNewOrchestrationInstanceAsync(WorkflowNames.Orchestrator, input,
@@ -166,9 +166,9 @@ public sealed partial class JobStarter(
         LogJobStarted(log, jobId, job.Model, job.References.Count, job.BilledSecondsUpperBound);
     }
 
-    async Task<bool> WaitForInstanceAsync(DurableTaskClient client, string jobId, CancellationToken cancellationToken)
+    private async Task<bool> WaitForInstanceAsync(DurableTaskClient client, string jobId, CancellationToken cancellationToken)
     {
-        DateTimeOffset until = time.GetUtcNow() + StartWait;
+        var until = time.GetUtcNow() + StartWait;
         while (true)
         {
             if (await client.GetInstanceAsync(jobId, getInputsAndOutputs: false, cancellationToken) is not null)
@@ -186,7 +186,7 @@ public sealed partial class JobStarter(
     }
 
     /// <summary>Whether an instance was started with the job that has <paramref name="fingerprint"/> (false if its input is unreadable).</summary>
-    static bool SameJob(OrchestrationMetadata instance, string fingerprint)
+    private static bool SameJob(OrchestrationMetadata instance, string fingerprint)
     {
         try
         {
@@ -200,13 +200,13 @@ public sealed partial class JobStarter(
         }
     }
 
-    static StartJobOutcome Started(string jobId, ValidatedJob job, JobValidationResult validation) =>
+    private static StartJobOutcome Started(string jobId, ValidatedJob job, JobValidationResult validation) =>
         new(jobId, job.BilledSecondsUpperBound, validation.Warnings, validation.Errors, AlreadyExisted: false);
 
-    static StartJobOutcome Replayed(string jobId, ValidatedJob job, JobValidationResult validation) =>
+    private static StartJobOutcome Replayed(string jobId, ValidatedJob job, JobValidationResult validation) =>
         new(jobId, job.BilledSecondsUpperBound, validation.Warnings, validation.Errors, AlreadyExisted: true);
 
-    static StartJobOutcome Conflict(string key, IdempotencyConflict conflict, JobValidationResult validation) =>
+    private static StartJobOutcome Conflict(string key, IdempotencyConflict conflict, JobValidationResult validation) =>
         new(null, null, validation.Warnings, new Dictionary<string, string[]>
         {
             ["idempotencyKey"] = [conflict == IdempotencyConflict.DifferentJob

@@ -23,10 +23,10 @@ public sealed partial class JobHistoryPurger(IOptions<WorkflowOptions> options, 
     /// <summary>No new page is started after this: well inside the hourly period and the Functions timeout.</summary>
     public static readonly TimeSpan TimeBudget = TimeSpan.FromMinutes(10);
 
-    const int PageSize = 100;
-    const int Parallelism = 8;
+    private const int PageSize = 100;
+    private const int Parallelism = 8;
 
-    static readonly OrchestrationRuntimeStatus[] Finished =
+    private static readonly OrchestrationRuntimeStatus[] Finished =
     [
         OrchestrationRuntimeStatus.Completed,
         OrchestrationRuntimeStatus.Failed,
@@ -40,9 +40,9 @@ public sealed partial class JobHistoryPurger(IOptions<WorkflowOptions> options, 
     /// </summary>
     public async Task<JobHistoryPurgeResult> PurgeAsync(DurableTaskClient client, CancellationToken cancellationToken)
     {
-        int limit = options.Value.PurgeBatchSize;
-        DateTimeOffset started = time.GetUtcNow();
-        DateTimeOffset cutoff = started - options.Value.HistoryRetention;
+        var limit = options.Value.PurgeBatchSize;
+        var started = time.GetUtcNow();
+        var cutoff = started - options.Value.HistoryRetention;
         var query = new OrchestrationQuery
         {
             // The Azure Storage backend wants a lower bound too; the Unix epoch predates every job.
@@ -54,9 +54,9 @@ public sealed partial class JobHistoryPurger(IOptions<WorkflowOptions> options, 
 
         var counts = new PurgeCounts();
         var page = new List<string>(query.PageSize);
-        bool moreRemain = false;
+        var moreRemain = false;
         // Purging as pages go by is safe: the continuation token points past the last instance read.
-        await foreach (OrchestrationMetadata instance in client.GetAllInstancesAsync(query).WithCancellation(cancellationToken))
+        await foreach (var instance in client.GetAllInstancesAsync(query).WithCancellation(cancellationToken))
         {
             if (counts.Taken + page.Count >= limit || (page.Count == 0 && time.GetUtcNow() - started >= TimeBudget))
             {
@@ -78,7 +78,7 @@ public sealed partial class JobHistoryPurger(IOptions<WorkflowOptions> options, 
         return result;
     }
 
-    async Task PurgePageAsync(DurableTaskClient client, List<string> instanceIds, PurgeCounts counts, CancellationToken cancellationToken)
+    private async Task PurgePageAsync(DurableTaskClient client, List<string> instanceIds, PurgeCounts counts, CancellationToken cancellationToken)
     {
         counts.Taken += instanceIds.Count;
         await Parallel.ForEachAsync(instanceIds, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
@@ -86,7 +86,7 @@ public sealed partial class JobHistoryPurger(IOptions<WorkflowOptions> options, 
             {
                 try
                 {
-                    PurgeResult purged = await client.PurgeInstanceAsync(instanceId, token);
+                    var purged = await client.PurgeInstanceAsync(instanceId, token);
                     Interlocked.Add(ref counts.Purged, purged.PurgedInstanceCount);
                 }
                 catch (Exception ex) when (!token.IsCancellationRequested)
@@ -97,7 +97,7 @@ public sealed partial class JobHistoryPurger(IOptions<WorkflowOptions> options, 
             });
     }
 
-    sealed class PurgeCounts
+    private sealed class PurgeCounts
     {
         public int Taken;
         public int Purged;

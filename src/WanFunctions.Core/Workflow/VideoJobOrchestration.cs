@@ -28,7 +28,7 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
         }
 
         // A later generation (after ContinueAsNew) finds the provider task in its input: the job submits once.
-        Stage stage = input.Poll is { } carried ? new Stage.Polling(carried) : await SubmitAsync(context, input);
+        var stage = input.Poll is { } carried ? new Stage.Polling(carried) : await SubmitAsync(context, input);
         if (stage is Stage.Polling polling)
         {
             stage = await WaitForTaskAsync(context, input, polling.Poll);
@@ -44,7 +44,7 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
             return null!; // continued as new: the next generation goes on with the job
         }
 
-        JobResult result = Finish(context, input, ended);
+        var result = Finish(context, input, ended);
         await NotifyAsync(context, input, result);
         return result;
     }
@@ -54,7 +54,7 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
         string.Create(CultureInfo.InvariantCulture, $"{acceptedAt:yyyy}/{acceptedAt:MM}/{acceptedAt:dd}/{jobId}.mp4");
 
     /// <summary>Where the job stands between two steps.</summary>
-    abstract record Stage
+    private abstract record Stage
     {
         /// <summary>The provider task exists and is at work: look at it again.</summary>
         public sealed record Polling(PollState Poll) : Stage;
@@ -71,7 +71,7 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
     }
 
     /// <summary>Submit: the provider task to poll, or the job's end when none was created (or its outcome is unknown).</summary>
-    static async Task<Stage> SubmitAsync(TaskOrchestrationContext context, VideoJobInput input)
+    private static async Task<Stage> SubmitAsync(TaskOrchestrationContext context, VideoJobInput input)
     {
         context.SetCustomStatus(new JobProgress(JobPhase.Submitting));
         SubmitOutcome submitted;
@@ -104,15 +104,15 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
     /// Wait for the task: look at it on durable timers until it reaches a final state, the caller cancels or the deadline
     /// passes; after <see cref="PollingSchedule.PollsPerGeneration"/> looks, hand over to a new generation.
     /// </summary>
-    static async Task<Stage> WaitForTaskAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll)
+    private static async Task<Stage> WaitForTaskAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll)
     {
         // One waiter for the whole generation, renewed only after a refused cancel: a fresh waiter per look would leave
         // stale ones to swallow the event.
-        Task<CancelRequest> cancelRequested = context.WaitForExternalEvent<CancelRequest>(WorkflowNames.CancelEvent);
+        var cancelRequested = context.WaitForExternalEvent<CancelRequest>(WorkflowNames.CancelEvent);
         if (poll.CancelRequested is not null)
         {
             // Carried over from the previous generation (see ContinueAsNew): handled before anything else.
-            Stage afterCancel = await HandleCancelAsync(context, input, poll);
+            var afterCancel = await HandleCancelAsync(context, input, poll);
             if (afterCancel is not Stage.Polling goOn)
             {
                 return afterCancel;
@@ -121,13 +121,13 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
             poll = goOn.Poll;
         }
 
-        int generationEnd = poll.Polls + input.Schedule.PollsPerGeneration;
+        var generationEnd = poll.Polls + input.Schedule.PollsPerGeneration;
         while (context.CurrentUtcDateTime < poll.DeadlineAt && poll.Polls < generationEnd)
         {
-            DateTime nextPollAt = Min(context.CurrentUtcDateTime + PollDelays.Next(input.Schedule, poll.Polls), poll.DeadlineAt);
+            var nextPollAt = Min(context.CurrentUtcDateTime + PollDelays.Next(input.Schedule, poll.Polls), poll.DeadlineAt);
             context.SetCustomStatus(Progress(JobPhase.Polling, poll, nextPollAt));
-            bool cancelFirst = await CancelBeforeAsync(context, cancelRequested, nextPollAt);
-            Stage next = cancelFirst ? await HandleCancelAsync(context, input, poll) : await CheckTaskAsync(context, input, poll);
+            var cancelFirst = await CancelBeforeAsync(context, cancelRequested, nextPollAt);
+            var next = cancelFirst ? await HandleCancelAsync(context, input, poll) : await CheckTaskAsync(context, input, poll);
             if (next is not Stage.Polling goOn)
             {
                 return next;
@@ -147,10 +147,10 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
     }
 
     /// <summary>True when the cancel event came before the timer (which is then canceled); false when the timer fired.</summary>
-    static async Task<bool> CancelBeforeAsync(TaskOrchestrationContext context, Task<CancelRequest> cancelRequested, DateTime fireAt)
+    private static async Task<bool> CancelBeforeAsync(TaskOrchestrationContext context, Task<CancelRequest> cancelRequested, DateTime fireAt)
     {
         using var timerCancellation = new CancellationTokenSource();
-        Task timer = context.CreateTimer(fireAt, timerCancellation.Token);
+        var timer = context.CreateTimer(fireAt, timerCancellation.Token);
         // The cancel first: one that arrived during the last query has already completed its waiter and wins a tie.
         if (await Task.WhenAny(cancelRequested, timer) != cancelRequested)
         {
@@ -162,7 +162,7 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
     }
 
     /// <summary>One look at the provider task: Polling while it is at work, Succeeded, or the job's end.</summary>
-    static async Task<Stage> CheckTaskAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll)
+    private static async Task<Stage> CheckTaskAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll)
     {
         TaskCheck check;
         try
@@ -208,9 +208,9 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
     /// refuses the call itself for good (401, 403…). When the task is no longer PENDING the refusal is noted and polling
     /// goes on.
     /// </summary>
-    static async Task<Stage> HandleCancelAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll)
+    private static async Task<Stage> HandleCancelAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll)
     {
-        CancelOutcome cancel = await CancelProviderTaskAsync(context, poll.TaskId, input.Schedule);
+        var cancel = await CancelProviderTaskAsync(context, poll.TaskId, input.Schedule);
         if (cancel.Canceled)
         {
             return new Stage.Ended(JobOutcome.Canceled, poll,
@@ -228,16 +228,16 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
     }
 
     /// <summary>The deadline passed: cancel the provider task if it is still PENDING, and end the job TimedOut.</summary>
-    static async Task<Stage> TimeOutAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll)
+    private static async Task<Stage> TimeOutAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll)
     {
-        CancelOutcome cancel = await CancelProviderTaskAsync(context, poll.TaskId, input.Schedule);
+        var cancel = await CancelProviderTaskAsync(context, poll.TaskId, input.Schedule);
         if (cancel.Error is { } refused)
         {
             // The provider refused the call itself (e.g. the key was rotated): that is the cause worth showing.
             return new Stage.Ended(JobOutcome.Failed, poll, refused);
         }
 
-        string what = cancel.Canceled
+        var what = cancel.Canceled
             ? "it was canceled at the provider"
             : "the provider could not cancel it (it may still finish and be billed)";
         return new Stage.Ended(JobOutcome.TimedOut, poll, new JobError(JobErrors.DeadlineExceeded,
@@ -250,7 +250,7 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
     /// that already completed this generation's waiter (it arrived while the last query ran) would be dropped
     /// (durabletask-dotnet #387), so it travels in the input instead.
     /// </summary>
-    static Stage.ContinuedAsNew ContinueAsNew(TaskOrchestrationContext context, VideoJobInput input, PollState poll, Task<CancelRequest> cancelRequested)
+    private static Stage.ContinuedAsNew ContinueAsNew(TaskOrchestrationContext context, VideoJobInput input, PollState poll, Task<CancelRequest> cancelRequested)
     {
         if (cancelRequested.IsCompletedSuccessfully)
         {
@@ -262,7 +262,7 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
         return new Stage.ContinuedAsNew();
     }
 
-    static async Task<CancelOutcome> CancelProviderTaskAsync(TaskOrchestrationContext context, string taskId, PollingSchedule schedule)
+    private static async Task<CancelOutcome> CancelProviderTaskAsync(TaskOrchestrationContext context, string taskId, PollingSchedule schedule)
     {
         try
         {
@@ -275,15 +275,15 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
     }
 
     /// <summary>Archive the SUCCEEDED task's video; the job ends Succeeded, or Failed with the provider's usage kept.</summary>
-    static async Task<Stage> ArchiveAsync(TaskOrchestrationContext context, VideoJobInput input, Stage.Succeeded succeeded)
+    private static async Task<Stage> ArchiveAsync(TaskOrchestrationContext context, VideoJobInput input, Stage.Succeeded succeeded)
     {
-        (PollState poll, TaskCheck check) = succeeded;
+        (var poll, var check) = succeeded;
         context.SetCustomStatus(Progress(JobPhase.Archiving, poll, null));
         var archiveInput = new ArchiveVideoInput(input.JobId, poll.TaskId, BlobNameFor(input.JobId, input.AcceptedAt),
             input.Job.Model, input.Job.Size, input.Job.Duration, Hashing.Sha256Hex(input.Job.Prompt));
         try
         {
-            ArchiveOutcome archived = await context.CallActivityAsync<ArchiveOutcome>(WorkflowNames.ArchiveVideo, archiveInput, ArchiveRetry(input.Schedule));
+            var archived = await context.CallActivityAsync<ArchiveOutcome>(WorkflowNames.ArchiveVideo, archiveInput, ArchiveRetry(input.Schedule));
             return archived.Video is { } video
                 ? new Stage.Ended(JobOutcome.Succeeded, poll, Video: video, Usage: check.Usage)
                 : new Stage.Ended(JobOutcome.Failed, poll, Usage: check.Usage,
@@ -297,9 +297,9 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
     }
 
     /// <summary>Finish: the job's result, timed now, and the last custom status.</summary>
-    static JobResult Finish(TaskOrchestrationContext context, VideoJobInput input, Stage.Ended end)
+    private static JobResult Finish(TaskOrchestrationContext context, VideoJobInput input, Stage.Ended end)
     {
-        PollState? poll = end.Poll;
+        var poll = end.Poll;
         context.SetCustomStatus(poll is null
             ? new JobProgress(JobPhase.Finished)
             : Progress(JobPhase.Finished, poll, null));
@@ -308,7 +308,7 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
     }
 
     /// <summary>Notify: POST the result to the job's callback URL, if it has one.</summary>
-    static async Task NotifyAsync(TaskOrchestrationContext context, VideoJobInput input, JobResult result)
+    private static async Task NotifyAsync(TaskOrchestrationContext context, VideoJobInput input, JobResult result)
     {
         if (input.Job.CallbackUrl is not { } callbackUrl)
         {
@@ -326,20 +326,20 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
         }
     }
 
-    static ILogger Log(TaskOrchestrationContext context) => context.CreateReplaySafeLogger<VideoJobOrchestration>();
+    private static ILogger Log(TaskOrchestrationContext context) => context.CreateReplaySafeLogger<VideoJobOrchestration>();
 
-    static JobProgress Progress(JobPhase phase, PollState poll, DateTime? nextPollAt) => new(
+    private static JobProgress Progress(JobPhase phase, PollState poll, DateTime? nextPollAt) => new(
         phase, poll.TaskId, poll.ProviderState, poll.SubmittedAt, poll.Polls, nextPollAt, poll.DeadlineAt,
         poll.CancelRefused ? "Cancel was requested, but the provider task was already running and cannot be canceled." : null,
         poll.ProviderRawState);
 
     /// <summary>The provider's own state string (e.g. PRE-PROCESSING), or the state's name before the first look.</summary>
-    static string ProviderStateText(PollState poll) => poll.ProviderRawState ?? poll.ProviderState.ToString().ToUpperInvariant();
+    private static string ProviderStateText(PollState poll) => poll.ProviderRawState ?? poll.ProviderState.ToString().ToUpperInvariant();
 
-    static JobError ProviderError(TaskCheck check, string fallbackCode, string fallbackMessage) =>
+    private static JobError ProviderError(TaskCheck check, string fallbackCode, string fallbackMessage) =>
         new(check.Code ?? fallbackCode, check.Message ?? fallbackMessage, JobErrorSource.Provider);
 
-    static DateTime Min(DateTime a, DateTime b) => a <= b ? a : b;
+    private static DateTime Min(DateTime a, DateTime b) => a <= b ? a : b;
 
     // Only provider faults that are worth another try reach the retry policy: the activities return permanent ones
     // (4xx refusals) as data, so a DashScopeException that fails an activity is transient (429, 5xx, timeouts).
@@ -349,35 +349,35 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
     // at most a minute apart, bounded by the job's deadline rather than failing a burst of jobs after a few tries.
     // A longer RetryInterval raises that cap: RetryPolicy refuses a max interval below the first one.
     // (WorkflowOptionsValidator keeps RetryInterval within the deadline, the policy's other precondition.)
-    static TaskOptions SubmitRetry(PollingSchedule schedule) => TaskOptions.FromRetryPolicy(
+    private static TaskOptions SubmitRetry(PollingSchedule schedule) => TaskOptions.FromRetryPolicy(
         new RetryPolicy(schedule.SubmitAttempts, schedule.RetryInterval, 2.0, Max(TimeSpan.FromMinutes(1), schedule.RetryInterval), schedule.Deadline)
         {
             HandleFailure = failure => IsProviderFault(failure) || IsInterruptedSubmit(failure),
         });
 
-    static TaskOptions QueryRetry(PollingSchedule schedule) => TaskOptions.FromRetryPolicy(
+    private static TaskOptions QueryRetry(PollingSchedule schedule) => TaskOptions.FromRetryPolicy(
         new RetryPolicy(3, schedule.RetryInterval, 2.0)
         {
             HandleFailure = IsProviderFault,
         });
 
-    static TaskOptions ArchiveRetry(PollingSchedule schedule) => TaskOptions.FromRetryPolicy(
+    private static TaskOptions ArchiveRetry(PollingSchedule schedule) => TaskOptions.FromRetryPolicy(
         new RetryPolicy(4, schedule.RetryInterval, 2.0)
         {
             HandleFailure = failure => failure.ErrorType != typeof(ArchiveRejectedException).FullName,
         });
 
-    static bool IsProviderFault(TaskFailureDetails failure) => failure.ErrorType == typeof(DashScopeException).FullName;
+    private static bool IsProviderFault(TaskFailureDetails failure) => failure.ErrorType == typeof(DashScopeException).FullName;
 
     // A submit attempt cut short by the worker's shutdown, or by storage failing around the ledger, may have sent its
     // request: ending the job SubmitFailed would orphan a task the provider may have created and billed. Running the
     // activity again is safe, because its intent record makes the re-run settle through the task list, never resubmit.
-    static bool IsInterruptedSubmit(TaskFailureDetails failure) =>
+    private static bool IsInterruptedSubmit(TaskFailureDetails failure) =>
         failure.ErrorType == typeof(OperationCanceledException).FullName
         || failure.ErrorType == typeof(TaskCanceledException).FullName
         || failure.ErrorType == typeof(RequestFailedException).FullName;
 
-    static TimeSpan Max(TimeSpan a, TimeSpan b) => a >= b ? a : b;
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a >= b ? a : b;
 }
 
 // Log lines: ids, states and codes only, never a URL or a key.

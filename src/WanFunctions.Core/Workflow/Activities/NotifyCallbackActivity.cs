@@ -23,7 +23,7 @@ public sealed partial class NotifyCallbackActivity(
 
     public async Task<bool> RunAsync(CallbackInput input, CancellationToken cancellationToken)
     {
-        byte[] body = JsonSerializer.SerializeToUtf8Bytes(new { jobId = input.JobId, result = input.Result }, ApiJson.Options);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new { jobId = input.JobId, result = input.Result }, ApiJson.Options);
         using var request = new HttpRequestMessage(HttpMethod.Post, input.CallbackUrl)
         {
             Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
@@ -33,8 +33,8 @@ public sealed partial class NotifyCallbackActivity(
             request.Headers.Add(SignatureHeader, signature);
         }
 
-        HttpClient http = httpClientFactory.CreateClient(HttpClientName);
-        using HttpResponseMessage response = await http.SendAsync(request, cancellationToken);
+        var http = httpClientFactory.CreateClient(HttpClientName);
+        using var response = await http.SendAsync(request, cancellationToken);
         LogCallbackAnswered(log, input.JobId, (int)response.StatusCode);
         response.EnsureSuccessStatusCode();
         return true;

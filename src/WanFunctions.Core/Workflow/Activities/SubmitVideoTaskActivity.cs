@@ -42,8 +42,8 @@ public sealed partial class SubmitVideoTaskActivity(
             return new SubmitOutcome(recorded);
         }
 
-        ValidatedJob job = input.Job;
-        string promptSha256 = Hashing.Sha256Hex(job.Prompt);
+        var job = input.Job;
+        var promptSha256 = Hashing.Sha256Hex(job.Prompt);
         if (await ledger.FindIntentAsync(input.JobId, promptSha256, cancellationToken) is { } earlier)
         {
             // An earlier run may have sent the request and never recorded its answer: sending again could pay twice.
@@ -98,9 +98,9 @@ public sealed partial class SubmitVideoTaskActivity(
     /// anyway: the orchestration's history then holds it, and the intent left behind lets a re-run of this activity find
     /// the task in the provider's list instead of submitting again. Either way no accepted task is orphaned.
     /// </summary>
-    async Task<SubmitOutcome> AdoptAsync(SubmitIntent intent, string taskId, CancellationToken cancellationToken)
+    private async Task<SubmitOutcome> AdoptAsync(SubmitIntent intent, string taskId, CancellationToken cancellationToken)
     {
-        for (int attempt = 1; ; attempt++)
+        for (var attempt = 1; ; attempt++)
         {
             try
             {
@@ -124,7 +124,7 @@ public sealed partial class SubmitVideoTaskActivity(
     }
 
     /// <summary>A leftover intent only makes a later run settle instead of submit, which is safe: a failure here is logged, not thrown.</summary>
-    async Task ForgetIntentAsync(SubmitIntent intent, CancellationToken cancellationToken)
+    private async Task ForgetIntentAsync(SubmitIntent intent, CancellationToken cancellationToken)
     {
         try
         {
@@ -140,13 +140,13 @@ public sealed partial class SubmitVideoTaskActivity(
     /// Looks for the job's task in the provider's list, a few times (the list may lag behind the submit), bounded by
     /// <see cref="DashScopeOptions.SubmitSettleLooks"/> × <see cref="DashScopeOptions.SubmitSettleInterval"/>.
     /// </summary>
-    async Task<SubmitOutcome> SettleAsync(SubmitVideoTaskInput input, SubmitIntent intent, string lostAnswer, CancellationToken cancellationToken)
+    private async Task<SubmitOutcome> SettleAsync(SubmitVideoTaskInput input, SubmitIntent intent, string lostAnswer, CancellationToken cancellationToken)
     {
-        DashScopeOptions settings = options.Value;
-        DateTimeOffset from = intent.AttemptedAt - WindowMargin;
-        DateTimeOffset to = from;
-        string problem = "no look was made";
-        for (int look = 1; look <= settings.SubmitSettleLooks; look++)
+        var settings = options.Value;
+        var from = intent.AttemptedAt - WindowMargin;
+        var to = from;
+        var problem = "no look was made";
+        for (var look = 1; look <= settings.SubmitSettleLooks; look++)
         {
             if (look > 1)
             {
@@ -156,7 +156,7 @@ public sealed partial class SubmitVideoTaskActivity(
             to = time.GetUtcNow() + WindowMargin;
             try
             {
-                (string? taskId, problem) = await LookAsync(input, intent, from, to, cancellationToken);
+                (var taskId, problem) = await LookAsync(input, intent, from, to, cancellationToken);
                 if (taskId is not null)
                 {
                     LogTaskFoundInList(log, input.JobId, taskId, look);
@@ -176,22 +176,22 @@ public sealed partial class SubmitVideoTaskActivity(
     }
 
     /// <summary>One look: the job's task id, or why it could not be told.</summary>
-    async Task<(string? TaskId, string Problem)> LookAsync(SubmitVideoTaskInput input, SubmitIntent intent,
+    private async Task<(string? TaskId, string Problem)> LookAsync(SubmitVideoTaskInput input, SubmitIntent intent,
         DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
         // Rivals before the list: a sibling job records its task before it drops its intent, so once the intent is gone
         // its task is excluded below as recorded; while the intent is there, the two tasks cannot be told apart. An
         // intent older than the window by more than a whole call (TotalTimeout) cannot have put a task into it.
-        IReadOnlyList<SubmitIntent> others = await ledger.FindOtherIntentsAsync(input.JobId, intent.PromptSha256, cancellationToken);
-        bool rival = others.Any(other => other.AttemptedAt + options.Value.TotalTimeout >= from);
+        var others = await ledger.FindOtherIntentsAsync(input.JobId, intent.PromptSha256, cancellationToken);
+        var rival = others.Any(other => other.AttemptedAt + options.Value.TotalTimeout >= from);
         var matches = new List<string>();
-        for (int page = 1; ; page++)
+        for (var page = 1; ; page++)
         {
-            DashScopeTaskPage listed = await dashScope.ListTasksAsync(
+            var listed = await dashScope.ListTasksAsync(
                 new DashScopeTaskQuery(page, ListPageSize, from, to, input.Job.Model), cancellationToken);
-            foreach (DashScopeTaskStatus candidate in listed.Tasks)
+            foreach (var candidate in listed.Tasks)
             {
-                string? owner = await ledger.FindJobOfTaskAsync(candidate.TaskId, cancellationToken);
+                var owner = await ledger.FindJobOfTaskAsync(candidate.TaskId, cancellationToken);
                 if (owner == input.JobId)
                 {
                     return (candidate.TaskId, "");
@@ -203,7 +203,7 @@ public sealed partial class SubmitVideoTaskActivity(
                 }
 
                 // Only the query answer carries the prompt the task was submitted with.
-                DashScopeTaskStatus detail = await dashScope.GetTaskAsync(candidate.TaskId, cancellationToken);
+                var detail = await dashScope.GetTaskAsync(candidate.TaskId, cancellationToken);
                 if (string.Equals(detail.OrigPrompt, input.Job.Prompt, StringComparison.Ordinal))
                 {
                     matches.Add(candidate.TaskId);
@@ -230,12 +230,12 @@ public sealed partial class SubmitVideoTaskActivity(
         };
     }
 
-    string OutcomeUnknownMessage(string model, string lostAnswer, string problem, DateTimeOffset from, DateTimeOffset to)
+    private string OutcomeUnknownMessage(string model, string lostAnswer, string problem, DateTimeOffset from, DateTimeOffset to)
     {
-        TimeSpan offset = options.Value.ProviderTimeOffset;
+        var offset = options.Value.ProviderTimeOffset;
         string Utc(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
         string Provider(DateTimeOffset t) => t.ToOffset(offset).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
-        string zone = (offset < TimeSpan.Zero ? "-" : "+") + offset.ToString(@"hh\:mm", CultureInfo.InvariantCulture);
+        var zone = (offset < TimeSpan.Zero ? "-" : "+") + offset.ToString(@"hh\:mm", CultureInfo.InvariantCulture);
         return $"The provider's answer to the submit was lost ({lostAnswer}) and its task list did not settle the outcome ({problem}). "
             + $"A task may have been created and billed: check the provider's {model} tasks submitted between {Utc(from)} and {Utc(to)} UTC "
             + $"({Provider(from)} and {Provider(to)} provider time, UTC{zone}) for one with this job's prompt. The job did not submit again.";
