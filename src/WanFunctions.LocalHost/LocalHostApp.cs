@@ -128,7 +128,7 @@ public sealed class LocalHostApp : IAsyncDisposable
     /// </summary>
     private static DurableBackendOptions ReadDurableOptions(ConfigurationManager configuration)
     {
-        var services = new ServiceCollection().AddSingleton(configuration);
+        var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration);
         services.AddOptions<DurableBackendOptions>()
             .BindConfiguration(DurableBackendOptions.SectionName)
             .PostConfigure(options => options.StorageConnectionString ??= configuration["Storage:ConnectionString"])
