@@ -35,6 +35,9 @@ public sealed class SimulatorHost : IAsyncDisposable
 
     public void ClearRequests() => _recorder.Clear();
 
+    /// <summary>The most provider tasks PENDING or RUNNING at once so far (see <see cref="TaskStore.PeakActive"/>).</summary>
+    public int PeakActiveTasks => _app.Services.GetRequiredService<TaskStore>().PeakActive;
+
     /// <summary>Service provider of the running app (e.g. to reach <see cref="TaskStore"/>).</summary>
     public IServiceProvider Services => _app.Services;
 

@@ -9,10 +9,24 @@ public sealed class TaskStore(TimingModel timing, SimulatorClock clock)
     private readonly ConcurrentDictionary<string, int> _submitAttempts = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private long _sequence;
+    private int _peakActive;
 
     public SimTask? Get(string id) => _tasks.GetValueOrDefault(id);
 
     public IReadOnlyCollection<SimTask> All => _tasks.Values.ToArray();
+
+    /// <summary>
+    /// The most tasks PENDING or RUNNING at once so far (from a submit's acceptance to the task's terminal state). The
+    /// count only grows at an acceptance, so checking it there sees every peak.
+    /// </summary>
+    public int PeakActive
+    {
+        get { lock (_gate)
+            {
+                return _peakActive;
+            }
+        }
+    }
 
     /// <summary>1-based attempt number for submissions with this exact prompt (drives submit429=N / submit500=N).</summary>
     public int NextSubmitAttempt(string prompt) => _submitAttempts.AddOrUpdate(prompt, 1, (_, n) => n + 1);
@@ -31,6 +45,7 @@ public sealed class TaskStore(TimingModel timing, SimulatorClock clock)
 
             var task = factory(++_sequence);
             _tasks[task.Id] = task;
+            _peakActive = Math.Max(_peakActive, active + 1);
             return task;
         }
     }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using WanFunctions.Api;
+using WanFunctions.Capacity;
 using WanFunctions.DashScope;
 using WanFunctions.Jobs;
 using WanFunctions.Storage;
@@ -30,6 +31,8 @@ public static class WanFunctionsServiceCollectionExtensions
         AddValidatedOptions<WorkflowOptions>(services, WorkflowOptions.SectionName);
         services.AddSingleton<IValidateOptions<WorkflowOptions>, WorkflowOptionsValidator>();
         AddValidatedOptions<CallbackOptions>(services, CallbackOptions.SectionName);
+        AddValidatedOptions<GateOptions>(services, GateOptions.SectionName);
+        services.AddSingleton<IValidateOptions<GateOptions>, GateOptionsValidator>();
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => CreateBlobServiceClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
@@ -47,6 +50,9 @@ public static class WanFunctionsServiceCollectionExtensions
             services.AddSingleton(activity.ImplementationType);
         }
 
+        services.AddSingleton<IGateStore, BlobGateStore>();
+        services.AddSingleton<CapacityGates>();
+        services.AddSingleton<GateEndpoints>();
         services.AddSingleton<IIdempotencyRecords, BlobIdempotencyRecords>();
         services.AddSingleton<JobStarter>();
         services.AddSingleton<VideoJobEndpoints>();

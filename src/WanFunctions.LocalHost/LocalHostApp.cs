@@ -6,6 +6,7 @@ using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Worker;
 using Microsoft.Extensions.Options;
 using WanFunctions.Api;
+using WanFunctions.Capacity;
 using WanFunctions.Workflow;
 
 namespace WanFunctions.LocalHost;
@@ -63,6 +64,9 @@ public sealed class LocalHostApp : IAsyncDisposable
             client.UseGrpc(channel);
             client.RegisterDirectly();
         });
+        // The capacity activities wake granted jobs through the client (the Functions app passes one per call).
+        builder.Services.AddSingleton<IJobWaker>(services => new DurableClientJobWaker(
+            services.GetRequiredService<DurableTaskClient>(), services.GetRequiredService<ILogger<DurableClientJobWaker>>()));
 
         var app = builder.Build();
         MapEndpoints(app);
@@ -118,6 +122,7 @@ public sealed class LocalHostApp : IAsyncDisposable
             endpoints.GetStatusAsync(request, client, id, ct));
         app.MapPost(prefix + "/{id}/cancel", (string id, HttpRequest request, DurableTaskClient client, VideoJobEndpoints endpoints, CancellationToken ct) =>
             endpoints.CancelAsync(request, client, id, ct));
+        app.MapGet("/" + GateEndpoints.Route, (GateEndpoints gate, CancellationToken ct) => gate.GetAsync(ct));
         app.MapHealthChecks("/healthz");
     }
 

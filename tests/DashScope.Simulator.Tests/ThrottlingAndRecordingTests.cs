@@ -45,6 +45,32 @@ public class ThrottlingTests
     }
 
     [Fact]
+    public async Task The_peak_of_tasks_running_at_once_counts_accepted_tasks_until_they_end()
+    {
+        await using var sim = await Sim.StartAsync(o => o.MaxConcurrentTasks = 3);
+        var store = sim.Host.Services.GetRequiredService<TaskStore>();
+        Assert.Equal(0, store.PeakActive);
+
+        await sim.SubmitOkAsync("a");
+        await sim.SubmitOkAsync("b");
+        Assert.Equal(2, store.PeakActive);
+
+        sim.Advance(1000); // both end
+        await sim.SubmitOkAsync("c");
+        Assert.Equal(2, store.PeakActive);
+
+        await sim.SubmitOkAsync("d");
+        await sim.SubmitOkAsync("e");
+        using (var refused = await sim.SubmitAsync(Sim.Body("f")))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        }
+
+        Assert.Equal(3, store.PeakActive);
+        Assert.Equal(3, sim.Host.PeakActiveTasks);
+    }
+
+    [Fact]
     public async Task Default_limit_is_five_concurrent_tasks()
     {
         await using var sim = await Sim.StartAsync();

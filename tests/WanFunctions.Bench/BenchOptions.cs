@@ -14,7 +14,10 @@ public sealed record BenchOptions
           --first-poll-ms N    Workflow:FirstPollDelay in the end-to-end scenario (default 2000 = the simulator's generation time)
           --poll-ms N          Workflow:PollInterval in the end-to-end scenario, growing ×1.5 up to twice that (default 2000)
           --queue-poll-ms N    DurableTask:MaxQueuePollingInterval in the end-to-end scenario (default 1000, as in local development)
-          --only LIST          comma-separated scenarios: validate, archive, e2e (default: all)
+          --batch-jobs N       jobs in the batch scenario (default 100)
+          --json FILE          also write the batch figures as {"batch": {...}} into FILE (merged with its other keys)
+          --only LIST          comma-separated scenarios: validate, archive, e2e, batch (default: validate, archive, e2e;
+                               batch runs a few minutes, so only when named)
           --strict             exit 1 when a target is missed (default: report only, exit 0)
         """;
 
@@ -24,6 +27,8 @@ public sealed record BenchOptions
     public int FirstPollMs { get; init; } = 2000;
     public int PollMs { get; init; } = 2000;
     public int QueuePollMs { get; init; } = 1000;
+    public int BatchJobs { get; init; } = 100;
+    public string? JsonFile { get; init; }
     public IReadOnlySet<string> Only { get; init; } = new HashSet<string> { "validate", "archive", "e2e" };
     public bool Strict { get; init; }
     public bool Help { get; init; }
@@ -53,6 +58,8 @@ public sealed record BenchOptions
                 "--first-poll-ms" => o with { FirstPollMs = Positive(100) },
                 "--poll-ms" => o with { PollMs = Positive(100) },
                 "--queue-poll-ms" => o with { QueuePollMs = Positive(100) },
+                "--batch-jobs" => o with { BatchJobs = Positive() },
+                "--json" => o with { JsonFile = Value() },
                 "--only" => o with { Only = ParseOnly(Value()) },
                 "--strict" => o with { Strict = true },
                 "-h" or "--help" => o with { Help = true },
@@ -67,9 +74,9 @@ public sealed record BenchOptions
     {
         var set = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(s => s.ToLowerInvariant()).ToHashSet();
-        var unknown = set.Except(["validate", "archive", "e2e"]).ToArray();
+        var unknown = set.Except(["validate", "archive", "e2e", "batch"]).ToArray();
         return unknown.Length == 0 && set.Count > 0
             ? set
-            : throw new ArgumentException($"--only takes validate, archive, e2e; got '{list}'.");
+            : throw new ArgumentException($"--only takes validate, archive, e2e, batch; got '{list}'.");
     }
 }

@@ -21,7 +21,7 @@ if (options.Help)
 }
 
 var storage = Environment.GetEnvironmentVariable(BenchOptions.StorageVariable);
-if (options.Needs("archive") || options.Needs("e2e"))
+if (options.Needs("archive") || options.Needs("e2e") || options.Needs("batch"))
 {
     if (string.IsNullOrWhiteSpace(storage))
     {
@@ -47,6 +47,29 @@ if (options.Needs("archive"))
 if (options.Needs("e2e"))
 {
     await EndToEndBench.RunAsync(options, storage!, report);
+}
+
+if (options.Needs("batch"))
+{
+    var batch = await BatchBench.RunAsync(options, storage!, report);
+    if (options.JsonFile is { } file)
+    {
+        // Merged into what the file already holds (other scenarios' keys).
+        var root = File.Exists(file)
+            && System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(file)) is System.Text.Json.Nodes.JsonObject existing
+            ? existing
+            : new System.Text.Json.Nodes.JsonObject();
+        root["batch"] = new System.Text.Json.Nodes.JsonObject
+        {
+            ["jobs"] = batch.Jobs,
+            ["makespan_s"] = Math.Round(batch.MakespanSeconds, 2),
+            ["ideal_s"] = batch.IdealSeconds,
+            ["lost"] = batch.Lost,
+            ["submits"] = batch.Submits,
+            ["throttled"] = batch.Throttled,
+        };
+        await File.WriteAllTextAsync(file, root.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+    }
 }
 
 return report.Finish(options.Strict);

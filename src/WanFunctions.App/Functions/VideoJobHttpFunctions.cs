@@ -39,3 +39,13 @@ public sealed class VideoJobHttpFunctions(VideoJobEndpoints endpoints)
         CancellationToken cancellationToken) =>
         new HttpResultAction(await endpoints.CancelAsync(request, client, id, cancellationToken));
 }
+
+/// <summary>GET /api/gate: the capacity gate per account (<see cref="GateEndpoints"/>).</summary>
+public sealed class GateHttpFunction(GateEndpoints endpoints)
+{
+    [Function("GetCapacityGate")]
+    public async Task<IActionResult> Get(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "gate")] HttpRequest request,
+        CancellationToken cancellationToken) =>
+        new HttpResultAction(await endpoints.GetAsync(cancellationToken));
+}

@@ -1,4 +1,7 @@
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+using WanFunctions.Capacity;
 using WanFunctions.Workflow;
 using WanFunctions.Workflow.Activities;
 
@@ -40,4 +43,35 @@ public sealed class NotifyCallbackFunction(NotifyCallbackActivity activity)
     [Function(WorkflowNames.NotifyCallback)]
     public Task<bool> Run([ActivityTrigger] CallbackInput input, CancellationToken cancellationToken) =>
         activity.RunAsync(input, cancellationToken);
+}
+
+// The capacity activities wake granted jobs with the DurableTaskClient of a [DurableClient] binding: the isolated
+// worker has no client in DI (azure-functions-durable-extension #2736).
+
+public sealed class AcquireCapacityFunction(AcquireCapacityActivity activity, ILogger<DurableClientJobWaker> log)
+{
+    [Function(WorkflowNames.AcquireCapacity)]
+    public Task<CapacityAnswer> Run([ActivityTrigger] CapacityRequest input, [DurableClient] DurableTaskClient client, CancellationToken cancellationToken) =>
+        activity.RunAsync(input, new DurableClientJobWaker(client, log), cancellationToken);
+}
+
+public sealed class ReleaseCapacityFunction(ReleaseCapacityActivity activity, ILogger<DurableClientJobWaker> log)
+{
+    [Function(WorkflowNames.ReleaseCapacity)]
+    public Task<bool> Run([ActivityTrigger] CapacityRequest input, [DurableClient] DurableTaskClient client, CancellationToken cancellationToken) =>
+        activity.RunAsync(input, new DurableClientJobWaker(client, log), cancellationToken);
+}
+
+public sealed class RenewCapacityLeaseFunction(RenewCapacityLeaseActivity activity, ILogger<DurableClientJobWaker> log)
+{
+    [Function(WorkflowNames.RenewCapacityLease)]
+    public Task<DateTime> Run([ActivityTrigger] CapacityRequest input, [DurableClient] DurableTaskClient client, CancellationToken cancellationToken) =>
+        activity.RunAsync(input, new DurableClientJobWaker(client, log), cancellationToken);
+}
+
+public sealed class ReportThrottledFunction(ReportThrottledActivity activity, ILogger<DurableClientJobWaker> log)
+{
+    [Function(WorkflowNames.ReportThrottled)]
+    public Task<CapacityAnswer> Run([ActivityTrigger] CapacityRequest input, [DurableClient] DurableTaskClient client, CancellationToken cancellationToken) =>
+        activity.RunAsync(input, new DurableClientJobWaker(client, log), cancellationToken);
 }

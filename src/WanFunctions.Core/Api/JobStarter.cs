@@ -48,7 +48,8 @@ public sealed partial class JobStarter(
     IIdempotencyRecords records,
     IOptions<WorkflowOptions> workflow,
     TimeProvider time,
-    ILogger<JobStarter> log)
+    ILogger<JobStarter> log,
+    IOptions<Capacity.GateOptions>? gate = null)
 {
     /// <summary>How long a request waits for the job that a concurrent request with the same key is starting.</summary>
     internal TimeSpan StartWait { get; init; } = TimeSpan.FromSeconds(10);
@@ -160,7 +161,11 @@ public sealed partial class JobStarter(
 
     private async Task ScheduleAsync(DurableTaskClient client, string jobId, ValidatedJob job, DateTimeOffset acceptedAt, CancellationToken cancellationToken)
     {
-        var input = new VideoJobInput(jobId, job, acceptedAt.UtcDateTime, workflow.Value.ToSchedule());
+        var input = new VideoJobInput(jobId, job, acceptedAt.UtcDateTime, workflow.Value.ToSchedule(),
+            Gate: gate?.Value.Enabled == true
+                ? new Capacity.GateTicket(Capacity.GateAccounts.Default, job.Priority, acceptedAt.UtcDateTime,
+                    workflow.Value.MaxQueueTime, gate.Value.ChecksPerGeneration)
+                : null);
         await client.ScheduleNewOrchestrationInstanceAsync(WorkflowNames.Orchestrator, input,
             new StartOrchestrationOptions(jobId).WithDedupeStatuses(AllStatuses), cancellationToken);
         LogJobStarted(log, jobId, job.Model, job.References.Count, job.BilledSecondsUpperBound);

@@ -27,6 +27,17 @@ public sealed class DashScopeOptions
     /// <summary>The region the key, endpoint and model belong to.</summary>
     public DashScopeRegion Region { get; set; } = DashScopeRegion.International;
 
+    /// <summary>
+    /// The account's limit of PENDING + RUNNING tasks (the provider answers 429 beyond it: 5 for the wan2.6 r2v models).
+    /// The capacity gate (section <c>Gate</c>) admits at most this many jobs at once.
+    /// </summary>
+    [Range(1, 1000)]
+    public int MaxConcurrentTasks { get; set; } = 5;
+
+    /// <summary>The account's submit rate limit (5 a second for the wan2.6 r2v models); the gate spaces submits to it.</summary>
+    [Range(1, 1000)]
+    public int MaxSubmitsPerSecond { get; set; } = 5;
+
     /// <summary>Timeout of one HTTP attempt.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);

@@ -32,7 +32,7 @@ public static class JobJson
     private static readonly string[] KnownNames =
     [
         "model", "prompt", "negativePrompt", "references", "size", "duration", "audio", "shotType",
-        "watermark", "seed", "callbackUrl", "idempotencyKey", "url", "blob", "kind",
+        "watermark", "seed", "callbackUrl", "idempotencyKey", "priority", "url", "blob", "kind",
     ];
 
     /// <summary>Reads a job from a stream without blocking (ASP.NET Core forbids synchronous reads of a request body).</summary>

@@ -73,6 +73,12 @@ public sealed partial class JobValidator(DashScopeRegion region)
             errors.Add("idempotencyKey", $"idempotencyKey must be 1-{MaxIdempotencyKeyLength} characters of letters, digits, '.', '_' and '-'.");
         }
 
+        var priority = request.Priority ?? Capacity.CapacityGate.Normal;
+        if (!Capacity.CapacityGate.Priorities.Contains(priority, StringComparer.Ordinal))
+        {
+            errors.Add("priority", $"priority must be \"high\", \"normal\" or \"low\"; got {ValidationErrors.Echo(priority, 20)}.");
+        }
+
         if (errors.Any || model is null || references is null)
         {
             return new JobValidationResult(null, errors.ToDictionary(), warnings);
@@ -90,7 +96,8 @@ public sealed partial class JobValidator(DashScopeRegion region)
             request.Watermark ?? ModelCatalog.DefaultWatermark,
             request.Seed,
             request.CallbackUrl,
-            BillingEstimator.UpperBound(duration, references));
+            BillingEstimator.UpperBound(duration, references),
+            priority);
         return new JobValidationResult(job, errors.ToDictionary(), warnings);
     }
 

@@ -30,7 +30,8 @@ public sealed record ValidatedJob(
     [property: JsonPropertyName("watermark")] bool Watermark,
     [property: JsonPropertyName("seed")] long? Seed,
     [property: JsonPropertyName("callbackUrl")] string? CallbackUrl,
-    [property: JsonPropertyName("billedSecondsUpperBound")] decimal BilledSecondsUpperBound);
+    [property: JsonPropertyName("billedSecondsUpperBound")] decimal BilledSecondsUpperBound,
+    [property: JsonPropertyName("priority")] string Priority = "normal");
 
 /// <summary>
 /// The outcome of validation: either <see cref="Job"/> or a non-empty <see cref="Errors"/> map

@@ -20,6 +20,9 @@ public sealed record VideoJobRequest
     [JsonPropertyName("seed")] public long? Seed { get; init; }
     [JsonPropertyName("callbackUrl")] public string? CallbackUrl { get; init; }
     [JsonPropertyName("idempotencyKey")] public string? IdempotencyKey { get; init; }
+
+    /// <summary>Place in the capacity gate's queue: "high", "normal" (the default) or "low"; FIFO within a priority.</summary>
+    [JsonPropertyName("priority")] public string? Priority { get; init; }
 }
 
 /// <summary>One reference: a public <c>url</c> or a <c>blob</c> ("container/path") in our storage account.</summary>

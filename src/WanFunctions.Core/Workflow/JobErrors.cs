@@ -44,6 +44,12 @@ public static class JobErrors
 
     /// <summary>The workflow itself broke: the orchestration failed, or its result cannot be read (HTTP API only).</summary>
     public const string WorkflowFailed = "WorkflowFailed";
+
+    /// <summary>No slot of the account became free within <c>Workflow:MaxQueueTime</c>; nothing was submitted.</summary>
+    public const string QueueTimeout = "QueueTimeout";
+
+    /// <summary>The capacity gate's state could not be read or written (storage trouble); nothing was submitted.</summary>
+    public const string GateUnavailable = "GateUnavailable";
 }
 
 /// <summary>Whose code a <see cref="JobError"/> carries; <c>"provider"</c> or <c>"workflow"</c> in JSON (HTTP API and durable payloads).</summary>

@@ -2,12 +2,14 @@ using System.Globalization;
 using Azure;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
+using WanFunctions.Capacity;
 using WanFunctions.DashScope;
 
 namespace WanFunctions.Workflow;
 
 /// <summary>
-/// The job's orchestration (durable name <see cref="WorkflowNames.Orchestrator"/>): submit → wait for the provider task
+/// The job's orchestration (durable name <see cref="WorkflowNames.Orchestrator"/>): wait for a slot of the account (the
+/// capacity gate, when it is on) → submit → wait for the provider task
 /// on durable timers (hearing a cancel, stopping at the deadline) → archive → finish → notify the callback.
 /// Deterministic: time comes only from <see cref="TaskOrchestrationContext.CurrentUtcDateTime"/>, all I/O is in
 /// activities, and the schedule travels in the input. Both hosts run it: the local host registers the class
@@ -27,15 +29,26 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
             throw new InvalidOperationException("The orchestration was started without a job.");
         }
 
+        // One cancel waiter for the whole generation (queue and polling): a fresh waiter per step would leave stale ones
+        // to swallow the event. Made here when the job queues first, else when polling starts.
+        var cancelRequested = input.Gate is not null && input.Poll is null
+            ? context.WaitForExternalEvent<CancelRequest>(WorkflowNames.CancelEvent)
+            : null;
+
         // A later generation (after ContinueAsNew) finds the provider task in its input: the job submits once.
-        var stage = input.Poll is { } carried ? new Stage.Polling(carried) : await SubmitAsync(context, input);
+        Stage stage;
+        (stage, input) = input.Poll is { } carried
+            ? (new Stage.Polling(carried), input)
+            : await QueueAndSubmitAsync(context, input, cancelRequested);
         if (stage is Stage.Polling polling)
         {
-            stage = await WaitForTaskAsync(context, input, polling.Poll);
+            stage = await WaitForTaskAsync(context, input, polling.Poll, cancelRequested);
         }
 
         if (stage is Stage.Succeeded succeeded)
         {
+            // The provider task has ended: its slot is free for the next job while this one archives.
+            input = await ReleaseSlotAsync(context, input);
             stage = await ArchiveAsync(context, input, succeeded);
         }
 
@@ -44,6 +57,8 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
             return null!; // continued as new: the next generation goes on with the job
         }
 
+        // Every ending gives the slot (or the queue place) back; a second release is harmless.
+        input = await ReleaseSlotAsync(context, input);
         var result = Finish(context, input, ended);
         await NotifyAsync(context, input, result);
         return result;
@@ -70,45 +85,140 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
             ArchivedVideo? Video = null, DashScopeUsage? Usage = null) : Stage;
     }
 
-    /// <summary>Submit: the provider task to poll, or the job's end when none was created (or its outcome is unknown).</summary>
-    private static async Task<Stage> SubmitAsync(TaskOrchestrationContext context, VideoJobInput input)
+    /// <summary>
+    /// Queue and submit: behind the gate, wait for a slot of the account, then submit; a 429 despite the gate (another
+    /// client shares the account) lowers the account's limit and the job waits again instead of hammering. The answer
+    /// is the provider task to poll, or the job's end when none was created (or its outcome is unknown); the input comes
+    /// back with the job's gate ticket as it now stands.
+    /// </summary>
+    private static async Task<(Stage, VideoJobInput)> QueueAndSubmitAsync(TaskOrchestrationContext context, VideoJobInput input,
+        Task<CancelRequest>? cancelRequested)
     {
-        context.SetCustomStatus(new JobProgress(JobPhase.Submitting));
-        SubmitOutcome submitted;
+        // Each round is one submit: a 429 sends the job back to the queue, at most SubmitAttempts times.
+        for (var attempt = 1; attempt <= input.Schedule.SubmitAttempts; attempt++)
+        {
+            if (input.Gate is { } ticket)
+            {
+                (var queued, input) = await WaitForSlotAsync(context, input, ticket, cancelRequested!);
+                if (queued is not null)
+                {
+                    return (queued, input);
+                }
+            }
+
+            context.SetCustomStatus(new JobProgress(JobPhase.Submitting));
+            SubmitOutcome submitted;
+            try
+            {
+                submitted = await context.CallActivityAsync<SubmitOutcome>(WorkflowNames.SubmitVideoTask,
+                    new SubmitVideoTaskInput(input.JobId, input.Job, ReturnThrottled: input.Gate is not null), SubmitRetry(input.Schedule));
+            }
+            catch (TaskFailedException ex)
+            {
+                return (new Stage.Ended(JobOutcome.Failed, null,
+                    new JobError(JobErrors.SubmitFailed, ex.FailureDetails.ErrorMessage, JobErrorSource.Workflow)), input);
+            }
+
+            if (submitted.Throttled && input.Gate is { } throttled)
+            {
+                await ReportThrottledAsync(context, input, throttled);
+                continue;
+            }
+
+            if (submitted.Error is not null || submitted.TaskId is not { } taskId)
+            {
+                return (new Stage.Ended(JobOutcome.Failed, null,
+                    submitted.Error ?? new JobError(JobErrors.SubmitFailed, "The provider answered without a task id.", JobErrorSource.Workflow)), input);
+            }
+
+            // The replay-safe logger must come from the context at the call (DURABLE0010), and creating it is cheap.
+#pragma warning disable CA1873
+            LogSubmitted(Log(context), input.JobId, taskId);
+#pragma warning restore CA1873
+            // Behind the gate the wait for a slot has its own bound (MaxQueueTime), so the generation deadline counts from
+            // the provider's acceptance of the task; without it, from the POST (it then also bounds the submit's 429 retries).
+            var submittedAt = context.CurrentUtcDateTime;
+            var deadlineAt = (input.Gate is null ? input.AcceptedAt : submittedAt) + input.Schedule.Deadline;
+            return (new Stage.Polling(new PollState(taskId, submittedAt, deadlineAt, 0, DashScopeTaskState.Pending)), input);
+        }
+
+        return (new Stage.Ended(JobOutcome.Failed, null, new JobError(JobErrors.SubmitFailed,
+            $"The provider throttled all {input.Schedule.SubmitAttempts} submits (Workflow:SubmitAttempts) although the capacity gate "
+            + "admitted each one: another client may be using the account's quota. Nothing was created.", JobErrorSource.Workflow)), input);
+    }
+
+    /// <summary>
+    /// Wait for a slot of the account: null when it is granted (the job may submit), or the generation's end: continued
+    /// as new (a long wait keeps its history short), canceled while queued, or the queue limit passed. Nothing is
+    /// submitted in any of these.
+    /// </summary>
+    private static async Task<(Stage?, VideoJobInput)> WaitForSlotAsync(TaskOrchestrationContext context, VideoJobInput input,
+        GateTicket ticket, Task<CancelRequest> cancelRequested)
+    {
+        SlotWaitResult slot;
         try
         {
-            submitted = await context.CallActivityAsync<SubmitOutcome>(
-                WorkflowNames.SubmitVideoTask, new SubmitVideoTaskInput(input.JobId, input.Job), SubmitRetry(input.Schedule));
+            slot = await CapacityStep.WaitForSlotAsync(context, input.JobId, ticket, cancelRequested, GateRetry(input.Schedule));
         }
         catch (TaskFailedException ex)
         {
-            return new Stage.Ended(JobOutcome.Failed, null,
-                new JobError(JobErrors.SubmitFailed, ex.FailureDetails.ErrorMessage, JobErrorSource.Workflow));
+            return (new Stage.Ended(JobOutcome.Failed, null, new JobError(JobErrors.GateUnavailable,
+                $"The capacity gate could not be reached, so nothing was submitted: {ex.FailureDetails.ErrorMessage}", JobErrorSource.Workflow)), input);
         }
 
-        if (submitted.Error is not null || submitted.TaskId is not { } taskId)
+        input = input with { Gate = slot.Ticket };
+        switch (slot.Outcome)
         {
-            return new Stage.Ended(JobOutcome.Failed, null,
-                submitted.Error ?? new JobError(JobErrors.SubmitFailed, "The provider answered without a task id.", JobErrorSource.Workflow));
+            case SlotWait.ContinueAsNew:
+                // A cancel that completed the waiter was handled by the wait itself.
+                context.ContinueAsNew(input, preserveUnprocessedEvents: true);
+                return (new Stage.ContinuedAsNew(), input);
+            case SlotWait.Canceled:
+                return (new Stage.Ended(JobOutcome.Canceled, null, new JobError(JobErrors.Canceled,
+                    "The job was canceled at the caller's request while it waited for a slot; nothing was submitted.", JobErrorSource.Workflow)), input);
+            case SlotWait.QueueTimeout:
+                return (new Stage.Ended(JobOutcome.TimedOut, null, new JobError(JobErrors.QueueTimeout,
+                    $"No slot of the provider account '{ticket.Account}' became free within the {ticket.MaxQueueTime} queue limit "
+                    + "(Workflow:MaxQueueTime); nothing was submitted.", JobErrorSource.Workflow)), input);
+            default:
+                return (null, input);
+        }
+    }
+
+    private static async Task ReportThrottledAsync(TaskOrchestrationContext context, VideoJobInput input, GateTicket ticket)
+    {
+        try
+        {
+            await CapacityStep.ReportThrottledAsync(context, input.JobId, ticket, GateRetry(input.Schedule));
+        }
+        catch (TaskFailedException ex)
+        {
+            LogThrottleNotReported(Log(context), input.JobId, ex.FailureDetails.ErrorMessage);
+        }
+    }
+
+    /// <summary>Give the job's slot (or queue place) back, once; the input comes back without its gate ticket.</summary>
+    private static async Task<VideoJobInput> ReleaseSlotAsync(TaskOrchestrationContext context, VideoJobInput input)
+    {
+        if (input.Gate is not { } ticket)
+        {
+            return input;
         }
 
-        // The replay-safe logger must come from the context at the call (DURABLE0010), and creating it is cheap.
-#pragma warning disable CA1873
-        LogSubmitted(Log(context), input.JobId, taskId);
-#pragma warning restore CA1873
-        return new Stage.Polling(new PollState(taskId, context.CurrentUtcDateTime, input.AcceptedAt + input.Schedule.Deadline, 0,
-            DashScopeTaskState.Pending));
+        await CapacityStep.ReleaseAsync(context, input.JobId, ticket, GateRetry(input.Schedule));
+        return input with { Gate = null };
     }
 
     /// <summary>
     /// Wait for the task: look at it on durable timers until it reaches a final state, the caller cancels or the deadline
     /// passes; after <see cref="PollingSchedule.PollsPerGeneration"/> looks, hand over to a new generation.
     /// </summary>
-    private static async Task<Stage> WaitForTaskAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll)
+    private static async Task<Stage> WaitForTaskAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll,
+        Task<CancelRequest>? cancelRequested)
     {
-        // One waiter for the whole generation, renewed only after a refused cancel: a fresh waiter per look would leave
-        // stale ones to swallow the event.
-        var cancelRequested = context.WaitForExternalEvent<CancelRequest>(WorkflowNames.CancelEvent);
+        // The generation's waiter is renewed only after a refused cancel, so a second request is heard.
+        cancelRequested ??= context.WaitForExternalEvent<CancelRequest>(WorkflowNames.CancelEvent);
+        DateTime? renewLeaseAt = null;
         if (poll.CancelRequested is not null)
         {
             // Carried over from the previous generation (see ContinueAsNew): handled before anything else.
@@ -134,6 +244,12 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
             }
 
             poll = goOn.Poll;
+            if (input.Gate is { } holding)
+            {
+                // The task is still at work: keep the slot's lease alive (a job that is gone loses it after the lease).
+                renewLeaseAt = await CapacityStep.RenewIfDueAsync(context, input.JobId, holding, renewLeaseAt, GateRetry(input.Schedule));
+            }
+
             if (cancelFirst)
             {
                 // Refused (the task is no longer PENDING): a fresh waiter, so a second cancel request is heard.
@@ -355,6 +471,9 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
             HandleFailure = failure => IsProviderFault(failure) || IsInterruptedSubmit(failure),
         });
 
+    // The gate's activities fail only on storage trouble (or a long ETag race): a few tries, then the job's own handling.
+    private static TaskOptions GateRetry(PollingSchedule schedule) => TaskOptions.FromRetryPolicy(new RetryPolicy(5, schedule.RetryInterval, 2.0));
+
     private static TaskOptions QueryRetry(PollingSchedule schedule) => TaskOptions.FromRetryPolicy(
         new RetryPolicy(3, schedule.RetryInterval, 2.0)
         {
@@ -385,6 +504,9 @@ public sealed partial class VideoJobOrchestration
 {
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} submitted as provider task {TaskId}")]
     private static partial void LogSubmitted(ILogger logger, string jobId, string taskId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the throttled submit could not be reported: {Error}")]
+    private static partial void LogThrottleNotReported(ILogger logger, string jobId, string? error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: query of task {TaskId} failed: {Error}")]
     private static partial void LogQueryFailed(ILogger logger, string jobId, string taskId, string? error);

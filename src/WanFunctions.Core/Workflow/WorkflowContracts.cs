@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using WanFunctions.Capacity;
 using WanFunctions.DashScope;
 using WanFunctions.Jobs;
 
@@ -8,13 +9,17 @@ namespace WanFunctions.Workflow;
 // Every property has an explicit JSON name so the Functions worker and the Durable Task SDK read them alike,
 // and none carries a secret: no API key, no SAS token, no signed video URL.
 
-/// <summary>The orchestration's input. <see cref="Poll"/> is null until the provider task exists (set again on ContinueAsNew).</summary>
+/// <summary>
+/// The orchestration's input. <see cref="Poll"/> is null until the provider task exists (set again on ContinueAsNew).
+/// <see cref="Gate"/> is the job's capacity-gate ticket, null when the gate is off.
+/// </summary>
 public sealed record VideoJobInput(
     [property: JsonPropertyName("jobId")] string JobId,
     [property: JsonPropertyName("job")] ValidatedJob Job,
     [property: JsonPropertyName("acceptedAt")] DateTime AcceptedAt,
     [property: JsonPropertyName("schedule")] PollingSchedule Schedule,
-    [property: JsonPropertyName("poll")] PollState? Poll = null);
+    [property: JsonPropertyName("poll")] PollState? Poll = null,
+    [property: JsonPropertyName("gate")] GateTicket? Gate = null);
 
 /// <summary>
 /// When to look at the provider task. Carried in the input (not read from options inside the orchestrator)
@@ -52,6 +57,8 @@ public enum JobPhase
     Polling,
     Archiving,
     Finished,
+    /// <summary>Waiting for a slot of the capacity gate (last, so stored numeric values keep their meaning).</summary>
+    Queued,
 }
 
 /// <summary>
@@ -68,7 +75,9 @@ public sealed record JobProgress(
     [property: JsonPropertyName("nextPollAt")] DateTime? NextPollAt = null,
     [property: JsonPropertyName("deadlineAt")] DateTime? DeadlineAt = null,
     [property: JsonPropertyName("note")] string? Note = null,
-    [property: JsonPropertyName("providerRawState")] string? ProviderRawState = null);
+    [property: JsonPropertyName("providerRawState")] string? ProviderRawState = null,
+    [property: JsonPropertyName("queuePosition")] int? QueuePosition = null,
+    [property: JsonPropertyName("estimatedStartAt")] DateTime? EstimatedStartAt = null);
 
 [JsonConverter(typeof(JsonStringEnumConverter<JobOutcome>))]
 public enum JobOutcome
@@ -107,14 +116,20 @@ public sealed record JobResult(
     [property: JsonPropertyName("timings")] JobTimings Timings,
     [property: JsonPropertyName("error")] JobError? Error = null);
 
+/// <summary><see cref="ReturnThrottled"/>: a 429 comes back as <see cref="SubmitOutcome.Throttled"/> (the gate handles it) instead of being thrown.</summary>
 public sealed record SubmitVideoTaskInput(
     [property: JsonPropertyName("jobId")] string JobId,
-    [property: JsonPropertyName("job")] ValidatedJob Job);
+    [property: JsonPropertyName("job")] ValidatedJob Job,
+    [property: JsonPropertyName("returnThrottled")] bool ReturnThrottled = false);
 
-/// <summary>A submitted task, or the provider's permanent refusal (transient faults are thrown so the retry policy sees them).</summary>
+/// <summary>
+/// A submitted task, or the provider's permanent refusal (transient faults are thrown so the retry policy sees them).
+/// <see cref="Throttled"/>: the provider answered 429 and created nothing (only when the input asked for it).
+/// </summary>
 public sealed record SubmitOutcome(
     [property: JsonPropertyName("taskId")] string? TaskId,
-    [property: JsonPropertyName("error")] JobError? Error = null);
+    [property: JsonPropertyName("error")] JobError? Error = null,
+    [property: JsonPropertyName("throttled")] bool Throttled = false);
 
 /// <summary>
 /// One look at the provider task, without its signed video URL. <see cref="Code"/>/<see cref="Message"/> are the task's

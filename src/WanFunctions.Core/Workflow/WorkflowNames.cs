@@ -9,5 +9,9 @@ public static class WorkflowNames
     public const string CancelVideoTask = "CancelVideoTask";
     public const string ArchiveVideo = "ArchiveVideo";
     public const string NotifyCallback = "NotifyCallback";
+    public const string AcquireCapacity = "AcquireCapacity";
+    public const string ReleaseCapacity = "ReleaseCapacity";
+    public const string RenewCapacityLease = "RenewCapacityLease";
+    public const string ReportThrottled = "ReportThrottled";
     public const string CancelEvent = "cancel";
 }

@@ -19,9 +19,13 @@ public sealed class WorkflowOptions
     [Range(typeof(TimeSpan), "00:00:00.1", "01:00:00")]
     public TimeSpan MaxPollInterval { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>How long a job may take from acceptance to a terminal provider state. Below the 24 h URL expiry.</summary>
+    /// <summary>How long a provider task may take from the provider's acceptance to a terminal state. Below the 24 h URL expiry.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "23:00:00")]
     public TimeSpan PollDeadline { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How long a job may wait for a slot of the capacity gate before it ends <c>QueueTimeout</c>.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan MaxQueueTime { get; set; } = TimeSpan.FromHours(12);
 
     /// <summary>Polls before the orchestration restarts itself with ContinueAsNew, which keeps history short.</summary>
     [Range(1, 1000)]

@@ -1,5 +1,6 @@
 using Microsoft.DurableTask;
 using Microsoft.Extensions.DependencyInjection;
+using WanFunctions.Capacity;
 using WanFunctions.Workflow.Activities;
 
 namespace WanFunctions.Workflow;
@@ -23,6 +24,10 @@ public static class WorkflowRegistry
         WorkflowActivity.Of<CancelVideoTaskActivity, string, CancelOutcome>(WorkflowNames.CancelVideoTask),
         WorkflowActivity.Of<ArchiveVideoActivity, ArchiveVideoInput, ArchiveOutcome>(WorkflowNames.ArchiveVideo),
         WorkflowActivity.Of<NotifyCallbackActivity, CallbackInput, bool>(WorkflowNames.NotifyCallback),
+        WorkflowActivity.Of<AcquireCapacityActivity, CapacityRequest, CapacityAnswer>(WorkflowNames.AcquireCapacity),
+        WorkflowActivity.Of<ReleaseCapacityActivity, CapacityRequest, bool>(WorkflowNames.ReleaseCapacity),
+        WorkflowActivity.Of<RenewCapacityLeaseActivity, CapacityRequest, DateTime>(WorkflowNames.RenewCapacityLease),
+        WorkflowActivity.Of<ReportThrottledActivity, CapacityRequest, CapacityAnswer>(WorkflowNames.ReportThrottled),
     ];
 }
 

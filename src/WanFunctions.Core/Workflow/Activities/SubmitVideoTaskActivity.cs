@@ -80,6 +80,13 @@ public sealed partial class SubmitVideoTaskActivity(
         {
             // The provider certainly created nothing, so the next attempt may submit afresh.
             await ForgetIntentAsync(intent, cancellationToken);
+            if (input.ReturnThrottled && ex.StatusCode == System.Net.HttpStatusCode.TooManyRequests)
+            {
+                // The capacity gate queues the job again rather than retrying here.
+                LogSubmitThrottled(log, input.JobId, ex.Code);
+                return new SubmitOutcome(null, new JobError(ex.Code, ex.ProviderMessage, JobErrorSource.Provider), Throttled: true);
+            }
+
             if (ex.IsTransient)
             {
                 throw;
@@ -271,4 +278,7 @@ public sealed partial class SubmitVideoTaskActivity
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: look {Look} in the provider's task list settled nothing: {Problem}")]
     private static partial void LogLookSettledNothing(ILogger logger, string jobId, int look, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the provider throttled the submit ({Code})")]
+    private static partial void LogSubmitThrottled(ILogger logger, string jobId, string code);
 }
