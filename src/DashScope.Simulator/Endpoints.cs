@@ -36,9 +36,15 @@ public sealed class Endpoints(
 
     private async Task<IResult> SubmitAsync(HttpContext ctx)
     {
-        if (Unauthorized(ctx) is { } denied) return denied;
+        if (Unauthorized(ctx) is { } denied)
+        {
+            return denied;
+        }
+
         if (!string.Equals(ctx.Request.Headers["X-DashScope-Async"].ToString(), "enable", StringComparison.OrdinalIgnoreCase))
+        {
             return ProviderResults.Error(ctx, 403, "AccessDenied", "current user api does not support synchronous calls");
+        }
 
         SubmitRequest? request;
         try
@@ -51,8 +57,15 @@ public sealed class Endpoints(
         }
 
         var submit = validator.Validate(request, out var error);
-        if (error is not null) return ProviderResults.InvalidParameter(ctx, error);
-        if (!TryMarkers(submit.Prompt, out var markers, out error)) return ProviderResults.InvalidParameter(ctx, error!);
+        if (error is not null)
+        {
+            return ProviderResults.InvalidParameter(ctx, error);
+        }
+
+        if (!TryMarkers(submit.Prompt, out var markers, out error))
+        {
+            return ProviderResults.InvalidParameter(ctx, error!);
+        }
 
         await DelayAsync(markers, ctx.RequestAborted);
 
@@ -62,25 +75,41 @@ public sealed class Endpoints(
         if (attempt > 0)
         {
             if (attempt <= m.Submit429)
+            {
                 return ProviderResults.Error(ctx, 429, "Throttling.RateQuota", "Requests rate limit exceeded, please try again later.", options.RetryAfterSeconds);
+            }
+
             if (attempt <= m.Submit429 + m.Submit500)
+            {
                 return ProviderResults.Error(ctx, 500, "InternalError", "An internal error has occured, please try again later or contact service support.");
+            }
+
             if (attempt <= m.Submit429 + m.Submit500 + m.Submit502)
+            {
                 return Results.Content("<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>",
                     "text/html", Encoding.UTF8, 502);
+            }
         }
 
         var requestId = ProviderResults.NewRequestId();
         var task = store.TryCreate(options.MaxConcurrentTasks, sequence => CreateTask(sequence, submit, markers, requestId));
         if (task is null)
+        {
             return ProviderResults.Error(ctx, 429, "Throttling.AllocationQuota", "Allocated quota exceeded, please increase your quota limit.", options.RetryAfterSeconds);
+        }
 
         // From here the task exists and is billed, whatever the client gets to see.
         var accepted = attempt - (m.Submit429 + m.Submit500 + m.Submit502);
         if (accepted > 0 && accepted <= m.Accept500)
+        {
             return Results.StatusCode(500);
+        }
+
         if (accepted > 0 && accepted <= m.Accept500 + m.AcceptGarbled)
+        {
             return Results.Text($"{{\"output\":{{\"task_status\":\"PENDING\",\"task_id\":\"{task.Id[..8]}", "application/json", Encoding.UTF8);
+        }
+
         if (m.AcceptLateMs > 0)
         {
             try
@@ -123,24 +152,42 @@ public sealed class Endpoints(
 
     private async Task<IResult> QueryAsync(HttpContext ctx, string taskId)
     {
-        if (Unauthorized(ctx) is { } denied) return denied;
+        if (Unauthorized(ctx) is { } denied)
+        {
+            return denied;
+        }
+
         var requestId = ProviderResults.NewRequestId();
         var task = store.Get(taskId);
         if (task is null)
+        {
             return ProviderResults.Ok(new TaskQueryResponse(requestId, new TaskOutput(taskId, nameof(SimTaskStatus.UNKNOWN)), null));
+        }
 
         await DelayAsync(task.Markers, ctx.RequestAborted);
 
         // Counted faults are consumed in order: 429s first, then 500s, then malformed bodies.
         var m = task.Markers;
         var n = task.NextQueryNumber();
-        if (n > m.RevokeKeyAfter) return InvalidApiKey(ctx); // the key was rotated: checked before any other fault
+        if (n > m.RevokeKeyAfter)
+        {
+            return InvalidApiKey(ctx); // the key was rotated: checked before any other fault
+        }
+
         if (n <= m.Query429)
+        {
             return ProviderResults.Error(ctx, 429, "Throttling.RateQuota", "Requests rate limit exceeded, please try again later.", options.RetryAfterSeconds);
+        }
+
         if (n <= m.Query429 + m.Query500)
+        {
             return ProviderResults.Error(ctx, 500, "InternalError", "An internal error has occured, please try again later or contact service support.");
+        }
+
         if (n <= m.Query429 + m.Query500 + m.Malformed)
+        {
             return Results.Text($"{{\"request_id\":\"{requestId}\",\"output\":{{\"task_id\":\"{task.Id}\",\"task_status\":", "application/json", Encoding.UTF8);
+        }
 
         return ProviderResults.Ok(Describe(ctx, task, requestId));
     }
@@ -149,7 +196,10 @@ public sealed class Endpoints(
     {
         var state = timing.StateAt(task, clock.UtcNow);
         var status = state.Reported;
-        if (state.Status == SimTaskStatus.UNKNOWN) return new(requestId, new TaskOutput(task.Id, status), null);
+        if (state.Status == SimTaskStatus.UNKNOWN)
+        {
+            return new(requestId, new TaskOutput(task.Id, status), null);
+        }
 
         string? Time(DateTimeOffset? t) => t is { } v ? ProviderResults.FormatTime(v, options) : null;
         var output = new TaskOutput(task.Id, status,
@@ -171,25 +221,58 @@ public sealed class Endpoints(
 
     private async Task<IResult> CancelAsync(HttpContext ctx, string taskId)
     {
-        if (Unauthorized(ctx) is { } denied) return denied;
+        if (Unauthorized(ctx) is { } denied)
+        {
+            return denied;
+        }
+
         var task = store.Get(taskId);
-        if (task is not null) await DelayAsync(task.Markers, ctx.RequestAborted);
-        if (task is { Markers.RevokeKeyAfter: { } keep } && task.QueriesSoFar >= keep) return InvalidApiKey(ctx);
+        if (task is not null)
+        {
+            await DelayAsync(task.Markers, ctx.RequestAborted);
+        }
+
+        if (task is { Markers.RevokeKeyAfter: { } keep } && task.QueriesSoFar >= keep)
+        {
+            return InvalidApiKey(ctx);
+        }
+
         if (task is null || !store.TryCancel(task))
+        {
             return ProviderResults.Error(ctx, 400, "UnsupportedOperation", "Failed to cancel the task, please confirm if the task is in PENDING status.");
+        }
+
         return ProviderResults.Ok(new CancelResponse(ProviderResults.NewRequestId()));
     }
 
     private IResult List(HttpContext ctx)
     {
-        if (Unauthorized(ctx) is { } denied) return denied;
+        if (Unauthorized(ctx) is { } denied)
+        {
+            return denied;
+        }
+
         var q = ctx.Request.Query;
         if (!TryInt(q["page_no"], 1, out var pageNo) || pageNo < 1)
+        {
             return ProviderResults.InvalidParameter(ctx, "Parameter page_no must be a positive integer.");
+        }
+
         if (!TryInt(q["page_size"], 10, out var pageSize) || pageSize is < 1 or > 100)
+        {
             return ProviderResults.InvalidParameter(ctx, "Parameter page_size must be an integer between 1 and 100.");
-        if (!TryTime(q["start_time"], out var start)) return ProviderResults.InvalidParameter(ctx, "Parameter start_time must be formatted yyyyMMddHHmmss.");
-        if (!TryTime(q["end_time"], out var end)) return ProviderResults.InvalidParameter(ctx, "Parameter end_time must be formatted yyyyMMddHHmmss.");
+        }
+
+        if (!TryTime(q["start_time"], out var start))
+        {
+            return ProviderResults.InvalidParameter(ctx, "Parameter start_time must be formatted yyyyMMddHHmmss.");
+        }
+
+        if (!TryTime(q["end_time"], out var end))
+        {
+            return ProviderResults.InvalidParameter(ctx, "Parameter end_time must be formatted yyyyMMddHHmmss.");
+        }
+
         var status = q["status"].ToString();
         var model = q["model_name"].ToString();
 
@@ -222,21 +305,34 @@ public sealed class Endpoints(
     {
         // Signed like an OSS object URL: no Authorization header, the query string is the credential.
         if (!file.EndsWith(".mp4", StringComparison.Ordinal))
+        {
             return ProviderResults.OssError(ctx, 404, "NoSuchKey", "The specified key does not exist.");
+        }
+
         var taskId = file[..^4];
         var expiresText = ctx.Request.Query["Expires"].ToString();
         var signature = ctx.Request.Query["Signature"].ToString();
         if (expiresText.Length == 0 || signature.Length == 0)
+        {
             return ProviderResults.OssError(ctx, 403, "AccessDenied", "You have no right to access this object because of bucket acl.");
+        }
+
         if (!long.TryParse(expiresText, NumberStyles.None, CultureInfo.InvariantCulture, out var expires) || !signer.Verify(taskId, expires, signature))
+        {
             return ProviderResults.OssError(ctx, 403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.");
+        }
+
         var now = clock.UtcNow;
         if (now.ToUnixTimeSeconds() > expires)
+        {
             return ProviderResults.OssError(ctx, 403, "AccessDenied", "Request has expired.");
+        }
 
         var task = store.Get(taskId);
         if (task is null || timing.StateAt(task, now).Status != SimTaskStatus.SUCCEEDED)
+        {
             return ProviderResults.OssError(ctx, 404, "NoSuchKey", "The specified key does not exist.");
+        }
 
         await DelayAsync(task.Markers, ctx.RequestAborted);
         var length = video.LengthFor(task.Id);
@@ -265,7 +361,10 @@ public sealed class Endpoints(
         var header = ctx.Request.Headers.Authorization.ToString();
         if (header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)
             && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header[scheme.Length..].Trim()), Encoding.UTF8.GetBytes(options.ApiKey)))
+        {
             return null;
+        }
+
         return InvalidApiKey(ctx);
     }
 
@@ -295,8 +394,16 @@ public sealed class Endpoints(
     private bool TryTime(string? text, out DateTimeOffset? value)
     {
         value = null;
-        if (string.IsNullOrEmpty(text)) return true;
-        if (!DateTime.TryParseExact(text, "yyyyMMddHHmmss", CultureInfo.InvariantCulture, DateTimeStyles.None, out var local)) return false;
+        if (string.IsNullOrEmpty(text))
+        {
+            return true;
+        }
+
+        if (!DateTime.TryParseExact(text, "yyyyMMddHHmmss", CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
+        {
+            return false;
+        }
+
         value = new DateTimeOffset(local, options.TimestampUtcOffset);
         return true;
     }

@@ -49,7 +49,10 @@ public sealed partial record FaultMarkers
     {
         markers = defaults ?? None;
         error = null;
-        if (string.IsNullOrEmpty(text)) return true;
+        if (string.IsNullOrEmpty(text))
+        {
+            return true;
+        }
 
         foreach (Match m in MarkerRegex().Matches(text))
         {
@@ -71,7 +74,11 @@ public sealed partial record FaultMarkers
         switch (name)
         {
             case "fail":
-                if (string.IsNullOrEmpty(value)) return null;
+                if (string.IsNullOrEmpty(value))
+                {
+                    return null;
+                }
+
                 var colon = value.IndexOf(':');
                 return colon < 0
                     ? f with { FailCode = value, FailMessage = null }

@@ -10,10 +10,15 @@ app.UseDashScopeSimulator();
 app.Lifetime.ApplicationStarted.Register(() =>
 {
     var options = app.Services.GetRequiredService<SimulatorOptions>();
-    app.Logger.LogInformation(
-        "DashScope simulator listening on {Urls} (region {Region}, speed factor {SpeedFactor}, API key {KeyKind})",
-        string.Join(", ", app.Urls), options.Region, options.SpeedFactor,
-        options.ApiKey == new SimulatorOptions().ApiKey ? "default 'sim-key'" : "custom");
+    var keyKind = options.ApiKey == new SimulatorOptions().ApiKey ? "default 'sim-key'" : "custom";
+    Log.Listening(app.Logger, app.Urls, options.Region, options.SpeedFactor, keyKind);
 });
 
 app.Run();
+
+internal static partial class Log
+{
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "DashScope simulator listening on {Urls} (region {Region}, speed factor {SpeedFactor}, API key {KeyKind})")]
+    public static partial void Listening(ILogger logger, ICollection<string> urls, SimulatorRegion region, double speedFactor, string keyKind);
+}

@@ -13,7 +13,11 @@ internal static class ProviderResults
 
     public static IResult Error(HttpContext ctx, int status, string code, string message, int? retryAfterSeconds = null)
     {
-        if (retryAfterSeconds is { } s) ctx.Response.Headers.RetryAfter = s.ToString(CultureInfo.InvariantCulture);
+        if (retryAfterSeconds is { } s)
+        {
+            ctx.Response.Headers.RetryAfter = s.ToString(CultureInfo.InvariantCulture);
+        }
+
         return Results.Json(new ErrorResponse(code, message, NewRequestId()), Json.Options, statusCode: status);
     }
 

@@ -30,12 +30,18 @@ public sealed class RequestRecorder(SimulatorOptions options)
 
     public IReadOnlyList<RecordedRequest> Snapshot()
     {
-        lock (_gate) return _requests.ToArray();
+        lock (_gate)
+        {
+            return _requests.ToArray();
+        }
     }
 
     public void Clear()
     {
-        lock (_gate) _requests.Clear();
+        lock (_gate)
+        {
+            _requests.Clear();
+        }
     }
 
     private void Add(RecordedRequest request)
@@ -43,7 +49,10 @@ public sealed class RequestRecorder(SimulatorOptions options)
         lock (_gate)
         {
             _requests.AddLast(request);
-            while (_requests.Count > options.MaxRecordedRequests) _requests.RemoveFirst();
+            while (_requests.Count > options.MaxRecordedRequests)
+            {
+                _requests.RemoveFirst();
+            }
         }
     }
 
@@ -62,7 +71,11 @@ public sealed class RequestRecorder(SimulatorOptions options)
             context.Request.EnableBuffering();
             using var reader = new StreamReader(context.Request.Body, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, leaveOpen: true);
             body = await reader.ReadToEndAsync(context.RequestAborted);
-            if (body.Length > MaxBodyChars) body = body[..MaxBodyChars];
+            if (body.Length > MaxBodyChars)
+            {
+                body = body[..MaxBodyChars];
+            }
+
             context.Request.Body.Position = 0;
         }
 

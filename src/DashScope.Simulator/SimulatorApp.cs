@@ -17,9 +17,14 @@ public static class SimulatorApp
         var builder = services.AddOptions<SimulatorOptions>();
         services.TryAddSingleton(configuration);
         if (fixedOptions is null)
+        {
             builder.BindConfiguration(SimulatorOptions.SectionName);
+        }
         else
+        {
             builder.Configure(o => CopyInto(fixedOptions, o));
+        }
+
         builder.ValidateOnStart();
 
         // Components take the options object directly: they never change after start-up.
@@ -48,6 +53,8 @@ public static class SimulatorApp
     private static void CopyInto(SimulatorOptions source, SimulatorOptions target)
     {
         foreach (var property in typeof(SimulatorOptions).GetProperties().Where(p => p.CanWrite))
+        {
             property.SetValue(target, property.GetValue(source));
+        }
     }
 }

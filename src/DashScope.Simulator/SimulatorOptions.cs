@@ -83,25 +83,81 @@ public sealed class SimulatorOptionsValidator : IValidateOptions<SimulatorOption
     public ValidateOptionsResult Validate(string? name, SimulatorOptions o)
     {
         var errors = new List<string>();
-        if (string.IsNullOrWhiteSpace(o.ApiKey)) errors.Add("ApiKey must not be empty.");
-        if (o.PendingSeconds is < 0) errors.Add("PendingSeconds must be >= 0.");
-        if (o.RunningSeconds is < 0) errors.Add("RunningSeconds must be >= 0.");
+        if (string.IsNullOrWhiteSpace(o.ApiKey))
+        {
+            errors.Add("ApiKey must not be empty.");
+        }
+
+        if (o.PendingSeconds is < 0)
+        {
+            errors.Add("PendingSeconds must be >= 0.");
+        }
+
+        if (o.RunningSeconds is < 0)
+        {
+            errors.Add("RunningSeconds must be >= 0.");
+        }
+
         if (o.MinTotalSeconds < 0 || o.MaxTotalSeconds < o.MinTotalSeconds)
+        {
             errors.Add("MinTotalSeconds must be >= 0 and <= MaxTotalSeconds.");
-        if (!(o.SpeedFactor > 0)) errors.Add("SpeedFactor must be > 0.");
-        if (o.MaxConcurrentTasks < 1) errors.Add("MaxConcurrentTasks must be >= 1.");
-        if (o.RetryAfterSeconds < 0) errors.Add("RetryAfterSeconds must be >= 0.");
-        if (o.VideoUrlTtl <= TimeSpan.Zero) errors.Add("VideoUrlTtl must be positive.");
-        if (o.TaskTtl <= TimeSpan.Zero) errors.Add("TaskTtl must be positive.");
+        }
+
+        if (!(o.SpeedFactor > 0))
+        {
+            errors.Add("SpeedFactor must be > 0.");
+        }
+
+        if (o.MaxConcurrentTasks < 1)
+        {
+            errors.Add("MaxConcurrentTasks must be >= 1.");
+        }
+
+        if (o.RetryAfterSeconds < 0)
+        {
+            errors.Add("RetryAfterSeconds must be >= 0.");
+        }
+
+        if (o.VideoUrlTtl <= TimeSpan.Zero)
+        {
+            errors.Add("VideoUrlTtl must be positive.");
+        }
+
+        if (o.TaskTtl <= TimeSpan.Zero)
+        {
+            errors.Add("TaskTtl must be positive.");
+        }
+
         if (o.VideoSizeBytes != 0 && o.VideoSizeBytes < VideoContent.MinimumPaddedSize)
+        {
             errors.Add($"VideoSizeBytes must be 0 or >= {VideoContent.MinimumPaddedSize}.");
-        if (string.IsNullOrEmpty(o.UrlSigningKey)) errors.Add("UrlSigningKey must not be empty.");
+        }
+
+        if (string.IsNullOrEmpty(o.UrlSigningKey))
+        {
+            errors.Add("UrlSigningKey must not be empty.");
+        }
+
         if (o.PublicBaseUrl is not null && !Uri.TryCreate(o.PublicBaseUrl, UriKind.Absolute, out _))
+        {
             errors.Add("PublicBaseUrl must be an absolute URL.");
-        if (o.FailEveryNthTask < 0) errors.Add("FailEveryNthTask must be >= 0.");
-        if (o.MaxRecordedRequests < 0) errors.Add("MaxRecordedRequests must be >= 0.");
+        }
+
+        if (o.FailEveryNthTask < 0)
+        {
+            errors.Add("FailEveryNthTask must be >= 0.");
+        }
+
+        if (o.MaxRecordedRequests < 0)
+        {
+            errors.Add("MaxRecordedRequests must be >= 0.");
+        }
+
         if (!string.IsNullOrWhiteSpace(o.DefaultMarkers) && !FaultMarkers.TryParse(o.DefaultMarkers, null, out _, out var markerError))
+        {
             errors.Add($"DefaultMarkers: {markerError}");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

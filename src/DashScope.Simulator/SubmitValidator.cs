@@ -29,7 +29,11 @@ public sealed class SubmitValidator(SimulatorOptions options)
     public ValidatedSubmit Validate(SubmitRequest? request, out string? error)
     {
         error = Check(request);
-        if (error is not null) return null!;
+        if (error is not null)
+        {
+            return null!;
+        }
+
         var input = request!.Input!;
         var p = request.Parameters;
         var urls = input.ReferenceUrls!.Select(u => u!).ToArray();
@@ -40,48 +44,104 @@ public sealed class SubmitValidator(SimulatorOptions options)
 
     private string? Check(SubmitRequest? r)
     {
-        if (r is null) return "The request body must be a JSON object.";
-        if (string.IsNullOrEmpty(r.Model)) return "Parameter model is required.";
+        if (r is null)
+        {
+            return "The request body must be a JSON object.";
+        }
+
+        if (string.IsNullOrEmpty(r.Model))
+        {
+            return "Parameter model is required.";
+        }
+
         if (!Models.Contains(r.Model))
+        {
             return $"Model '{r.Model}' is not supported in region {options.Region}; supported models: {string.Join(", ", Models)}.";
+        }
 
         var input = r.Input;
-        if (input is null) return "Parameter input is required.";
-        if (string.IsNullOrWhiteSpace(input.Prompt)) return "Parameter input.prompt is required.";
+        if (input is null)
+        {
+            return "Parameter input is required.";
+        }
+
+        if (string.IsNullOrWhiteSpace(input.Prompt))
+        {
+            return "Parameter input.prompt is required.";
+        }
         // Code points, not UTF-16 units: the provider counts characters the way Python does.
         if (CountChars(input.Prompt) > MaxPromptLength)
+        {
             return $"Parameter input.prompt must be at most {MaxPromptLength} characters.";
+        }
+
         if (input.NegativePrompt is not null && CountChars(input.NegativePrompt) > MaxNegativePromptLength)
+        {
             return $"Parameter input.negative_prompt must be at most {MaxNegativePromptLength} characters.";
+        }
 
         var urls = input.ReferenceUrls;
-        if (urls is null || urls.Count == 0) return "Parameter input.reference_urls is required and must contain 1 to 5 URLs.";
-        if (urls.Count > MaxReferences) return $"Parameter input.reference_urls must contain at most {MaxReferences} URLs, got {urls.Count}.";
+        if (urls is null || urls.Count == 0)
+        {
+            return "Parameter input.reference_urls is required and must contain 1 to 5 URLs.";
+        }
+
+        if (urls.Count > MaxReferences)
+        {
+            return $"Parameter input.reference_urls must contain at most {MaxReferences} URLs, got {urls.Count}.";
+        }
+
         for (var i = 0; i < urls.Count; i++)
         {
             if (!Uri.TryCreate(urls[i], UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            {
                 return $"Parameter input.reference_urls[{i}] must be a public http(s) URL.";
+            }
         }
         var videos = urls.Count(u => IsVideoUrl(u!));
         if (videos > MaxVideoReferences)
+        {
             return $"Parameter input.reference_urls may contain at most {MaxVideoReferences} videos, got {videos}.";
+        }
 
         var p = r.Parameters;
-        if (p is null) return null;
+        if (p is null)
+        {
+            return null;
+        }
+
         if (p.Size is not null && !Sizes.Contains(p.Size))
+        {
             return $"Parameter parameters.size must be one of: {string.Join(", ", Sizes)}.";
+        }
+
         if (p.Duration is { } d)
         {
             if (options.Region == SimulatorRegion.Global && d is not (5 or 10))
+            {
                 return "Parameter parameters.duration must be 5 or 10 in this region.";
-            if (d is < 2 or > 10) return "Parameter parameters.duration must be an integer between 2 and 10.";
+            }
+
+            if (d is < 2 or > 10)
+            {
+                return "Parameter parameters.duration must be an integer between 2 and 10.";
+            }
         }
         if (p.Audio == false && r.Model != FlashModel)
+        {
             return $"Parameter parameters.audio=false (silent video) is only supported by {FlashModel}.";
+        }
+
         if (p.ShotType is not null && p.ShotType is not ("single" or "multi"))
+        {
             return "Parameter parameters.shot_type must be 'single' or 'multi'.";
+        }
+
         if (p.Seed is { } s && (s < 0 || s > int.MaxValue))
+        {
             return "Parameter parameters.seed must be between 0 and 2147483647.";
+        }
+
         return null;
     }
 

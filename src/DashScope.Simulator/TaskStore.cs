@@ -21,7 +21,11 @@ public sealed class TaskStore(TimingModel timing, SimulatorClock clock)
     /// </summary>
     public int PeakActive
     {
-        get { lock (_gate) return _peakActive; }
+        get { lock (_gate)
+            {
+                return _peakActive;
+            }
+        }
     }
 
     /// <summary>1-based attempt number for submissions with this exact prompt (drives submit429=N / submit500=N).</summary>
@@ -34,7 +38,11 @@ public sealed class TaskStore(TimingModel timing, SimulatorClock clock)
         {
             var now = clock.UtcNow;
             var active = _tasks.Values.Count(t => timing.StateAt(t, now).IsActive);
-            if (active >= maxActive) return null;
+            if (active >= maxActive)
+            {
+                return null;
+            }
+
             var task = factory(++_sequence);
             _tasks[task.Id] = task;
             _peakActive = Math.Max(_peakActive, active + 1);
@@ -48,7 +56,11 @@ public sealed class TaskStore(TimingModel timing, SimulatorClock clock)
         lock (_gate)
         {
             var now = clock.UtcNow;
-            if (timing.StateAt(task, now).Status != SimTaskStatus.PENDING) return false;
+            if (timing.StateAt(task, now).Status != SimTaskStatus.PENDING)
+            {
+                return false;
+            }
+
             task.MarkCanceled(now);
             return true;
         }

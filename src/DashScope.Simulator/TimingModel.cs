@@ -23,11 +23,21 @@ public sealed class TimingModel(SimulatorOptions options)
 
     public TaskSnapshot StateAt(SimTask task, DateTimeOffset now)
     {
-        if (now - task.SubmitTime >= options.TaskTtl) return new(SimTaskStatus.UNKNOWN, null, null);
-        if (task.CanceledAt is { } canceled) return new(SimTaskStatus.CANCELED, null, canceled);
+        if (now - task.SubmitTime >= options.TaskTtl)
+        {
+            return new(SimTaskStatus.UNKNOWN, null, null);
+        }
+
+        if (task.CanceledAt is { } canceled)
+        {
+            return new(SimTaskStatus.CANCELED, null, canceled);
+        }
 
         var elapsed = now - task.SubmitTime;
-        if (task.Markers.PendingForever || elapsed < task.PendingDuration) return new(SimTaskStatus.PENDING, null, null);
+        if (task.Markers.PendingForever || elapsed < task.PendingDuration)
+        {
+            return new(SimTaskStatus.PENDING, null, null);
+        }
 
         var scheduled = task.SubmitTime + task.PendingDuration;
         if (elapsed < task.PendingDuration + task.RunningDuration)
@@ -38,7 +48,11 @@ public sealed class TimingModel(SimulatorOptions options)
         }
 
         var end = scheduled + task.RunningDuration;
-        if (task.Markers.Unknown) return new(SimTaskStatus.UNKNOWN, null, null);
+        if (task.Markers.Unknown)
+        {
+            return new(SimTaskStatus.UNKNOWN, null, null);
+        }
+
         return task.FailCode is not null
             ? new(SimTaskStatus.FAILED, scheduled, end)
             : new(SimTaskStatus.SUCCEEDED, scheduled, end);

@@ -40,7 +40,9 @@ public sealed class VideoContent(SimulatorOptions options)
         var fromPrefix = (int)Math.Min(limit, prefix.Length);
         await destination.WriteAsync(prefix.AsMemory(0, fromPrefix), ct);
         for (var remaining = limit - fromPrefix; remaining > 0; remaining -= ChunkSize)
+        {
             await destination.WriteAsync(Zeros.AsMemory(0, (int)Math.Min(ChunkSize, remaining)), ct);
+        }
     }
 
     /// <summary>Clip + free-box header + the task id (so tasks' files differ but each is stable); zeros follow.</summary>
@@ -48,14 +50,20 @@ public sealed class VideoContent(SimulatorOptions options)
     {
         var clip = BaseBytes.Value;
         var padding = total - clip.Length;
-        if (padding <= 0) return clip;
+        if (padding <= 0)
+        {
+            return clip;
+        }
 
         // A box size must fit 32 bits, otherwise size=1 and a 64-bit "largesize" follows the type.
         var large = padding > uint.MaxValue;
         var header = new byte[large ? 16 : 8];
         BinaryPrimitives.WriteUInt32BigEndian(header, large ? 1u : (uint)padding);
         "free"u8.CopyTo(header.AsSpan(4));
-        if (large) BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(8), (ulong)padding);
+        if (large)
+        {
+            BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(8), (ulong)padding);
+        }
 
         var id = Encoding.ASCII.GetBytes(taskId);
         var idBytes = (int)Math.Min(id.Length, padding - header.Length);

@@ -6,7 +6,7 @@ using WanFunctions;
 using WanFunctions.App.Functions;
 
 // The Functions app is a thin shell: every function calls shared code in WanFunctions.Core.
-FunctionsApplicationBuilder builder = FunctionsApplication.CreateBuilder(args);
+var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.UseMiddleware<HttpProblemMiddleware>();
 builder.Services

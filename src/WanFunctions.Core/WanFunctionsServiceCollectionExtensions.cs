@@ -45,7 +45,7 @@ public static class WanFunctionsServiceCollectionExtensions
         services.AddSingleton<ISubmissionLedger, SubmissionLedger>();
         services.AddSingleton<VideoSourcePolicy>();
         services.AddSingleton<VideoArchiver>();
-        foreach (WorkflowActivity activity in WorkflowRegistry.Activities)
+        foreach (var activity in WorkflowRegistry.Activities)
         {
             services.AddSingleton(activity.ImplementationType);
         }
@@ -68,7 +68,7 @@ public static class WanFunctionsServiceCollectionExtensions
             ? new BlobServiceClient(uri, new DefaultAzureCredential())
             : new BlobServiceClient(options.ConnectionString);
 
-    static void AddValidatedOptions<T>(IServiceCollection services, string section)
+    private static void AddValidatedOptions<T>(IServiceCollection services, string section)
         where T : class =>
         services.AddOptions<T>().BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart();
 }

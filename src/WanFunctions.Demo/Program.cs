@@ -12,35 +12,35 @@ if (args.Length != 3)
 
 var api = new HttpClient { BaseAddress = new Uri(args[0]) };
 var blobs = new BlobServiceClient(args[1]);
-string outputFolder = args[2];
+var outputFolder = args[2];
 
 // A private reference: the workflow hands it to the provider as a short-lived read-only SAS URL.
-BlobContainerClient references = blobs.GetBlobContainerClient("references");
+var references = blobs.GetBlobContainerClient("references");
 await references.CreateIfNotExistsAsync();
 await references.GetBlobClient("demo/guitar.png").UploadAsync(new BinaryData(TinyPng()), overwrite: true);
 Console.WriteLine("Uploaded references/demo/guitar.png to Azurite (private container).");
 
-string job = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "sample-job.json"));
-using HttpResponseMessage accepted = await api.PostAsync("api/videos", new StringContent(job, Encoding.UTF8, "application/json"));
-string acceptedBody = await accepted.Content.ReadAsStringAsync();
+var job = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "sample-job.json"));
+using var accepted = await api.PostAsync("api/videos", new StringContent(job, Encoding.UTF8, "application/json"));
+var acceptedBody = await accepted.Content.ReadAsStringAsync();
 if (!accepted.IsSuccessStatusCode)
 {
     Console.Error.WriteLine($"POST /api/videos answered {(int)accepted.StatusCode}: {acceptedBody}");
     return 1;
 }
 
-JsonNode start = JsonNode.Parse(acceptedBody)!;
-string id = (string)start["id"]!;
+var start = JsonNode.Parse(acceptedBody)!;
+var id = (string)start["id"]!;
 Console.WriteLine($"202 Accepted: job {id}, up to {start["billedSecondsUpperBound"]} billed seconds");
 Console.WriteLine($"  status: {accepted.Headers.Location}");
 
-string lastLine = "";
+var lastLine = "";
 JsonNode status;
 while (true)
 {
     status = (await api.GetFromJsonAsync<JsonNode>($"api/videos/{id}"))!;
-    JsonNode? progress = status["progress"];
-    string line = $"  {status["status"],-9} phase={progress?["phase"]} provider={progress?["providerState"] ?? "-"} polls={progress?["polls"] ?? 0} next={progress?["nextPollAt"] ?? "-"}";
+    var progress = status["progress"];
+    var line = $"  {status["status"],-9} phase={progress?["phase"]} provider={progress?["providerState"] ?? "-"} polls={progress?["polls"] ?? 0} next={progress?["nextPollAt"] ?? "-"}";
     if (line != lastLine)
     {
         Console.WriteLine(line);
@@ -61,13 +61,13 @@ if ((string)status["status"]! != "Succeeded")
     return 1;
 }
 
-JsonNode video = status["result"]!["video"]!;
-BlobClient archived = blobs.GetBlobContainerClient((string)video["container"]!).GetBlobClient((string)video["blobName"]!);
+var video = status["result"]!["video"]!;
+var archived = blobs.GetBlobContainerClient((string)video["container"]!).GetBlobClient((string)video["blobName"]!);
 Directory.CreateDirectory(outputFolder);
-string file = Path.Combine(outputFolder, $"{id}.mp4");
+var file = Path.Combine(outputFolder, $"{id}.mp4");
 await archived.DownloadToAsync(file);
-byte[] head = new byte[8];
-await using (FileStream stream = File.OpenRead(file))
+var head = new byte[8];
+await using (var stream = File.OpenRead(file))
 {
     await stream.ReadExactlyAsync(head);
 }

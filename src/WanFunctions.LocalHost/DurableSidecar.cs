@@ -1,9 +1,9 @@
 using Azure.Identity;
 using DurableTask.AzureStorage;
 using DurableTask.Core;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.DurableTask.Testing.Sidecar.Grpc;
 
 namespace WanFunctions.LocalHost;
@@ -13,12 +13,12 @@ namespace WanFunctions.LocalHost;
 /// This plays the role the Functions host plays in Azure: the SDK worker and client talk to it over gRPC,
 /// and it keeps state in the same queues, tables and blobs Durable Functions uses.
 /// </summary>
-public sealed class DurableSidecar : IAsyncDisposable
+public sealed partial class DurableSidecar : IAsyncDisposable
 {
-    readonly WebApplication host;
-    readonly StopOnceOrchestrationService service;
+    private readonly WebApplication host;
+    private readonly StopOnceOrchestrationService service;
 
-    DurableSidecar(WebApplication host, StopOnceOrchestrationService service, Uri address)
+    private DurableSidecar(WebApplication host, StopOnceOrchestrationService service, Uri address)
     {
         this.host = host;
         this.service = service;
@@ -27,7 +27,7 @@ public sealed class DurableSidecar : IAsyncDisposable
 
     public Uri Address { get; }
 
-    static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(15);
 
     public static async Task<DurableSidecar> StartAsync(DurableBackendOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
@@ -47,7 +47,7 @@ public sealed class DurableSidecar : IAsyncDisposable
         await storage.CreateIfNotExistsAsync();
         var service = new StopOnceOrchestrationService(storage);
 
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -57,11 +57,11 @@ public sealed class DurableSidecar : IAsyncDisposable
         builder.Services.AddSingleton<IOrchestrationServiceClient>(storage);
         builder.Services.AddSingleton<TaskHubGrpcServer>();
 
-        WebApplication host = builder.Build();
+        var host = builder.Build();
         host.MapGrpcService<TaskHubGrpcServer>();
         await host.StartAsync(cancellationToken);
 
-        string address = host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new DurableSidecar(host, service, new Uri(address));
     }
 
@@ -79,10 +79,16 @@ public sealed class DurableSidecar : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            host.Services.GetRequiredService<ILoggerFactory>().CreateLogger<DurableSidecar>()
-                .LogWarning("The orchestration service did not stop within {Timeout}; leaving its leases to expire.", StopTimeout);
+            LogStopTimedOut(host.Services.GetRequiredService<ILoggerFactory>().CreateLogger<DurableSidecar>(), StopTimeout);
         }
 
         await host.DisposeAsync();
     }
+}
+
+// Log lines: ids, states and codes only, never a URL or a key.
+public sealed partial class DurableSidecar
+{
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The orchestration service did not stop within {Timeout}; leaving its leases to expire.")]
+    private static partial void LogStopTimedOut(ILogger logger, TimeSpan timeout);
 }

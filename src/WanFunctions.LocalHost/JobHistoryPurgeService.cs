@@ -4,7 +4,7 @@ using WanFunctions.Workflow;
 namespace WanFunctions.LocalHost;
 
 /// <summary>The local host's counterpart of the Functions app's hourly PurgeJobHistory timer (one bounded run per period).</summary>
-sealed class JobHistoryPurgeService(JobHistoryPurger purger, DurableTaskClient client, ILogger<JobHistoryPurgeService> log) : BackgroundService
+internal sealed partial class JobHistoryPurgeService(JobHistoryPurger purger, DurableTaskClient client, ILogger<JobHistoryPurgeService> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -17,9 +17,16 @@ sealed class JobHistoryPurgeService(JobHistoryPurger purger, DurableTaskClient c
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                log.LogWarning(ex, "Purging old job history failed; trying again next period");
+                LogPurgeFailed(log, ex);
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
+}
+
+// Log lines: ids, states and codes only, never a URL or a key.
+internal sealed partial class JobHistoryPurgeService
+{
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Purging old job history failed; trying again next period")]
+    private static partial void LogPurgeFailed(ILogger logger, Exception exception);
 }

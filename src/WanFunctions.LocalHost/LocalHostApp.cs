@@ -19,11 +19,11 @@ namespace WanFunctions.LocalHost;
 /// </summary>
 public sealed class LocalHostApp : IAsyncDisposable
 {
-    readonly WebApplication app;
-    readonly DurableSidecar sidecar;
-    readonly GrpcChannel channel;
+    private readonly WebApplication app;
+    private readonly DurableSidecar sidecar;
+    private readonly GrpcChannel channel;
 
-    LocalHostApp(WebApplication app, DurableSidecar sidecar, GrpcChannel channel)
+    private LocalHostApp(WebApplication app, DurableSidecar sidecar, GrpcChannel channel)
     {
         this.app = app;
         this.sidecar = sidecar;
@@ -39,21 +39,21 @@ public sealed class LocalHostApp : IAsyncDisposable
 
     public static async Task<LocalHostApp> StartAsync(string[] args, Action<ConfigurationManager>? configure = null, CancellationToken cancellationToken = default)
     {
-        WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+        var builder = WebApplication.CreateBuilder(args);
         configure?.Invoke(builder.Configuration);
         builder.Services.AddWanFunctions(builder.Configuration);
         builder.Services.AddHealthChecks();
         builder.Services.AddHostedService<JobHistoryPurgeService>();
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(20));
 
-        DurableBackendOptions durable = ReadDurableOptions(builder.Configuration);
-        ILoggerFactory loggerFactory = LoggerFactory.Create(logging => logging
+        var durable = ReadDurableOptions(builder.Configuration);
+        var loggerFactory = LoggerFactory.Create(logging => logging
             .AddConfiguration(builder.Configuration.GetSection("Logging"))
             .AddSimpleConsole(console => console.SingleLine = true));
 
         // The sidecar starts first and stops last: the worker must never outlive the backend it talks to.
-        DurableSidecar sidecar = await DurableSidecar.StartAsync(durable, loggerFactory, cancellationToken);
-        GrpcChannel channel = GrpcChannel.ForAddress(sidecar.Address);
+        var sidecar = await DurableSidecar.StartAsync(durable, loggerFactory, cancellationToken);
+        var channel = GrpcChannel.ForAddress(sidecar.Address);
         builder.Services.AddDurableTaskWorker(worker =>
         {
             worker.UseGrpc(channel);
@@ -68,7 +68,7 @@ public sealed class LocalHostApp : IAsyncDisposable
         builder.Services.AddSingleton<IJobWaker>(services => new DurableClientJobWaker(
             services.GetRequiredService<DurableTaskClient>(), services.GetRequiredService<ILogger<DurableClientJobWaker>>()));
 
-        WebApplication app = builder.Build();
+        var app = builder.Build();
         MapEndpoints(app);
         try
         {
@@ -98,22 +98,22 @@ public sealed class LocalHostApp : IAsyncDisposable
     /// Registers the workflow from <see cref="WorkflowRegistry"/>, the list the Functions app's adapters are checked
     /// against, so a job started by either host runs on either.
     /// </summary>
-    static void RegisterWorkflow(DurableTaskRegistry tasks)
+    private static void RegisterWorkflow(DurableTaskRegistry tasks)
     {
         tasks.AddOrchestrator(WorkflowRegistry.Orchestrator.Name, WorkflowRegistry.Orchestrator.ImplementationType);
-        foreach (WorkflowActivity activity in WorkflowRegistry.Activities)
+        foreach (var activity in WorkflowRegistry.Activities)
         {
             tasks.AddActivity(activity.Name, services => new SdkActivity(activity, services,
                 services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
         }
     }
 
-    static void MapEndpoints(WebApplication app)
+    private static void MapEndpoints(WebApplication app)
     {
         // An unhandled exception answers a problem-details 500 with no exception details, in every environment:
         // this handler sits inside the developer exception page that Development adds, so that page never runs.
         app.UseExceptionHandler();
-        string prefix = "/" + VideoJobEndpoints.RoutePrefix;
+        var prefix = "/" + VideoJobEndpoints.RoutePrefix;
         app.MapPost(prefix, (HttpRequest request, DurableTaskClient client, VideoJobEndpoints endpoints, CancellationToken ct) =>
             endpoints.StartAsync(request, client, ct));
         app.MapGet(prefix, (HttpRequest request, DurableTaskClient client, VideoJobEndpoints endpoints, CancellationToken ct) =>
@@ -131,16 +131,16 @@ public sealed class LocalHostApp : IAsyncDisposable
     /// connection or account). The sidecar starts before the app is built, so they come from a provider of their own:
     /// a bad setting throws <see cref="OptionsValidationException"/> here, before anything has started.
     /// </summary>
-    static DurableBackendOptions ReadDurableOptions(IConfiguration configuration)
+    private static DurableBackendOptions ReadDurableOptions(ConfigurationManager configuration)
     {
-        var services = new ServiceCollection().AddSingleton(configuration);
+        var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration);
         services.AddOptions<DurableBackendOptions>()
             .BindConfiguration(DurableBackendOptions.SectionName)
             .PostConfigure(options => options.StorageConnectionString ??= configuration["Storage:ConnectionString"])
             .ValidateDataAnnotations()
             .Validate(options => !string.IsNullOrEmpty(options.StorageConnectionString) || !string.IsNullOrEmpty(options.StorageAccountName),
                 "Set DurableTask:StorageConnectionString (Azurite) or DurableTask:StorageAccountName (managed identity).");
-        using ServiceProvider provider = services.BuildServiceProvider();
+        using var provider = services.BuildServiceProvider();
         return provider.GetRequiredService<IOptions<DurableBackendOptions>>().Value;
     }
 }

@@ -9,7 +9,7 @@ namespace WanFunctions.LocalHost;
 /// It hands activities no cancellation token; <paramref name="stopping"/> (the host's ApplicationStopping) plays the role
 /// of the Functions host's, so a shutdown ends in-flight I/O instead of leaving it running.
 /// </summary>
-sealed class SdkActivity(WorkflowActivity activity, IServiceProvider services, CancellationToken stopping) : ITaskActivity
+internal sealed class SdkActivity(WorkflowActivity activity, IServiceProvider services, CancellationToken stopping) : ITaskActivity
 {
     public Type InputType => activity.InputType;
 

@@ -9,11 +9,11 @@ namespace WanFunctions.LocalHost;
 /// taking control-queue messages). Two concurrent stops throw inside the service, and a stop of a service that
 /// never started throws too; here the first stop does the work and every later caller awaits the same task.
 /// </summary>
-sealed class StopOnceOrchestrationService(IOrchestrationService inner) : IOrchestrationService
+internal sealed class StopOnceOrchestrationService(IOrchestrationService inner) : IOrchestrationService
 {
-    readonly object gate = new();
-    Task? started;
-    Task? stopped;
+    private readonly object gate = new();
+    private Task? started;
+    private Task? stopped;
 
     public Task StartAsync()
     {
@@ -33,7 +33,7 @@ sealed class StopOnceOrchestrationService(IOrchestrationService inner) : IOrches
         }
     }
 
-    async Task StopAfterStartAsync(Task start, bool isForced)
+    private async Task StopAfterStartAsync(Task start, bool isForced)
     {
         await start;
         await inner.StopAsync(isForced);

@@ -14,7 +14,10 @@ public class AuthTests
         await using var sim = await Sim.StartAsync();
         var id = await sim.SubmitOkAsync();
         using var client = new HttpClient { BaseAddress = sim.Host.BaseUrl };
-        if (authorization is not null) client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", authorization);
+        if (authorization is not null)
+        {
+            client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", authorization);
+        }
 
         var requests = new[]
         {
@@ -55,7 +58,11 @@ public class AuthTests
     {
         await using var sim = await Sim.StartAsync();
         var request = new HttpRequestMessage(HttpMethod.Post, Sim.SubmitPath) { Content = new StringContent(Sim.Body().ToJsonString()) };
-        if (headerValue is not null) request.Headers.Add("X-DashScope-Async", headerValue);
+        if (headerValue is not null)
+        {
+            request.Headers.Add("X-DashScope-Async", headerValue);
+        }
+
         using var response = await sim.Http.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);

@@ -47,7 +47,10 @@ public class FaultMarkerTests
             using var response = await sim.SubmitAsync(body);
             Assert.Equal(status, (int)response.StatusCode);
             Assert.Equal(code, (string?)(await Sim.ReadJsonAsync(response))["code"]);
-            if (status == 429) Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
+            if (status == 429)
+            {
+                Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
+            }
         }
         await sim.SubmitOkAsync(body);
     }
@@ -141,7 +144,9 @@ public class FaultMarkerTests
                 Assert.NotNull(response.Headers.RetryAfter);
             }
             if (response.StatusCode == HttpStatusCode.InternalServerError)
+            {
                 Assert.Equal("InternalError", (string?)(await Sim.ReadJsonAsync(response))["code"]);
+            }
         }
         Assert.Equal([429, 429, 500, 200], seen);
     }
@@ -194,7 +199,10 @@ public class FaultMarkerTests
             var failure = await Record.ExceptionAsync(async () =>
             {
                 int n;
-                while ((n = await body.ReadAsync(buffer)) > 0) received += n;
+                while ((n = await body.ReadAsync(buffer)) > 0)
+                {
+                    received += n;
+                }
             });
             Assert.True(failure is IOException or HttpRequestException, $"expected a broken transfer, got {failure?.GetType().Name ?? "none"}");
             // Half is sent; a reset may still swallow some of it in flight, never add to it.
@@ -259,10 +267,18 @@ public class FaultMarkerTests
             o.MaxConcurrentTasks = 10;
         });
         var ids = new List<string>();
-        for (var i = 0; i < 4; i++) ids.Add(await sim.SubmitOkAsync($"task {i}"));
+        for (var i = 0; i < 4; i++)
+        {
+            ids.Add(await sim.SubmitOkAsync($"task {i}"));
+        }
+
         sim.Advance(30);
         var statuses = new List<string>();
-        foreach (var id in ids) statuses.Add(await sim.StatusAsync(id));
+        foreach (var id in ids)
+        {
+            statuses.Add(await sim.StatusAsync(id));
+        }
+
         Assert.Equal(["SUCCEEDED", "FAILED", "SUCCEEDED", "FAILED"], statuses);
         Assert.Equal("InternalError.Algo", (string?)(await sim.QueryAsync(ids[1]))["output"]!["code"]);
     }

@@ -92,7 +92,11 @@ public class LifecycleTests
         do
         {
             status = await sim.StatusAsync(id);
-            if (seen.LastOrDefault() != status) seen.Add(status);
+            if (seen.LastOrDefault() != status)
+            {
+                seen.Add(status);
+            }
+
             await Task.Delay(20);
         } while (status != "SUCCEEDED" && watch.Elapsed < TimeSpan.FromSeconds(5));
 
@@ -201,7 +205,11 @@ public class LifecycleTests
         var old = await sim.SubmitOkAsync();
         sim.Advance(40); // old is SUCCEEDED
         var flash = new List<string>();
-        for (var i = 0; i < 3; i++) flash.Add(await sim.SubmitOkAsync());
+        for (var i = 0; i < 3; i++)
+        {
+            flash.Add(await sim.SubmitOkAsync());
+        }
+
         var standard = await sim.SubmitOkAsync(Sim.Body(model: "wan2.6-r2v"));
 
         var all = await GetListAsync(sim, "api/v1/tasks?page_no=1&page_size=2");

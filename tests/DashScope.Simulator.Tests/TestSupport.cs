@@ -60,7 +60,11 @@ public sealed class Sim : IAsyncDisposable
     public Task<HttpResponseMessage> SubmitRawAsync(string json, bool async = true)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, SubmitPath) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
-        if (async) request.Headers.Add("X-DashScope-Async", "enable");
+        if (async)
+        {
+            request.Headers.Add("X-DashScope-Async", "enable");
+        }
+
         return Http.SendAsync(request);
     }
 

@@ -28,11 +28,16 @@ public class ThrottlingTests
 
         // A canceled task frees its slot immediately.
         using (var cancel = await sim.Http.PostAsync($"api/v1/tasks/{first}/cancel", null))
+        {
             Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        }
+
         await sim.SubmitOkAsync("c");
 
         using (var again = await sim.SubmitAsync(Sim.Body("d")))
+        {
             Assert.Equal(HttpStatusCode.TooManyRequests, again.StatusCode);
+        }
 
         sim.Advance(30); // both active tasks finish
         await sim.SubmitOkAsync("d");
@@ -57,7 +62,10 @@ public class ThrottlingTests
         await sim.SubmitOkAsync("d");
         await sim.SubmitOkAsync("e");
         using (var refused = await sim.SubmitAsync(Sim.Body("f")))
+        {
             Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        }
+
         Assert.Equal(3, store.PeakActive);
         Assert.Equal(3, sim.Host.PeakActiveTasks);
     }
@@ -66,7 +74,11 @@ public class ThrottlingTests
     public async Task Default_limit_is_five_concurrent_tasks()
     {
         await using var sim = await Sim.StartAsync();
-        for (var i = 0; i < 5; i++) await sim.SubmitOkAsync($"t{i}");
+        for (var i = 0; i < 5; i++)
+        {
+            await sim.SubmitOkAsync($"t{i}");
+        }
+
         using var refused = await sim.SubmitAsync(Sim.Body("t5"));
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         Assert.Equal("1", refused.Headers.GetValues("Retry-After").Single());

@@ -25,7 +25,11 @@ public class VideoTests
         {
             long size = BinaryPrimitives.ReadUInt32BigEndian(file.AsSpan((int)offset));
             var type = Encoding.ASCII.GetString(file, (int)offset + 4, 4);
-            if (size == 1) size = (long)BinaryPrimitives.ReadUInt64BigEndian(file.AsSpan((int)offset + 8));
+            if (size == 1)
+            {
+                size = (long)BinaryPrimitives.ReadUInt64BigEndian(file.AsSpan((int)offset + 8));
+            }
+
             Assert.True(size >= 8, $"box {type} at {offset} has size {size}");
             types.Add(type);
             offset += size;
@@ -101,7 +105,10 @@ public class VideoTests
         await using var sim = await Sim.StartAsync(o => o.VideoUrlTtl = TimeSpan.FromMinutes(10));
         var url = await SucceededVideoUrlAsync(sim);
         sim.Advance(599);
-        using (var fresh = await sim.Http.GetAsync(url)) Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
+        using (var fresh = await sim.Http.GetAsync(url))
+        {
+            Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
+        }
 
         sim.Advance(2);
         using var response = await sim.Http.GetAsync(url);

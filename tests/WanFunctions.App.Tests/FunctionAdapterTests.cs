@@ -21,14 +21,14 @@ namespace WanFunctions.App.Tests;
 /// <summary>The [Function] classes are thin, but they must wire up: DI, result execution, names.</summary>
 public sealed class FunctionAdapterTests
 {
-    static readonly Dictionary<string, string?> Settings = new()
+    private static readonly Dictionary<string, string?> Settings = new()
     {
         ["DashScope:BaseUrl"] = "https://dashscope-intl.aliyuncs.com",
         ["DashScope:ApiKey"] = "test-key",
         ["Storage:ConnectionString"] = "UseDevelopmentStorage=true",
     };
 
-    static ServiceProvider Services()
+    private static ServiceProvider Services()
     {
         IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(Settings).Build();
         return new ServiceCollection().AddLogging().AddWanFunctions(configuration).BuildServiceProvider(validateScopes: true);
@@ -37,7 +37,7 @@ public sealed class FunctionAdapterTests
     public static TheoryData<Type> FunctionClasses()
     {
         var data = new TheoryData<Type>();
-        foreach (Type type in typeof(VideoJobHttpFunctions).Assembly.GetTypes()
+        foreach (var type in typeof(VideoJobHttpFunctions).Assembly.GetTypes()
                      .Where(t => !t.IsAbstract && t.GetMethods().Any(m => m.GetCustomAttribute<FunctionAttribute>() is not null)))
         {
             data.Add(type);
@@ -50,20 +50,20 @@ public sealed class FunctionAdapterTests
     [MemberData(nameof(FunctionClasses))]
     public void Every_function_class_can_be_built_from_the_apps_services(Type functionClass)
     {
-        using ServiceProvider services = Services();
-        object instance = ActivatorUtilities.CreateInstance(services, functionClass);
+        using var services = Services();
+        var instance = ActivatorUtilities.CreateInstance(services, functionClass);
         Assert.IsType(functionClass, instance);
     }
 
     [Fact]
     public void Every_durable_name_has_a_function()
     {
-        string[] functions = typeof(VideoJobHttpFunctions).Assembly.GetTypes()
+        var functions = typeof(VideoJobHttpFunctions).Assembly.GetTypes()
             .SelectMany(t => t.GetMethods())
             .Select(m => m.GetCustomAttribute<FunctionAttribute>()?.Name)
             .OfType<string>()
             .ToArray();
-        string[] durableNames = typeof(WorkflowNames).GetFields(BindingFlags.Public | BindingFlags.Static)
+        var durableNames = typeof(WorkflowNames).GetFields(BindingFlags.Public | BindingFlags.Static)
             .Where(f => f.Name != nameof(WorkflowNames.CancelEvent))
             .Select(f => (string)f.GetValue(null)!)
             .ToArray();
@@ -74,20 +74,20 @@ public sealed class FunctionAdapterTests
     [Fact]
     public async Task The_start_function_returns_an_action_result_that_writes_the_shared_endpoints_answer()
     {
-        using ServiceProvider services = Services();
+        using var services = Services();
         var functions = ActivatorUtilities.CreateInstance<VideoJobHttpFunctions>(services);
         var client = new Mock<DurableTaskClient>("test");
         client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(),
                 It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync((TaskName _, object? _, StartOrchestrationOptions? o, CancellationToken _) => o!.InstanceId!);
-        HttpContext http = Http(services, """{"prompt":"character1 waves","references":[{"url":"https://example.com/a.mp4"}]}""");
+        var http = Http(services, """{"prompt":"character1 waves","references":[{"url":"https://example.com/a.mp4"}]}""");
 
-        IActionResult result = await functions.Start(http.Request, client.Object, CancellationToken.None);
+        var result = await functions.Start(http.Request, client.Object, CancellationToken.None);
         await result.ExecuteResultAsync(new ActionContext(http, new RouteData(), new ActionDescriptor()));
 
         Assert.Equal(StatusCodes.Status202Accepted, http.Response.StatusCode);
-        JsonElement body = Body(http);
-        string id = body.GetProperty("id").GetString()!;
+        var body = Body(http);
+        var id = body.GetProperty("id").GetString()!;
         Assert.Equal($"https://func.example.com/api/videos/{id}", http.Response.Headers.Location.ToString());
         client.Verify(c => c.ScheduleNewOrchestrationInstanceAsync(new TaskName(WorkflowNames.Orchestrator),
             It.IsAny<VideoJobInput>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()), Times.Once);
@@ -96,12 +96,12 @@ public sealed class FunctionAdapterTests
     [Fact]
     public async Task The_status_function_answers_404_problem_details_for_an_unknown_job()
     {
-        using ServiceProvider services = Services();
+        using var services = Services();
         var functions = ActivatorUtilities.CreateInstance<VideoJobHttpFunctions>(services);
         var client = new Mock<DurableTaskClient>("test");
-        HttpContext http = Http(services, body: null);
+        var http = Http(services, body: null);
 
-        IActionResult result = await functions.Get(http.Request, client.Object, "nope", CancellationToken.None);
+        var result = await functions.Get(http.Request, client.Object, "nope", CancellationToken.None);
         await result.ExecuteResultAsync(new ActionContext(http, new RouteData(), new ActionDescriptor()));
 
         Assert.Equal(StatusCodes.Status404NotFound, http.Response.StatusCode);
@@ -117,13 +117,13 @@ public sealed class FunctionAdapterTests
             .ReturnsAsync(new DashScopeTaskStatus("t-1", DashScopeTaskState.Succeeded, VideoUrl: "https://x.aliyuncs.com/v.mp4?Signature=s"));
         var function = new CheckVideoTaskFunction(new WanFunctions.Workflow.Activities.CheckVideoTaskActivity(dashScope.Object));
 
-        TaskCheck check = await function.Run("t-1", CancellationToken.None);
+        var check = await function.Run("t-1", CancellationToken.None);
 
         Assert.Equal(DashScopeTaskState.Succeeded, check.State);
         Assert.DoesNotContain("Signature", JsonSerializer.Serialize(check));
     }
 
-    static HttpContext Http(IServiceProvider services, string? body)
+    private static HttpContext Http(IServiceProvider services, string? body)
     {
         var http = new DefaultHttpContext { RequestServices = services };
         http.Request.Scheme = "https";
@@ -138,7 +138,7 @@ public sealed class FunctionAdapterTests
         return http;
     }
 
-    static JsonElement Body(HttpContext http)
+    private static JsonElement Body(HttpContext http)
     {
         http.Response.Body.Position = 0;
         return JsonDocument.Parse(http.Response.Body).RootElement;

@@ -12,7 +12,7 @@ namespace WanFunctions.App.Tests;
 /// <summary>An HTTP function that throws answers a problem-details 500 without exception details.</summary>
 public sealed class HttpProblemMiddlewareTests
 {
-    static Mock<FunctionContext> Context(HttpContext? http)
+    private static Mock<FunctionContext> Context(HttpContext? http)
     {
         var context = new Mock<FunctionContext> { DefaultValue = DefaultValue.Mock };
         var items = new Dictionary<object, object>();
@@ -39,7 +39,7 @@ public sealed class HttpProblemMiddlewareTests
         Assert.Equal(StatusCodes.Status500InternalServerError, http.Response.StatusCode);
         Assert.StartsWith("application/problem+json", http.Response.ContentType);
         http.Response.Body.Position = 0;
-        string text = await new StreamReader(http.Response.Body).ReadToEndAsync();
+        var text = await new StreamReader(http.Response.Body).ReadToEndAsync();
         Assert.Equal(500, JsonDocument.Parse(text).RootElement.GetProperty("status").GetInt32());
         Assert.DoesNotContain("Storage said no", text);
         Assert.DoesNotContain("SECRET", text);
@@ -56,7 +56,7 @@ public sealed class HttpProblemMiddlewareTests
             ["DashScope:ApiKey"] = "test-key",
             ["Storage:ConnectionString"] = "UseDevelopmentStorage=true",
         }).Build();
-        using ServiceProvider services = new ServiceCollection().AddLogging().AddWanFunctions(configuration).BuildServiceProvider();
+        using var services = new ServiceCollection().AddLogging().AddWanFunctions(configuration).BuildServiceProvider();
         Assert.NotNull(services.GetService<IProblemDetailsService>());
         var http = new DefaultHttpContext { RequestServices = services, TraceIdentifier = "trace-1" };
         http.Response.Body = new MemoryStream();
@@ -66,7 +66,7 @@ public sealed class HttpProblemMiddlewareTests
 
         Assert.Equal(StatusCodes.Status500InternalServerError, http.Response.StatusCode);
         http.Response.Body.Position = 0;
-        string text = await new StreamReader(http.Response.Body).ReadToEndAsync();
+        var text = await new StreamReader(http.Response.Body).ReadToEndAsync();
         Assert.Equal("trace-1", JsonDocument.Parse(text).RootElement.GetProperty("traceId").GetString());
         Assert.DoesNotContain("boom", text);
     }
@@ -85,7 +85,7 @@ public sealed class HttpProblemMiddlewareTests
     {
         var http = new DefaultHttpContext();
         var middleware = new HttpProblemMiddleware(NullLogger<HttpProblemMiddleware>.Instance);
-        bool ran = false;
+        var ran = false;
 
         await middleware.Invoke(Context(http).Object, _ =>
         {

@@ -14,25 +14,25 @@ namespace WanFunctions.App.Tests;
 /// </summary>
 public sealed class WorkflowRegistryTests
 {
-    static readonly MethodInfo[] Functions = typeof(VideoJobHttpFunctions).Assembly.GetTypes()
+    private static readonly MethodInfo[] Functions = typeof(VideoJobHttpFunctions).Assembly.GetTypes()
         .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly))
         .Where(m => m.GetCustomAttribute<FunctionAttribute>() is not null)
         .ToArray();
 
     public static TheoryData<string> ActivityNames() => new(WorkflowRegistry.Activities.Select(a => a.Name));
 
-    static string NameOf(MethodInfo function) => function.GetCustomAttribute<FunctionAttribute>()!.Name;
+    private static string NameOf(MethodInfo function) => function.GetCustomAttribute<FunctionAttribute>()!.Name;
 
-    static bool Has<TAttribute>(ParameterInfo parameter) where TAttribute : Attribute => parameter.GetCustomAttribute<TAttribute>() is not null;
+    private static bool Has<TAttribute>(ParameterInfo parameter) where TAttribute : Attribute => parameter.GetCustomAttribute<TAttribute>() is not null;
 
     [Theory]
     [MemberData(nameof(ActivityNames))]
     public void Every_listed_activity_has_one_function_with_its_trigger_input_output_and_class(string name)
     {
-        WorkflowActivity activity = WorkflowRegistry.Activities.Single(a => a.Name == name);
+        var activity = WorkflowRegistry.Activities.Single(a => a.Name == name);
 
-        MethodInfo function = Assert.Single(Functions, f => NameOf(f) == name);
-        ParameterInfo trigger = Assert.Single(function.GetParameters(), Has<ActivityTriggerAttribute>);
+        var function = Assert.Single(Functions, f => NameOf(f) == name);
+        var trigger = Assert.Single(function.GetParameters(), Has<ActivityTriggerAttribute>);
         Assert.Equal(activity.InputType, trigger.ParameterType);
         Assert.Equal(typeof(Task<>).MakeGenericType(activity.OutputType), function.ReturnType);
         Assert.Contains(function.DeclaringType!.GetConstructors().SelectMany(c => c.GetParameters()),
@@ -42,10 +42,10 @@ public sealed class WorkflowRegistryTests
     [Fact]
     public void The_orchestrator_has_one_function_with_its_context_and_its_input_bound_as_a_parameter()
     {
-        WorkflowOrchestrator orchestrator = WorkflowRegistry.Orchestrator;
+        var orchestrator = WorkflowRegistry.Orchestrator;
 
-        MethodInfo function = Assert.Single(Functions, f => NameOf(f) == orchestrator.Name);
-        ParameterInfo[] parameters = function.GetParameters();
+        var function = Assert.Single(Functions, f => NameOf(f) == orchestrator.Name);
+        var parameters = function.GetParameters();
         Assert.Equal(typeof(TaskOrchestrationContext), Assert.Single(parameters, Has<OrchestrationTriggerAttribute>).ParameterType);
         // The worker binds the orchestration's input to the one parameter without a binding attribute.
         Assert.Equal(orchestrator.InputType, Assert.Single(parameters, p => !p.GetCustomAttributes().Any()).ParameterType);
@@ -57,12 +57,12 @@ public sealed class WorkflowRegistryTests
     [Fact]
     public void Every_durable_function_is_listed_once_and_nothing_else_is()
     {
-        string[] durable = Functions
+        var durable = Functions
             .Where(f => f.GetParameters().Any(p => Has<ActivityTriggerAttribute>(p) || Has<OrchestrationTriggerAttribute>(p)))
             .Select(NameOf)
             .Order(StringComparer.Ordinal)
             .ToArray();
-        string[] listed = WorkflowRegistry.Activities.Select(a => a.Name).Append(WorkflowRegistry.Orchestrator.Name)
+        var listed = WorkflowRegistry.Activities.Select(a => a.Name).Append(WorkflowRegistry.Orchestrator.Name)
             .Order(StringComparer.Ordinal)
             .ToArray();
 
@@ -80,7 +80,7 @@ public sealed class WorkflowRegistryTests
             ["Storage:ConnectionString"] = "UseDevelopmentStorage=true",
         }).Build();
         var services = new ServiceCollection().AddLogging().AddWanFunctions(configuration);
-        using ServiceProvider provider = services.BuildServiceProvider(validateScopes: true);
+        using var provider = services.BuildServiceProvider(validateScopes: true);
 
         Assert.All(WorkflowRegistry.Activities, activity =>
         {

@@ -19,16 +19,16 @@ namespace WanFunctions.Bench;
 /// </summary>
 public static class ArchiveBench
 {
-    const double TargetAllocatedMiB = 64;
-    const double TargetWorkingSetMiB = 128;
-    const double TargetMiBPerSecond = 50;
+    private const double TargetAllocatedMiB = 64;
+    private const double TargetWorkingSetMiB = 128;
+    private const double TargetMiBPerSecond = 50;
 
     public static async Task RunAsync(BenchOptions options, string storage, Report report)
     {
-        long size = options.VideoMib * 1024L * 1024L;
+        var size = options.VideoMib * 1024L * 1024L;
         Report.Section($"Archive: VideoArchiver.ArchiveAsync, simulator video of {options.VideoMib} MiB → Azurite block blob (4 MiB blocks)");
 
-        await using SimulatorHost sim = await SimulatorHost.StartAsync(new SimulatorOptions
+        await using var sim = await SimulatorHost.StartAsync(new SimulatorOptions
         {
             PendingSeconds = 0.01,
             RunningSeconds = 0.05,
@@ -36,9 +36,9 @@ public static class ArchiveBench
             MaxConcurrentTasks = 50,
             MaxRecordedRequests = 1000,
         });
-        string taskId = await SubmitAndWaitAsync(sim);
+        var taskId = await SubmitAndWaitAsync(sim);
 
-        string container = "bench-" + Guid.NewGuid().ToString("N")[..12];
+        var container = "bench-" + Guid.NewGuid().ToString("N")[..12];
         IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["DashScope:BaseUrl"] = sim.BaseUrl.ToString(),
@@ -53,11 +53,11 @@ public static class ArchiveBench
         services.AddLogging();
         services.AddSingleton(configuration);
         services.AddWanFunctions(configuration);
-        await using ServiceProvider provider = services.BuildServiceProvider();
-        VideoArchiver archiver = provider.GetRequiredService<VideoArchiver>();
-        BlobContainerClient blobs = provider.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(container);
-        HttpClient download = provider.GetRequiredService<IHttpClientFactory>().CreateClient(VideoArchiver.HttpClientName);
-        string videoUrl = (await provider.GetRequiredService<IDashScopeClient>().GetTaskAsync(taskId)).VideoUrl
+        await using var provider = services.BuildServiceProvider();
+        var archiver = provider.GetRequiredService<VideoArchiver>();
+        var blobs = provider.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(container);
+        var download = provider.GetRequiredService<IHttpClientFactory>().CreateClient(VideoArchiver.HttpClientName);
+        var videoUrl = (await provider.GetRequiredService<IDashScopeClient>().GetTaskAsync(taskId)).VideoUrl
             ?? throw new InvalidOperationException("The simulator gave no video URL.");
 
         try
@@ -67,7 +67,7 @@ public static class ArchiveBench
 
             var archives = new List<Measurement>();
             var downloads = new List<Measurement>();
-            for (int i = 0; i < options.Iterations; i++)
+            for (var i = 0; i < options.Iterations; i++)
             {
                 downloads.Add(await DownloadOnceAsync(download, videoUrl, size));
                 archives.Add(await ArchiveOnceAsync(archiver, blobs, taskId, $"run{i}", size));
@@ -92,7 +92,7 @@ public static class ArchiveBench
         }
     }
 
-    static void Print(string what, List<Measurement> runs, long size)
+    private static void Print(string what, List<Measurement> runs, long size)
     {
         Report.Line($"{what}: {Stats.Mmm(runs.Select(m => size / Stats.MiB / m.Elapsed.TotalSeconds).ToArray(), "MiB/s")}; " +
             $"{Stats.Mmm(runs.Select(m => m.Elapsed.TotalSeconds).ToArray(), "s", "0.00")}");
@@ -103,13 +103,13 @@ public static class ArchiveBench
             $"GCs gen0/1/2 {runs.Sum(m => m.Gen0)}/{runs.Sum(m => m.Gen1)}/{runs.Sum(m => m.Gen2)} over {runs.Count} runs");
     }
 
-    static async Task<Measurement> ArchiveOnceAsync(VideoArchiver archiver, BlobContainerClient blobs, string taskId, string name, long size)
+    private static async Task<Measurement> ArchiveOnceAsync(VideoArchiver archiver, BlobContainerClient blobs, string taskId, string name, long size)
     {
         var input = new ArchiveVideoInput("bench-" + name, taskId, $"bench/{name}.mp4", "wan2.6-r2v-flash", "1280*720", 5,
             Hashing.Sha256Hex("bench"));
         var probe = MemoryProbe.Start();
-        ArchivedVideo video = await archiver.ArchiveAsync(input, CancellationToken.None);
-        Measurement measurement = probe.Stop();
+        var video = await archiver.ArchiveAsync(input, CancellationToken.None);
+        var measurement = probe.Stop();
         if (video.Bytes != size || video.AlreadyArchived)
         {
             throw new InvalidOperationException($"Archived {video.Bytes} bytes (already archived: {video.AlreadyArchived}); expected {size}.");
@@ -119,13 +119,13 @@ public static class ArchiveBench
         return measurement;
     }
 
-    static async Task<Measurement> DownloadOnceAsync(HttpClient http, string url, long size)
+    private static async Task<Measurement> DownloadOnceAsync(HttpClient http, string url, long size)
     {
         var probe = MemoryProbe.Start();
-        using (HttpResponseMessage response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead))
+        using (var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead))
         {
             response.EnsureSuccessStatusCode();
-            await using Stream body = await response.Content.ReadAsStreamAsync();
+            await using var body = await response.Content.ReadAsStreamAsync();
             var counter = new CountingSink();
             await body.CopyToAsync(counter);
             if (counter.Length != size)
@@ -138,7 +138,7 @@ public static class ArchiveBench
     }
 
     /// <summary>Submits one task through the simulator's HTTP API and waits until it is SUCCEEDED.</summary>
-    static async Task<string> SubmitAndWaitAsync(SimulatorHost sim)
+    private static async Task<string> SubmitAndWaitAsync(SimulatorHost sim)
     {
         using var http = new HttpClient { BaseAddress = sim.BaseUrl, Timeout = TimeSpan.FromSeconds(10) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", sim.ApiKey);
@@ -157,18 +157,18 @@ public static class ArchiveBench
             Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
         };
         submit.Headers.Add("X-DashScope-Async", "enable");
-        using HttpResponseMessage submitted = await http.SendAsync(submit);
-        string submittedText = await submitted.Content.ReadAsStringAsync();
+        using var submitted = await http.SendAsync(submit);
+        var submittedText = await submitted.Content.ReadAsStringAsync();
         if (!submitted.IsSuccessStatusCode)
         {
             throw new InvalidOperationException($"Simulator submit failed: {(int)submitted.StatusCode} {submittedText}");
         }
 
-        string taskId = (string)JsonNode.Parse(submittedText)!["output"]!["task_id"]!;
-        for (int i = 0; i < 200; i++)
+        var taskId = (string)JsonNode.Parse(submittedText)!["output"]!["task_id"]!;
+        for (var i = 0; i < 200; i++)
         {
-            JsonNode status = JsonNode.Parse(await http.GetStringAsync($"api/v1/tasks/{taskId}"))!;
-            string state = (string)status["output"]!["task_status"]!;
+            var status = JsonNode.Parse(await http.GetStringAsync($"api/v1/tasks/{taskId}"))!;
+            var state = (string)status["output"]!["task_status"]!;
             if (state == "SUCCEEDED")
             {
                 return taskId;
@@ -186,9 +186,9 @@ public static class ArchiveBench
     }
 
     /// <summary>A write-only stream that counts and drops what it is given.</summary>
-    sealed class CountingSink : Stream
+    private sealed class CountingSink : Stream
     {
-        long length;
+        private long length;
 
         public override bool CanRead => false;
         public override bool CanSeek => false;

@@ -16,21 +16,21 @@ namespace WanFunctions.Bench;
 /// </summary>
 public static class BatchBench
 {
-    const string SubmitPath = "/api/v1/services/aigc/video-generation/video-synthesis";
-    const int Slots = 5;
-    const double PendingSeconds = 2;
-    const double RunningSeconds = 2;
-    const double GenerationSeconds = PendingSeconds + RunningSeconds;
+    private const string SubmitPath = "/api/v1/services/aigc/video-generation/video-synthesis";
+    private const int Slots = 5;
+    private const double PendingSeconds = 2;
+    private const double RunningSeconds = 2;
+    private const double GenerationSeconds = PendingSeconds + RunningSeconds;
 
     public sealed record BatchFigures(int Jobs, double MakespanSeconds, double IdealSeconds, int Lost, int Submits, int Throttled);
 
     public static async Task<BatchFigures> RunAsync(BenchOptions options, string storage, Report report)
     {
-        int n = options.BatchJobs;
-        double ideal = Math.Ceiling(n / (double)Slots) * GenerationSeconds;
+        var n = options.BatchJobs;
+        var ideal = Math.Ceiling(n / (double)Slots) * GenerationSeconds;
         Report.Section($"Batch: {n} jobs posted at once, provider account with {Slots} slots, {GenerationSeconds:0} s generation; ideal makespan {ideal:0} s");
-        BatchFigures gated = await RunOnceAsync(n, ideal, gate: true, storage);
-        BatchFigures open = await RunOnceAsync(n, ideal, gate: false, storage);
+        var gated = await RunOnceAsync(n, ideal, gate: true, storage);
+        var open = await RunOnceAsync(n, ideal, gate: false, storage);
         Report.Line($"{"",-14} {"makespan",10} {"÷ ideal",8} {"lost",5} {"submits",8} {"throttled",10}");
         foreach (var (name, f) in new[] { ("gate on", gated), ("gate off", open) })
         {
@@ -44,18 +44,18 @@ public static class BatchBench
         return gated;
     }
 
-    static double Share(BatchFigures f) => f.Submits == 0 ? 0 : 100.0 * f.Throttled / f.Submits;
+    private static double Share(BatchFigures f) => f.Submits == 0 ? 0 : 100.0 * f.Throttled / f.Submits;
 
-    static async Task<BatchFigures> RunOnceAsync(int n, double ideal, bool gate, string storage)
+    private static async Task<BatchFigures> RunOnceAsync(int n, double ideal, bool gate, string storage)
     {
-        await using SimulatorHost sim = await SimulatorHost.StartAsync(new SimulatorOptions
+        await using var sim = await SimulatorHost.StartAsync(new SimulatorOptions
         {
             PendingSeconds = PendingSeconds,
             RunningSeconds = RunningSeconds,
             MaxConcurrentTasks = Slots,
         });
 
-        string hub = "batch" + Guid.NewGuid().ToString("N")[..12];
+        var hub = "batch" + Guid.NewGuid().ToString("N")[..12];
         var settings = new Dictionary<string, string?>
         {
             ["DashScope:BaseUrl"] = sim.BaseUrl.ToString(),
@@ -83,15 +83,15 @@ public static class BatchBench
             ["Logging:LogLevel:Default"] = "Error",
         };
 
-        await using LocalHostApp host = await LocalHostApp.StartAsync(["--urls", "http://127.0.0.1:0"],
+        await using var host = await LocalHostApp.StartAsync(["--urls", "http://127.0.0.1:0"],
             config => config.AddInMemoryCollection(settings));
         using var api = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
 
-        DateTimeOffset start = DateTimeOffset.UtcNow;
+        var start = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
-        string[] ids = await Task.WhenAll(Enumerable.Range(1, n).Select(async i =>
+        var ids = await Task.WhenAll(Enumerable.Range(1, n).Select(async i =>
         {
-            using HttpResponseMessage response = await api.PostAsJsonAsync("api/videos", new
+            using var response = await api.PostAsJsonAsync("api/videos", new
             {
                 prompt = $"character1 walks through batch item {i}",
                 references = new[] { new { url = "https://example.com/people/alice.mp4" } },
@@ -104,7 +104,7 @@ public static class BatchBench
         var finished = new Dictionary<string, OrchestrationMetadata>();
         while (finished.Count < n && clock.Elapsed < TimeSpan.FromMinutes(10))
         {
-            foreach (string id in ids.Where(id => !finished.ContainsKey(id)))
+            foreach (var id in ids.Where(id => !finished.ContainsKey(id)))
             {
                 if (await host.Client.GetInstanceAsync(id, getInputsAndOutputs: true) is { IsRunning: false } done
                     && done.RuntimeStatus is not OrchestrationRuntimeStatus.Pending)
@@ -116,11 +116,11 @@ public static class BatchBench
             await Task.Delay(1000);
         }
 
-        int lost = ids.Count(id => !finished.TryGetValue(id, out OrchestrationMetadata? done)
+        var lost = ids.Count(id => !finished.TryGetValue(id, out var done)
             || done.ReadOutputAs<JsonObject>()?["outcome"]?.GetValue<string>() != "Succeeded");
-        double makespan = finished.Count == 0 ? double.NaN : (finished.Values.Max(m => m.LastUpdatedAt) - start).TotalSeconds;
+        var makespan = finished.Count == 0 ? double.NaN : (finished.Values.Max(m => m.LastUpdatedAt) - start).TotalSeconds;
         var submits = sim.Requests.Where(r => r.Method == "POST" && r.Path == SubmitPath).ToList();
-        int throttled = submits.Count(r => r.StatusCode == 429);
+        var throttled = submits.Count(r => r.StatusCode == 429);
         Report.Line($"gate {(gate ? "on " : "off")}: {finished.Count}/{n} jobs ended in {clock.Elapsed.TotalSeconds:0} s; peak provider tasks at once {sim.PeakActiveTasks}");
         return new BatchFigures(n, makespan, ideal, lost, submits.Count, throttled);
     }

@@ -38,14 +38,14 @@ public sealed record BenchOptions
     public static BenchOptions Parse(string[] args)
     {
         var o = new BenchOptions();
-        for (int i = 0; i < args.Length; i++)
+        for (var i = 0; i < args.Length; i++)
         {
-            string arg = args[i];
+            var arg = args[i];
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{arg} needs a value.");
             int Positive(int min = 1)
             {
-                string text = Value();
-                return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= min
+                var text = Value();
+                return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min
                     ? n
                     : throw new ArgumentException($"{arg} must be an integer >= {min}; got '{text}'.");
             }
@@ -70,11 +70,11 @@ public sealed record BenchOptions
         return o;
     }
 
-    static HashSet<string> ParseOnly(string list)
+    private static HashSet<string> ParseOnly(string list)
     {
         var set = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(s => s.ToLowerInvariant()).ToHashSet();
-        string[] unknown = set.Except(["validate", "archive", "e2e", "batch"]).ToArray();
+        var unknown = set.Except(["validate", "archive", "e2e", "batch"]).ToArray();
         return unknown.Length == 0 && set.Count > 0
             ? set
             : throw new ArgumentException($"--only takes validate, archive, e2e, batch; got '{list}'.");

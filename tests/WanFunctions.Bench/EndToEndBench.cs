@@ -17,30 +17,30 @@ namespace WanFunctions.Bench;
 /// </summary>
 public static class EndToEndBench
 {
-    const string SubmitPath = "/api/v1/services/aigc/video-generation/video-synthesis";
-    const double PendingSeconds = 1;
-    const double RunningSeconds = 1;
-    const double GenerationSeconds = PendingSeconds + RunningSeconds;
-    static readonly TimeSpan StatusPollInterval = TimeSpan.FromMilliseconds(250);
+    private const string SubmitPath = "/api/v1/services/aigc/video-generation/video-synthesis";
+    private const double PendingSeconds = 1;
+    private const double RunningSeconds = 1;
+    private const double GenerationSeconds = PendingSeconds + RunningSeconds;
+    private static readonly TimeSpan StatusPollInterval = TimeSpan.FromMilliseconds(250);
 
     public static async Task RunAsync(BenchOptions options, string storage, Report report)
     {
-        int n = options.Jobs;
+        var n = options.Jobs;
         Report.Section($"End to end: {n} concurrent jobs, HTTP POST → Succeeded on the real engine (Azurite backend), " +
             $"simulator {PendingSeconds:0} s PENDING + {RunningSeconds:0} s RUNNING");
 
-        await using SimulatorHost sim = await SimulatorHost.StartAsync(new SimulatorOptions
+        await using var sim = await SimulatorHost.StartAsync(new SimulatorOptions
         {
             PendingSeconds = PendingSeconds,
             RunningSeconds = RunningSeconds,
             MaxConcurrentTasks = Math.Max(n, 5),
         });
 
-        string hub = "bench" + Guid.NewGuid().ToString("N")[..12];
-        TimeSpan firstPollDelay = TimeSpan.FromMilliseconds(options.FirstPollMs);
-        TimeSpan queuePoll = TimeSpan.FromMilliseconds(options.QueuePollMs);
-        TimeSpan pollInterval = TimeSpan.FromMilliseconds(options.PollMs);
-        TimeSpan maxPollInterval = pollInterval * 2;
+        var hub = "bench" + Guid.NewGuid().ToString("N")[..12];
+        var firstPollDelay = TimeSpan.FromMilliseconds(options.FirstPollMs);
+        var queuePoll = TimeSpan.FromMilliseconds(options.QueuePollMs);
+        var pollInterval = TimeSpan.FromMilliseconds(options.PollMs);
+        var maxPollInterval = pollInterval * 2;
         var settings = new Dictionary<string, string?>
         {
             ["DashScope:BaseUrl"] = sim.BaseUrl.ToString(),
@@ -69,22 +69,22 @@ public static class EndToEndBench
 
         var startup = Stopwatch.StartNew();
         // The task hub is the run's own, so earlier runs leave nothing for this one to pick up.
-        await using LocalHostApp host = await LocalHostApp.StartAsync(["--urls", "http://127.0.0.1:0"],
+        await using var host = await LocalHostApp.StartAsync(["--urls", "http://127.0.0.1:0"],
             config => config.AddInMemoryCollection(settings));
         using var api = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
-        JobRun warmUp = await RunJobAsync(api, "warm-up");
+        var warmUp = await RunJobAsync(api, "warm-up");
         Report.Line($"warm-up job (host start-up included): {startup.Elapsed.TotalSeconds:0.0} s, then {warmUp.Observed.TotalSeconds:0.00} s POST → Succeeded");
 
         sim.ClearRequests();
         var wall = Stopwatch.StartNew();
-        JobRun[] runs = await Task.WhenAll(Enumerable.Range(0, n).Select(i => RunJobAsync(api, $"job {i + 1}")));
+        var runs = await Task.WhenAll(Enumerable.Range(0, n).Select(i => RunJobAsync(api, $"job {i + 1}")));
         wall.Stop();
 
-        double[] completed = runs.Select(r => r.Completed.TotalSeconds).ToArray();
-        double[] observed = runs.Select(r => r.Observed.TotalSeconds).ToArray();
-        double[] overhead = completed.Select(s => s - GenerationSeconds).ToArray();
-        double[] submitLag = runs.Select(r => r.SubmitLag.TotalSeconds).ToArray();
+        var completed = runs.Select(r => r.Completed.TotalSeconds).ToArray();
+        var observed = runs.Select(r => r.Observed.TotalSeconds).ToArray();
+        var overhead = completed.Select(s => s - GenerationSeconds).ToArray();
+        var submitLag = runs.Select(r => r.SubmitLag.TotalSeconds).ToArray();
         Report.Line($"latency POST → completion recorded by the engine: p50 {Stats.F(Stats.Median(completed), "0.00")} s, " +
             $"p95 {Stats.F(Stats.Percentile(completed, 95), "0.00")} s, max {Stats.F(completed.Max(), "0.00")} s");
         Report.Line($"latency POST → Succeeded seen by the caller:   p50 {Stats.F(Stats.Median(observed), "0.00")} s, " +
@@ -93,19 +93,19 @@ public static class EndToEndBench
             $"p95 {Stats.F(Stats.Percentile(overhead, 95), "0.00")} s; of which POST → provider submit p50 {Stats.F(Stats.Median(submitLag), "0.00")} s");
         Report.Line($"all {n} jobs done in {wall.Elapsed.TotalSeconds:0.00} s wall clock");
 
-        IReadOnlyList<RecordedRequest> requests = sim.Requests;
-        double queries = runs.Average(r => requests.Count(q => q.Method == "GET" && q.Path == $"/api/v1/tasks/{r.TaskId}"));
-        int submits = requests.Count(q => q.Method == "POST" && q.Path == SubmitPath);
-        int throttled = requests.Count(q => q.Method == "POST" && q.Path == SubmitPath && q.StatusCode == 429);
-        double polls = runs.Average(r => r.Polls);
+        var requests = sim.Requests;
+        var queries = runs.Average(r => requests.Count(q => q.Method == "GET" && q.Path == $"/api/v1/tasks/{r.TaskId}"));
+        var submits = requests.Count(q => q.Method == "POST" && q.Path == SubmitPath);
+        var throttled = requests.Count(q => q.Method == "POST" && q.Path == SubmitPath && q.StatusCode == 429);
+        var polls = runs.Average(r => r.Polls);
 
         // When did the polls really happen? (Durable timers on the Azure Storage backend are queue messages whose
         // visibility delay is whole seconds, so short timers can fire early; this shows it.)
         var firstPoll = new List<double>();
         var pollGaps = new List<double>();
-        foreach (JobRun run in runs)
+        foreach (var run in runs)
         {
-            DateTimeOffset[] times = requests.Where(q => q.Method == "GET" && q.Path == $"/api/v1/tasks/{run.TaskId}")
+            var times = requests.Where(q => q.Method == "GET" && q.Path == $"/api/v1/tasks/{run.TaskId}")
                 .Select(q => q.Timestamp).Order().Take(run.Polls).ToArray();
             if (times.Length > 0)
             {
@@ -116,14 +116,14 @@ public static class EndToEndBench
 
         Report.Line($"timers: first poll {Stats.F(Stats.Median(firstPoll), "0.00")} s after submit (median; FirstPollDelay {Stats.F(options.FirstPollMs / 1000.0, "0.0#")} s), " +
             (pollGaps.Count == 0 ? "no later polls" : $"later polls {Stats.F(Stats.Median(pollGaps), "0.00")} s apart (median; min {Stats.F(pollGaps.Min(), "0.00")}, PollInterval {Stats.F(pollInterval.TotalSeconds, "0.0#")} s)"));
-        int naive = NaiveQueries(GenerationSeconds);
+        var naive = NaiveQueries(GenerationSeconds);
         Report.Line($"provider queries per job: {Stats.F(queries, "0.0")} (workflow polls {Stats.F(polls, "0.0")} + 1 by the archive for the signed URL); " +
             $"submits {Stats.F((double)submits / n, "0.0")} per job ({throttled} throttled); " +
             $"an SDK polling every 1 s would make {naive} for a {GenerationSeconds:0} s task");
 
         // The real provider takes 1–5 minutes; what the production schedule (WorkflowOptions defaults) makes there.
-        PollingSchedule production = new WorkflowOptions().ToSchedule();
-        string modelled = string.Join(", ", new[] { 60, 180, 300 }.Select(t =>
+        var production = new WorkflowOptions().ToSchedule();
+        var modelled = string.Join(", ", new[] { 60, 180, 300 }.Select(t =>
             $"{t} s task: {WorkflowQueries(production, t)} vs {NaiveQueries(t)}"));
         Report.Line($"modelled, not measured — queries per job with the default schedule (45 s, 15 s ×1.5 up to 60 s) vs 1 s polling: {modelled}");
 
@@ -137,13 +137,13 @@ public static class EndToEndBench
     }
 
     /// <summary>An SDK that waits 1 s between queries until the task is done (the last query sees SUCCEEDED).</summary>
-    static int NaiveQueries(double generationSeconds) => (int)Math.Ceiling(generationSeconds);
+    private static int NaiveQueries(double generationSeconds) => (int)Math.Ceiling(generationSeconds);
 
     /// <summary>Queries the workflow makes for a task of <paramref name="generationSeconds"/>: its polls plus the archive's one.</summary>
-    static int WorkflowQueries(PollingSchedule schedule, double generationSeconds)
+    private static int WorkflowQueries(PollingSchedule schedule, double generationSeconds)
     {
         double t = 0;
-        int polls = 0;
+        var polls = 0;
         while (t < generationSeconds)
         {
             t += PollDelays.Next(schedule, polls).TotalSeconds;
@@ -153,32 +153,32 @@ public static class EndToEndBench
         return polls + 1;
     }
 
-    sealed record JobRun(string TaskId, TimeSpan Completed, TimeSpan Observed, TimeSpan SubmitLag, int Polls, DateTimeOffset SubmittedAt);
+    private sealed record JobRun(string TaskId, TimeSpan Completed, TimeSpan Observed, TimeSpan SubmitLag, int Polls, DateTimeOffset SubmittedAt);
 
-    static async Task<JobRun> RunJobAsync(HttpClient api, string name)
+    private static async Task<JobRun> RunJobAsync(HttpClient api, string name)
     {
-        DateTimeOffset postedAt = DateTimeOffset.UtcNow;
-        long start = Stopwatch.GetTimestamp();
-        using HttpResponseMessage response = await api.PostAsJsonAsync("api/videos", new
+        var postedAt = DateTimeOffset.UtcNow;
+        var start = Stopwatch.GetTimestamp();
+        using var response = await api.PostAsJsonAsync("api/videos", new
         {
             prompt = $"character1 waves at the camera ({name})",
             references = new object[] { new { url = "https://example.com/people/alice.png" } },
             size = "1280*720",
             duration = 5,
         });
-        string text = await response.Content.ReadAsStringAsync();
+        var text = await response.Content.ReadAsStringAsync();
         if (response.StatusCode != HttpStatusCode.Accepted)
         {
             throw new InvalidOperationException($"POST api/videos answered {(int)response.StatusCode}: {text}");
         }
 
-        string id = (string)JsonNode.Parse(text)!["id"]!;
-        DateTime until = DateTime.UtcNow.AddMinutes(2);
+        var id = (string)JsonNode.Parse(text)!["id"]!;
+        var until = DateTime.UtcNow.AddMinutes(2);
         while (true)
         {
             await Task.Delay(StatusPollInterval);
-            JsonObject status = JsonNode.Parse(await api.GetStringAsync($"api/videos/{id}"))!.AsObject();
-            string state = (string)status["status"]!;
+            var status = JsonNode.Parse(await api.GetStringAsync($"api/videos/{id}"))!.AsObject();
+            var state = (string)status["status"]!;
             if (state is "Pending" or "Running")
             {
                 if (DateTime.UtcNow > until)
@@ -189,15 +189,15 @@ public static class EndToEndBench
                 continue;
             }
 
-            TimeSpan observed = Stopwatch.GetElapsedTime(start);
+            var observed = Stopwatch.GetElapsedTime(start);
             if (state != "Succeeded")
             {
                 throw new InvalidOperationException($"Job {id} ended {state}: {status.ToJsonString()}");
             }
 
-            JsonObject result = status["result"]!.AsObject();
-            DateTimeOffset finished = DateTimeOffset.Parse((string)status["lastUpdatedAt"]!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
-            DateTimeOffset submitted = DateTimeOffset.Parse((string)result["timings"]!["submittedAt"]!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+            var result = status["result"]!.AsObject();
+            var finished = DateTimeOffset.Parse((string)status["lastUpdatedAt"]!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+            var submitted = DateTimeOffset.Parse((string)result["timings"]!["submittedAt"]!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
             return new JobRun((string)result["taskId"]!, finished - postedAt, observed, submitted - postedAt,
                 (int)result["timings"]!["polls"]!, submitted);
         }

@@ -9,18 +9,18 @@ namespace WanFunctions.Bench;
 /// </summary>
 public sealed class MemoryProbe
 {
-    readonly Thread sampler;
-    readonly long allocatedBefore;
-    readonly long heapBefore;
-    readonly long workingSetBefore;
-    readonly int[] collectionsBefore;
-    readonly long start;
-    volatile bool stopping;
-    long maxHeap;
-    long maxWorkingSet;
-    long samplerAllocated;
+    private readonly Thread sampler;
+    private readonly long allocatedBefore;
+    private readonly long heapBefore;
+    private readonly long workingSetBefore;
+    private readonly int[] collectionsBefore;
+    private readonly long start;
+    private volatile bool stopping;
+    private long maxHeap;
+    private long maxWorkingSet;
+    private long samplerAllocated;
 
-    MemoryProbe()
+    private MemoryProbe()
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
@@ -42,9 +42,9 @@ public sealed class MemoryProbe
 
     public static MemoryProbe Start() => new();
 
-    void Sample()
+    private void Sample()
     {
-        long own = GC.GetAllocatedBytesForCurrentThread();
+        var own = GC.GetAllocatedBytesForCurrentThread();
         using var process = Process.GetCurrentProcess();
         while (true)
         {
@@ -64,8 +64,8 @@ public sealed class MemoryProbe
 
     public Measurement Stop()
     {
-        TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
-        long allocatedAfter = GC.GetTotalAllocatedBytes(precise: true);
+        var elapsed = Stopwatch.GetElapsedTime(start);
+        var allocatedAfter = GC.GetTotalAllocatedBytes(precise: true);
         stopping = true;
         sampler.Join();
         return new Measurement(

@@ -20,7 +20,7 @@ if (options.Help)
     return 0;
 }
 
-string? storage = Environment.GetEnvironmentVariable(BenchOptions.StorageVariable);
+var storage = Environment.GetEnvironmentVariable(BenchOptions.StorageVariable);
 if (options.Needs("archive") || options.Needs("e2e") || options.Needs("batch"))
 {
     if (string.IsNullOrWhiteSpace(storage))
@@ -51,11 +51,11 @@ if (options.Needs("e2e"))
 
 if (options.Needs("batch"))
 {
-    BatchBench.BatchFigures batch = await BatchBench.RunAsync(options, storage!, report);
+    var batch = await BatchBench.RunAsync(options, storage!, report);
     if (options.JsonFile is { } file)
     {
         // Merged into what the file already holds (other scenarios' keys).
-        System.Text.Json.Nodes.JsonObject root = File.Exists(file)
+        var root = File.Exists(file)
             && System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(file)) is System.Text.Json.Nodes.JsonObject existing
             ? existing
             : new System.Text.Json.Nodes.JsonObject();

@@ -5,8 +5,8 @@ namespace WanFunctions.Bench;
 /// <summary>Prints figures and targets; remembers which targets were missed.</summary>
 public sealed class Report
 {
-    readonly List<string> missed = [];
-    int targets;
+    private readonly List<string> missed = [];
+    private int targets;
 
     public static void Section(string title) => Console.WriteLine($"{Environment.NewLine}== {title}");
 
@@ -16,9 +16,9 @@ public sealed class Report
     public void Target(string name, double value, double limit, string unit, bool lowerIsBetter, string format = "0.0", bool inclusive = false)
     {
         targets++;
-        bool pass = lowerIsBetter ? (inclusive ? value <= limit : value < limit) : value >= limit;
-        string op = lowerIsBetter ? (inclusive ? "<=" : "<") : ">=";
-        string text = $"{name} {value.ToString(format, CultureInfo.InvariantCulture)} {unit} (target {op} {limit.ToString(format, CultureInfo.InvariantCulture)} {unit})";
+        var pass = lowerIsBetter ? (inclusive ? value <= limit : value < limit) : value >= limit;
+        var op = lowerIsBetter ? (inclusive ? "<=" : "<") : ">=";
+        var text = $"{name} {value.ToString(format, CultureInfo.InvariantCulture)} {unit} (target {op} {limit.ToString(format, CultureInfo.InvariantCulture)} {unit})";
         Console.WriteLine($"   {(pass ? "PASS" : "FAIL")}  {text}");
         if (!pass)
         {
@@ -43,15 +43,15 @@ public static class Stats
     /// <summary>Percentile with linear interpolation between closest ranks (p in 0..100).</summary>
     public static double Percentile(IEnumerable<double> values, double p)
     {
-        double[] sorted = values.Order().ToArray();
+        var sorted = values.Order().ToArray();
         if (sorted.Length == 0)
         {
             return double.NaN;
         }
 
-        double rank = p / 100 * (sorted.Length - 1);
-        int low = (int)Math.Floor(rank);
-        int high = (int)Math.Ceiling(rank);
+        var rank = p / 100 * (sorted.Length - 1);
+        var low = (int)Math.Floor(rank);
+        var high = (int)Math.Ceiling(rank);
         return sorted[low] + (sorted[high] - sorted[low]) * (rank - low);
     }
 

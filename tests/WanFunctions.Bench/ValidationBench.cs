@@ -7,9 +7,9 @@ namespace WanFunctions.Bench;
 /// <summary>JobValidator.Validate on a valid 5-reference job (3 videos, 2 images): ops/s and bytes allocated per call.</summary>
 public static class ValidationBench
 {
-    const double TargetOpsPerSecond = 20_000;
-    const double TargetBytesPerOp = 16 * 1024;
-    static readonly TimeSpan Round = TimeSpan.FromMilliseconds(500);
+    private const double TargetOpsPerSecond = 20_000;
+    private const double TargetBytesPerOp = 16 * 1024;
+    private static readonly TimeSpan Round = TimeSpan.FromMilliseconds(500);
 
     public static readonly VideoJobRequest Job = new()
     {
@@ -36,7 +36,7 @@ public static class ValidationBench
     {
         Report.Section("Validation: JobValidator.Validate, 5 references (3 videos, 2 images), single thread");
         var validator = new JobValidator(DashScopeRegion.International);
-        JobValidationResult check = validator.Validate(Job);
+        var check = validator.Validate(Job);
         if (check.Job is null)
         {
             throw new InvalidOperationException("The bench job does not validate: " +
@@ -47,7 +47,7 @@ public static class ValidationBench
         Measure(validator);
         var opsPerSecond = new List<double>();
         var bytesPerOp = new List<double>();
-        for (int i = 0; i < Math.Max(options.Iterations, 7); i++)
+        for (var i = 0; i < Math.Max(options.Iterations, 7); i++)
         {
             var (ops, bytes) = Measure(validator);
             opsPerSecond.Add(ops);
@@ -60,17 +60,17 @@ public static class ValidationBench
         report.Target("validation allocations (median)", Stats.Median(bytesPerOp), TargetBytesPerOp, "B/op", lowerIsBetter: true, "0");
     }
 
-    static (double OpsPerSecond, double BytesPerOp) Measure(JobValidator validator)
+    private static (double OpsPerSecond, double BytesPerOp) Measure(JobValidator validator)
     {
         const int batch = 256;
         long ops = 0;
-        int valid = 0;
-        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-        long start = Stopwatch.GetTimestamp();
+        var valid = 0;
+        var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        var start = Stopwatch.GetTimestamp();
         TimeSpan elapsed;
         do
         {
-            for (int i = 0; i < batch; i++)
+            for (var i = 0; i < batch; i++)
             {
                 if (validator.Validate(Job).Job is not null)
                 {
@@ -83,7 +83,7 @@ public static class ValidationBench
         }
         while (elapsed < Round);
 
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
         if (valid != ops)
         {
             throw new InvalidOperationException("The validator rejected the bench job.");

@@ -11,19 +11,19 @@ namespace WanFunctions.Infra.Tests;
 /// </summary>
 public sealed class FunctionsMetadataTests
 {
-    static readonly Lazy<JsonArray> Metadata = new(() =>
+    private static readonly Lazy<JsonArray> Metadata = new(() =>
     {
-        string configuration = typeof(FunctionsMetadataTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        var configuration = typeof(FunctionsMetadataTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "Configuration").Value!;
-        string path = Path.Combine(Repo.Root, "src", "WanFunctions.App", "bin", configuration, "net10.0", "functions.metadata");
+        var path = Path.Combine(Repo.Root, "src", "WanFunctions.App", "bin", configuration, "net10.0", "functions.metadata");
         return JsonNode.Parse(File.ReadAllText(path))!.AsArray();
     });
 
-    static JsonObject Function(string name) =>
+    private static JsonObject Function(string name) =>
         Metadata.Value.Select(f => f!.AsObject()).SingleOrDefault(f => (string?)f["name"] == name)
         ?? throw new Xunit.Sdk.XunitException($"Function '{name}' is not in functions.metadata.");
 
-    static JsonObject Trigger(JsonObject function) =>
+    private static JsonObject Trigger(JsonObject function) =>
         function["bindings"]!.AsArray().Select(b => b!.AsObject()).Single(b => ((string)b["type"]!).EndsWith("Trigger", StringComparison.Ordinal));
 
     [Theory]
@@ -33,7 +33,7 @@ public sealed class FunctionsMetadataTests
     [InlineData("CancelVideoJob", "post", "videos/{id}/cancel")]
     public void The_http_api_has_its_routes_behind_a_function_key(string name, string method, string route)
     {
-        JsonObject trigger = Trigger(Function(name));
+        var trigger = Trigger(Function(name));
         Assert.Equal("httpTrigger", (string)trigger["type"]!);
         Assert.Equal(route, (string)trigger["route"]!);
         Assert.Equal([method], trigger["methods"]!.AsArray().Select(m => ((string)m!).ToLowerInvariant()));
@@ -45,7 +45,7 @@ public sealed class FunctionsMetadataTests
     public void The_orchestrator_and_every_activity_are_registered_under_the_shared_names()
     {
         Assert.Equal("orchestrationTrigger", (string)Trigger(Function(WorkflowNames.Orchestrator))["type"]!);
-        foreach (string activity in new[]
+        foreach (var activity in new[]
                  {
                      WorkflowNames.SubmitVideoTask, WorkflowNames.CheckVideoTask, WorkflowNames.CancelVideoTask,
                      WorkflowNames.ArchiveVideo, WorkflowNames.NotifyCallback,
@@ -58,7 +58,7 @@ public sealed class FunctionsMetadataTests
     [Fact]
     public void Old_job_history_is_purged_by_an_hourly_timer_in_bounded_batches()
     {
-        JsonObject trigger = Trigger(Function("PurgeJobHistory"));
+        var trigger = Trigger(Function("PurgeJobHistory"));
         Assert.Equal("timerTrigger", (string)trigger["type"]!);
         Assert.Equal("0 30 * * * *", (string)trigger["schedule"]!);
     }
@@ -66,13 +66,13 @@ public sealed class FunctionsMetadataTests
     [Fact]
     public void The_blob_starter_uses_the_event_grid_source_that_flex_consumption_requires()
     {
-        JsonObject trigger = Trigger(Function("StartJobFromBlob"));
+        var trigger = Trigger(Function("StartJobFromBlob"));
         Assert.Equal("blobTrigger", (string)trigger["type"]!);
         Assert.Equal("references/{name}", (string)trigger["path"]!);
         Assert.Equal("EventGrid", (string)trigger["source"]!);
 
         // The Event Grid subscription's webhook names the same function and filters on the same container.
-        string eventGrid = File.ReadAllText(Repo.InfraFile("app", "eventgrid.bicep"));
+        var eventGrid = File.ReadAllText(Repo.InfraFile("app", "eventgrid.bicep"));
         Assert.Contains("StartJobFromBlob", eventGrid);
         Assert.Contains("references", eventGrid);
     }

@@ -13,28 +13,28 @@ namespace WanFunctions.IntegrationTests;
 [Collection(IntegrationCollection.Name)]
 public sealed class AmbiguousSubmitTests(AzuriteFixture azurite)
 {
-    const string SubmitPath = "/api/v1/services/aigc/video-generation/video-synthesis";
+    private const string SubmitPath = "/api/v1/services/aigc/video-generation/video-synthesis";
 
-    static Dictionary<string, string?> ShortTimeouts(int settleLooks = 3) => new()
+    private static Dictionary<string, string?> ShortTimeouts(int settleLooks = 3) => new()
     {
         ["DashScope:RequestTimeout"] = "00:00:02",
         ["DashScope:SubmitSettleLooks"] = settleLooks.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["DashScope:SubmitSettleInterval"] = "00:00:01",
     };
 
-    static IReadOnlyCollection<SimTask> CreatedTasks(WorkflowHarness world) =>
+    private static IReadOnlyCollection<SimTask> CreatedTasks(WorkflowHarness world) =>
         world.Simulator.Services.GetRequiredService<TaskStore>().All;
 
     [Fact]
     public async Task A_late_submit_answer_is_settled_and_the_job_archives_with_exactly_one_provider_task()
     {
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite, overrides: ShortTimeouts());
+        await using var world = await WorkflowHarness.StartAsync(azurite, overrides: ShortTimeouts());
         var (_, accepted) = await world.PostJobAsync(Job("character1 jumps [sim:accept-late=6000]"));
 
-        JsonObject done = await world.WaitForFinishAsync((string)accepted["id"]!, TimeSpan.FromSeconds(90));
+        var done = await world.WaitForFinishAsync((string)accepted["id"]!, TimeSpan.FromSeconds(90));
 
         Assert.Equal("Succeeded", (string)done["status"]!);
-        SimTask task = Assert.Single(CreatedTasks(world));
+        var task = Assert.Single(CreatedTasks(world));
         Assert.Equal(task.Id, (string)done["result"]!["taskId"]!);
         Assert.Equal(1, world.CountRequests("POST", p => p == SubmitPath));
         Assert.True(world.CountRequests("GET", p => p == "/api/v1/tasks") >= 1, "the outcome was settled through the task list");
@@ -46,13 +46,13 @@ public sealed class AmbiguousSubmitTests(AzuriteFixture azurite)
     [InlineData("[sim:accept-garbled]")]
     public async Task A_submit_answered_without_a_verdict_after_the_task_was_created_adopts_that_task(string marker)
     {
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite, overrides: ShortTimeouts());
+        await using var world = await WorkflowHarness.StartAsync(azurite, overrides: ShortTimeouts());
         var (_, accepted) = await world.PostJobAsync(Job($"character1 waves {marker}"));
 
-        JsonObject done = await world.WaitForFinishAsync((string)accepted["id"]!, TimeSpan.FromSeconds(90));
+        var done = await world.WaitForFinishAsync((string)accepted["id"]!, TimeSpan.FromSeconds(90));
 
         Assert.Equal("Succeeded", (string)done["status"]!);
-        SimTask task = Assert.Single(CreatedTasks(world));
+        var task = Assert.Single(CreatedTasks(world));
         Assert.Equal(task.Id, (string)done["result"]!["taskId"]!);
         Assert.Equal(1, world.CountRequests("POST", p => p == SubmitPath));
     }
@@ -60,16 +60,16 @@ public sealed class AmbiguousSubmitTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_submit_whose_outcome_cannot_be_settled_ends_SubmitOutcomeUnknown_naming_the_model_and_the_window()
     {
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite, overrides: ShortTimeouts(settleLooks: 2));
+        await using var world = await WorkflowHarness.StartAsync(azurite, overrides: ShortTimeouts(settleLooks: 2));
         var (_, accepted) = await world.PostJobAsync(Job("character1 bows [sim:submit502=5]"));
 
-        JsonObject done = await world.WaitForFinishAsync((string)accepted["id"]!, TimeSpan.FromSeconds(90));
+        var done = await world.WaitForFinishAsync((string)accepted["id"]!, TimeSpan.FromSeconds(90));
 
         Assert.Equal("Failed", (string)done["status"]!);
-        JsonObject error = done["error"]!.AsObject();
+        var error = done["error"]!.AsObject();
         Assert.Equal("SubmitOutcomeUnknown", (string)error["code"]!);
         Assert.Equal("workflow", (string)error["source"]!);
-        string message = (string)error["message"]!;
+        var message = (string)error["message"]!;
         Assert.Contains("wan2.6-r2v-flash", message);
         Assert.Matches(@"between \d{4}-\d\d-\d\d \d\d:\d\d:\d\d and \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(.+ provider time, UTC\+08:00\)", message);
         Assert.Contains("BadGateway", message);
@@ -82,10 +82,10 @@ public sealed class AmbiguousSubmitTests(AzuriteFixture azurite)
     [Fact]
     public async Task Throttled_submits_create_nothing_and_are_still_retried_until_one_task_is_created()
     {
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite, overrides: ShortTimeouts());
+        await using var world = await WorkflowHarness.StartAsync(azurite, overrides: ShortTimeouts());
         var (_, accepted) = await world.PostJobAsync(Job("character1 sings [sim:submit429=2]"));
 
-        JsonObject done = await world.WaitForFinishAsync((string)accepted["id"]!, TimeSpan.FromSeconds(90));
+        var done = await world.WaitForFinishAsync((string)accepted["id"]!, TimeSpan.FromSeconds(90));
 
         Assert.Equal("Succeeded", (string)done["status"]!);
         Assert.Equal([429, 429, 200], world.Simulator.Requests.Where(r => r.Path == SubmitPath).Select(r => r.StatusCode ?? 0));
@@ -96,21 +96,21 @@ public sealed class AmbiguousSubmitTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_settled_submit_leaves_both_records_and_no_open_intent()
     {
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite, overrides: ShortTimeouts());
+        await using var world = await WorkflowHarness.StartAsync(azurite, overrides: ShortTimeouts());
         var (_, accepted) = await world.PostJobAsync(Job("character1 nods [sim:accept500]"));
-        string jobId = (string)accepted["id"]!;
+        var jobId = (string)accepted["id"]!;
 
-        JsonObject done = await world.WaitForFinishAsync(jobId, TimeSpan.FromSeconds(90));
+        var done = await world.WaitForFinishAsync(jobId, TimeSpan.FromSeconds(90));
 
-        string taskId = (string)done["result"]!["taskId"]!;
-        ISubmissionLedger ledger = world.Host.Services.GetRequiredService<ISubmissionLedger>();
+        var taskId = (string)done["result"]!["taskId"]!;
+        var ledger = world.Host.Services.GetRequiredService<ISubmissionLedger>();
         Assert.Equal(taskId, await ledger.FindTaskIdAsync(jobId, CancellationToken.None));
         Assert.Equal(jobId, await ledger.FindJobOfTaskAsync(taskId, CancellationToken.None));
-        string promptSha = Hashing.Sha256Hex("character1 nods [sim:accept500]");
+        var promptSha = Hashing.Sha256Hex("character1 nods [sim:accept500]");
         Assert.Null(await ledger.FindIntentAsync(jobId, promptSha, CancellationToken.None));
     }
 
-    static object Job(string prompt) => new
+    private static object Job(string prompt) => new
     {
         prompt,
         references = new[] { new { url = "https://example.com/people/alice.mp4" } },

@@ -17,14 +17,14 @@ namespace WanFunctions.IntegrationTests;
 [Collection(IntegrationCollection.Name)]
 public sealed class ArchiveTimeoutTests(AzuriteFixture azurite)
 {
-    const string Signature = "Signature=secret-signature";
+    private const string Signature = "Signature=secret-signature";
 
     [Fact]
     public async Task A_download_that_goes_silent_mid_body_fails_after_the_idle_timeout_and_commits_nothing()
     {
         await using var server = new StallingHttpServer();
-        string container = NewContainerName();
-        VideoArchiver archiver = Archiver(server, container, idle: TimeSpan.FromSeconds(1), attempt: TimeSpan.FromMinutes(5));
+        var container = NewContainerName();
+        var archiver = Archiver(server, container, idle: TimeSpan.FromSeconds(1), attempt: TimeSpan.FromMinutes(5));
         // Not a time assertion: without an idle timeout the attempt would wait here for ever.
         using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(60));
 
@@ -43,8 +43,8 @@ public sealed class ArchiveTimeoutTests(AzuriteFixture azurite)
     public async Task A_download_that_trickles_past_the_attempt_limit_fails_and_commits_nothing()
     {
         await using var server = new StallingHttpServer(trickleInterval: TimeSpan.FromMilliseconds(100));
-        string container = NewContainerName();
-        VideoArchiver archiver = Archiver(server, container, idle: TimeSpan.FromSeconds(10), attempt: TimeSpan.FromSeconds(2));
+        var container = NewContainerName();
+        var archiver = Archiver(server, container, idle: TimeSpan.FromSeconds(10), attempt: TimeSpan.FromSeconds(2));
         using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(60));
 
         var ex = await Assert.ThrowsAsync<TimeoutException>(() => archiver.ArchiveAsync(Input("task-slow"), guard.Token));
@@ -59,19 +59,19 @@ public sealed class ArchiveTimeoutTests(AzuriteFixture azurite)
     public async Task A_result_host_that_stalls_mid_body_ends_the_job_ArchiveFailed_after_the_retries()
     {
         await using var server = new StallingHttpServer();
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite,
+        await using var world = await WorkflowHarness.StartAsync(azurite,
             new SimulatorOptions { PendingSeconds = 1, RunningSeconds = 1, PublicBaseUrl = server.BaseUrl },
             new Dictionary<string, string?> { ["Archive:DownloadIdleTimeout"] = "00:00:01" });
         var (_, accepted) = await world.PostJobAsync(Job);
 
-        JsonObject done = await world.WaitForFinishAsync((string)accepted["id"]!, TimeSpan.FromSeconds(120));
+        var done = await world.WaitForFinishAsync((string)accepted["id"]!, TimeSpan.FromSeconds(120));
 
         Assert.Equal("Failed", (string)done["status"]!);
         Assert.Equal("ArchiveFailed", (string)done["error"]!["code"]!);
         Assert.Contains("Archive:DownloadIdleTimeout", (string)done["error"]!["message"]!);
         Assert.DoesNotContain("Signature=", done.ToJsonString());
         Assert.True(server.Requests >= 2, $"The archive was tried {server.Requests} time(s); the retry policy should try again.");
-        BlobContainerClient videos = world.Blobs.GetBlobContainerClient(world.ArchiveContainer);
+        var videos = world.Blobs.GetBlobContainerClient(world.ArchiveContainer);
         if (await videos.ExistsAsync())
         {
             await foreach (var blob in videos.GetBlobsAsync())
@@ -85,7 +85,7 @@ public sealed class ArchiveTimeoutTests(AzuriteFixture azurite)
     public async Task Stopping_the_local_host_ends_a_download_in_flight()
     {
         await using var server = new StallingHttpServer();
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite,
+        await using var world = await WorkflowHarness.StartAsync(azurite,
             new SimulatorOptions { PendingSeconds = 1, RunningSeconds = 1, PublicBaseUrl = server.BaseUrl },
             new Dictionary<string, string?> { ["Archive:DownloadIdleTimeout"] = "00:10:00" });
         await world.PostJobAsync(Job);
@@ -97,21 +97,21 @@ public sealed class ArchiveTimeoutTests(AzuriteFixture azurite)
         await server.ClientGone.Task.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
-    static readonly object Job = new
+    private static readonly object Job = new
     {
         prompt = "character1 jumps",
         references = new[] { new { url = "https://example.com/people/alice.mp4" } },
         duration = 5,
     };
 
-    static string NewContainerName() => "stall" + Guid.NewGuid().ToString("N")[..12];
+    private static string NewContainerName() => "stall" + Guid.NewGuid().ToString("N")[..12];
 
-    static ArchiveVideoInput Input(string taskId) =>
+    private static ArchiveVideoInput Input(string taskId) =>
         new("job-" + taskId, taskId, $"2025/01/01/{taskId}.mp4", "wan2.6-r2v-flash", "1280*720", 5, new string('0', 64));
 
-    VideoArchiver Archiver(StallingHttpServer server, string container, TimeSpan idle, TimeSpan attempt)
+    private VideoArchiver Archiver(StallingHttpServer server, string container, TimeSpan idle, TimeSpan attempt)
     {
-        IOptions<ArchiveOptions> options = Options.Create(new ArchiveOptions
+        var options = Options.Create(new ArchiveOptions
         {
             Container = container,
             AllowedHosts = ["127.0.0.1"],
@@ -129,9 +129,9 @@ public sealed class ArchiveTimeoutTests(AzuriteFixture azurite)
             http.Object, options, NullLogger<VideoArchiver>.Instance);
     }
 
-    async Task AssertNothingArchivedAsync(string container)
+    private async Task AssertNothingArchivedAsync(string container)
     {
-        BlobContainerClient client = new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient(container);
+        var client = new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient(container);
         if (await client.ExistsAsync())
         {
             await foreach (var blob in client.GetBlobsAsync())

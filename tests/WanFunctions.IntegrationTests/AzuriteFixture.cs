@@ -10,9 +10,9 @@ namespace WanFunctions.IntegrationTests;
 /// </summary>
 public sealed class AzuriteFixture : IAsyncLifetime
 {
-    const string Key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-    Process? azurite;
-    string? dataDir;
+    private const string Key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    private Process? azurite;
+    private string? dataDir;
 
     public string ConnectionString { get; private set; } = "";
 
@@ -24,8 +24,8 @@ public sealed class AzuriteFixture : IAsyncLifetime
             return;
         }
 
-        string azuriteDir = Path.Combine(RepoRoot(), "tests", "azurite");
-        string script = Path.Combine(azuriteDir, "node_modules", "azurite", "dist", "src", "azurite.js");
+        var azuriteDir = Path.Combine(RepoRoot(), "tests", "azurite");
+        var script = Path.Combine(azuriteDir, "node_modules", "azurite", "dist", "src", "azurite.js");
         if (!File.Exists(script))
         {
             await InstallAzuriteAsync(azuriteDir);
@@ -45,7 +45,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
             RedirectStandardError = true,
         };
         azurite = Process.Start(start)!;
-        foreach (int port in ports)
+        foreach (var port in ports)
         {
             await WaitForPortAsync(port);
         }
@@ -71,7 +71,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    static async Task InstallAzuriteAsync(string azuriteDir)
+    private static async Task InstallAzuriteAsync(string azuriteDir)
     {
         var npm = new ProcessStartInfo("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"])
         {
@@ -79,9 +79,9 @@ public sealed class AzuriteFixture : IAsyncLifetime
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        using Process install = Process.Start(npm)
+        using var install = Process.Start(npm)
             ?? throw new InvalidOperationException("Could not start npm to install Azurite (is Node.js installed?).");
-        Task<string> errors = install.StandardError.ReadToEndAsync();
+        var errors = install.StandardError.ReadToEndAsync();
         await install.StandardOutput.ReadToEndAsync();
         await install.WaitForExitAsync();
         if (install.ExitCode != 0)
@@ -110,9 +110,9 @@ public sealed class AzuriteFixture : IAsyncLifetime
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    static async Task WaitForPortAsync(int port)
+    private static async Task WaitForPortAsync(int port)
     {
-        for (int i = 0; i < 150; i++)
+        for (var i = 0; i < 150; i++)
         {
             try
             {

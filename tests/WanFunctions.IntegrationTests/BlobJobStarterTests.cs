@@ -17,41 +17,41 @@ public sealed class BlobJobStarterTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_manifest_upload_starts_the_job_once_even_when_delivered_twice()
     {
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
-        BlobClient manifest = await UploadAsync(world, $"{Guid.NewGuid():N}/scene.job.json", """
+        await using var world = await WorkflowHarness.StartAsync(azurite);
+        var manifest = await UploadAsync(world, $"{Guid.NewGuid():N}/scene.job.json", """
             { "prompt": "character1 waves", "references": [ { "url": "https://example.com/a.mp4" } ], "duration": 5 }
             """);
-        BlobJobStarter starter = world.Host.Services.GetRequiredService<BlobJobStarter>();
+        var starter = world.Host.Services.GetRequiredService<BlobJobStarter>();
 
-        StartJobOutcome? first = await starter.StartAsync(manifest, world.Host.Client, CancellationToken.None);
-        StartJobOutcome? redelivered = await starter.StartAsync(manifest, world.Host.Client, CancellationToken.None);
+        var first = await starter.StartAsync(manifest, world.Host.Client, CancellationToken.None);
+        var redelivered = await starter.StartAsync(manifest, world.Host.Client, CancellationToken.None);
 
         Assert.NotNull(first);
         Assert.True(first.Started);
         Assert.Equal(first.JobId, redelivered!.JobId);
         Assert.True(redelivered.AlreadyExisted);
-        JsonObject done = await world.WaitForFinishAsync(first.JobId!);
+        var done = await world.WaitForFinishAsync(first.JobId!);
         Assert.Equal("Succeeded", (string)done["status"]!);
         Assert.Equal(1, world.CountRequests("POST", p => p.EndsWith("/video-synthesis", StringComparison.Ordinal)));
 
-        JsonObject receipt = await ReadReceiptAsync(starter, manifest);
+        var receipt = await ReadReceiptAsync(starter, manifest);
         Assert.Equal(first.JobId, (string)receipt["jobId"]!);
     }
 
     [Fact]
     public async Task An_invalid_manifest_starts_nothing_and_leaves_a_receipt_with_every_error()
     {
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
-        BlobClient manifest = await UploadAsync(world, $"{Guid.NewGuid():N}/bad.job.json", """
+        await using var world = await WorkflowHarness.StartAsync(azurite);
+        var manifest = await UploadAsync(world, $"{Guid.NewGuid():N}/bad.job.json", """
             { "prompt": "character1 and character2", "references": [ { "url": "https://example.com/a.mp4" } ], "duration": 42 }
             """);
-        BlobJobStarter starter = world.Host.Services.GetRequiredService<BlobJobStarter>();
+        var starter = world.Host.Services.GetRequiredService<BlobJobStarter>();
 
-        StartJobOutcome? outcome = await starter.StartAsync(manifest, world.Host.Client, CancellationToken.None);
+        var outcome = await starter.StartAsync(manifest, world.Host.Client, CancellationToken.None);
 
         Assert.NotNull(outcome);
         Assert.False(outcome.Started);
-        JsonObject errors = (await ReadReceiptAsync(starter, manifest))["errors"]!.AsObject();
+        var errors = (await ReadReceiptAsync(starter, manifest))["errors"]!.AsObject();
         Assert.True(errors.ContainsKey("prompt"));
         Assert.True(errors.ContainsKey("duration"));
         Assert.Equal(0, world.CountRequests("POST", p => p.EndsWith("/video-synthesis", StringComparison.Ordinal)));
@@ -60,19 +60,19 @@ public sealed class BlobJobStarterTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_reference_with_a_prompt_in_its_metadata_is_a_one_character_job_sent_as_a_sas_url()
     {
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
-        BlobClient reference = await UploadAsync(world, $"{Guid.NewGuid():N}/presenter.mp4", "not really a video",
+        await using var world = await WorkflowHarness.StartAsync(azurite);
+        var reference = await UploadAsync(world, $"{Guid.NewGuid():N}/presenter.mp4", "not really a video",
             new Dictionary<string, string> { ["prompt"] = Uri.EscapeDataString("character1 présente le produit"), ["duration"] = "3" });
-        BlobJobStarter starter = world.Host.Services.GetRequiredService<BlobJobStarter>();
+        var starter = world.Host.Services.GetRequiredService<BlobJobStarter>();
 
-        StartJobOutcome? outcome = await starter.StartAsync(reference, world.Host.Client, CancellationToken.None);
+        var outcome = await starter.StartAsync(reference, world.Host.Client, CancellationToken.None);
 
         Assert.True(outcome!.Started);
         Assert.Equal("Succeeded", (string)(await world.WaitForFinishAsync(outcome.JobId!))["status"]!);
-        JsonObject body = JsonNode.Parse(world.Simulator.Requests.Single(r => r.Path.EndsWith("/video-synthesis", StringComparison.Ordinal)).Body)!.AsObject();
+        var body = JsonNode.Parse(world.Simulator.Requests.Single(r => r.Path.EndsWith("/video-synthesis", StringComparison.Ordinal)).Body)!.AsObject();
         Assert.Equal("character1 présente le produit", (string)body["input"]!["prompt"]!);
         Assert.Equal(3, (int)body["parameters"]!["duration"]!);
-        string url = (string)body["input"]!["reference_urls"]![0]!;
+        var url = (string)body["input"]!["reference_urls"]![0]!;
         Assert.Contains(reference.Name, Uri.UnescapeDataString(url));
         Assert.Contains("sig=", url);
     }
@@ -80,10 +80,10 @@ public sealed class BlobJobStarterTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_plain_reference_without_a_prompt_starts_nothing()
     {
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
-        BlobClient reference = await UploadAsync(world, $"{Guid.NewGuid():N}/guitar.png", "png");
+        await using var world = await WorkflowHarness.StartAsync(azurite);
+        var reference = await UploadAsync(world, $"{Guid.NewGuid():N}/guitar.png", "png");
 
-        StartJobOutcome? outcome = await world.Host.Services.GetRequiredService<BlobJobStarter>()
+        var outcome = await world.Host.Services.GetRequiredService<BlobJobStarter>()
             .StartAsync(reference, world.Host.Client, CancellationToken.None);
 
         Assert.Null(outcome);
@@ -93,12 +93,12 @@ public sealed class BlobJobStarterTests(AzuriteFixture azurite)
     [Fact]
     public async Task An_empty_manifest_starts_nothing_and_writes_no_receipt_and_its_content_then_starts_one_job()
     {
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
-        string name = $"{Guid.NewGuid():N}/scene.job.json";
-        BlobClient manifest = await UploadAsync(world, name, "");
-        BlobJobStarter starter = world.Host.Services.GetRequiredService<BlobJobStarter>();
+        await using var world = await WorkflowHarness.StartAsync(azurite);
+        var name = $"{Guid.NewGuid():N}/scene.job.json";
+        var manifest = await UploadAsync(world, name, "");
+        var starter = world.Host.Services.GetRequiredService<BlobJobStarter>();
 
-        StartJobOutcome? empty = await starter.StartAsync(manifest, world.Host.Client, CancellationToken.None);
+        var empty = await starter.StartAsync(manifest, world.Host.Client, CancellationToken.None);
 
         Assert.Null(empty);
         Assert.False(await starter.ReceiptFor(manifest.BlobContainerName, manifest.Name).ExistsAsync());
@@ -108,7 +108,7 @@ public sealed class BlobJobStarterTests(AzuriteFixture azurite)
         await UploadAsync(world, name, """
             { "prompt": "character1 waves", "references": [ { "url": "https://example.com/a.mp4" } ], "duration": 5 }
             """);
-        StartJobOutcome? written = await starter.StartAsync(manifest, world.Host.Client, CancellationToken.None);
+        var written = await starter.StartAsync(manifest, world.Host.Client, CancellationToken.None);
 
         Assert.True(written!.Started);
         Assert.Equal(written.JobId, (string)(await ReadReceiptAsync(starter, manifest))["jobId"]!);
@@ -117,28 +117,28 @@ public sealed class BlobJobStarterTests(AzuriteFixture azurite)
     [Fact]
     public async Task An_empty_reference_with_a_prompt_starts_nothing_and_writes_no_receipt()
     {
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
-        BlobClient reference = await UploadAsync(world, $"{Guid.NewGuid():N}/presenter.mp4", "",
+        await using var world = await WorkflowHarness.StartAsync(azurite);
+        var reference = await UploadAsync(world, $"{Guid.NewGuid():N}/presenter.mp4", "",
             new Dictionary<string, string> { ["prompt"] = "character1 waves" });
-        BlobJobStarter starter = world.Host.Services.GetRequiredService<BlobJobStarter>();
+        var starter = world.Host.Services.GetRequiredService<BlobJobStarter>();
 
-        StartJobOutcome? outcome = await starter.StartAsync(reference, world.Host.Client, CancellationToken.None);
+        var outcome = await starter.StartAsync(reference, world.Host.Client, CancellationToken.None);
 
         Assert.Null(outcome);
         Assert.False(await starter.ReceiptFor(reference.BlobContainerName, reference.Name).ExistsAsync());
         Assert.Empty(world.Simulator.Requests);
     }
 
-    static async Task<BlobClient> UploadAsync(WorkflowHarness world, string name, string content, IDictionary<string, string>? metadata = null)
+    private static async Task<BlobClient> UploadAsync(WorkflowHarness world, string name, string content, IDictionary<string, string>? metadata = null)
     {
-        BlobContainerClient container = world.Blobs.GetBlobContainerClient("references");
+        var container = world.Blobs.GetBlobContainerClient("references");
         await container.CreateIfNotExistsAsync();
-        BlobClient blob = container.GetBlobClient(name);
+        var blob = container.GetBlobClient(name);
         await blob.UploadAsync(new BinaryData(Encoding.UTF8.GetBytes(content)), new BlobUploadOptions { Metadata = metadata });
         return blob;
     }
 
-    static async Task<JsonObject> ReadReceiptAsync(BlobJobStarter starter, BlobClient source)
+    private static async Task<JsonObject> ReadReceiptAsync(BlobJobStarter starter, BlobClient source)
     {
         BlobDownloadResult receipt = await starter.ReceiptFor(source.BlobContainerName, source.Name).DownloadContentAsync();
         return JsonNode.Parse(receipt.Content.ToString())!.AsObject();

@@ -16,13 +16,13 @@ namespace WanFunctions.IntegrationTests;
 [Collection(IntegrationCollection.Name)]
 public sealed class CallbackTests(AzuriteFixture azurite)
 {
-    const string SigningKey = "test-signing-key-that-is-long-enough-0123";
+    private const string SigningKey = "test-signing-key-that-is-long-enough-0123";
 
     [Fact]
     public async Task The_result_is_posted_to_the_callback_url_once_and_signed()
     {
         await using var receiver = await CallbackReceiver.StartAsync();
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite,
+        await using var world = await WorkflowHarness.StartAsync(azurite,
             overrides: new Dictionary<string, string?> { ["Callbacks:SigningKey"] = SigningKey });
 
         var (_, accepted) = await world.PostJobAsync(new
@@ -31,24 +31,24 @@ public sealed class CallbackTests(AzuriteFixture azurite)
             references = new[] { new { url = "https://example.com/a.mp4" } },
             callbackUrl = new Uri(receiver.BaseUrl, "hook").ToString(),
         });
-        string id = (string)accepted["id"]!;
+        var id = (string)accepted["id"]!;
         await world.WaitForFinishAsync(id);
         await receiver.WaitForAsync(1, TimeSpan.FromSeconds(20));
 
-        (byte[] body, string? signature) = Assert.Single(receiver.Calls);
-        JsonNode payload = JsonNode.Parse(body)!;
+        (var body, var signature) = Assert.Single(receiver.Calls);
+        var payload = JsonNode.Parse(body)!;
         Assert.Equal(id, (string)payload["jobId"]!);
         Assert.Equal("Succeeded", (string)payload["result"]!["outcome"]!);
         Assert.NotNull(payload["result"]!["video"]!["blobUri"]);
-        string expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(SigningKey), body));
+        var expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(SigningKey), body));
         Assert.Equal(expected, signature);
     }
 
-    sealed class CallbackReceiver : IAsyncDisposable
+    private sealed class CallbackReceiver : IAsyncDisposable
     {
-        readonly WebApplication app;
+        private readonly WebApplication app;
 
-        CallbackReceiver(WebApplication app, Uri baseUrl)
+        private CallbackReceiver(WebApplication app, Uri baseUrl)
         {
             this.app = app;
             BaseUrl = baseUrl;
@@ -60,10 +60,10 @@ public sealed class CallbackTests(AzuriteFixture azurite)
 
         public static async Task<CallbackReceiver> StartAsync()
         {
-            WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+            var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
             builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-            WebApplication app = builder.Build();
+            var app = builder.Build();
             CallbackReceiver? receiver = null;
             app.MapPost("/hook", async (HttpRequest request) =>
             {
@@ -73,14 +73,14 @@ public sealed class CallbackTests(AzuriteFixture azurite)
                 return Results.Ok();
             });
             await app.StartAsync();
-            string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             receiver = new CallbackReceiver(app, new Uri(address + "/"));
             return receiver;
         }
 
         public async Task WaitForAsync(int count, TimeSpan timeout)
         {
-            DateTime until = DateTime.UtcNow + timeout;
+            var until = DateTime.UtcNow + timeout;
             while (Calls.Count < count && DateTime.UtcNow < until)
             {
                 await Task.Delay(100);

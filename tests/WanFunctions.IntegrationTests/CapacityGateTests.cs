@@ -9,10 +9,10 @@ namespace WanFunctions.IntegrationTests;
 [Collection(IntegrationCollection.Name)]
 public sealed class CapacityGateTests(AzuriteFixture azurite)
 {
-    const string SubmitPath = "/api/v1/services/aigc/video-generation/video-synthesis";
+    private const string SubmitPath = "/api/v1/services/aigc/video-generation/video-synthesis";
 
     /// <summary>Whole-second schedules (Azure Storage timers fire up to ~1 s early).</summary>
-    static Dictionary<string, string?> Settings(int slots, params (string Key, string Value)[] more)
+    private static Dictionary<string, string?> Settings(int slots, params (string Key, string Value)[] more)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -31,47 +31,47 @@ public sealed class CapacityGateTests(AzuriteFixture azurite)
         return settings;
     }
 
-    static object Job(string prompt) => new
+    private static object Job(string prompt) => new
     {
         prompt,
         references = new[] { new { url = "https://example.com/people/alice.mp4" } },
         duration = 5,
     };
 
-    static int SubmitsOf(WorkflowHarness world, string prompt) =>
+    private static int SubmitsOf(WorkflowHarness world, string prompt) =>
         world.Simulator.Requests.Count(r => r.Method == "POST" && r.Path == SubmitPath && r.Body.Contains(JsonSerializer.Serialize(prompt)[1..^1], StringComparison.Ordinal));
 
-    static async Task<JsonObject> GateAsync(WorkflowHarness world)
+    private static async Task<JsonObject> GateAsync(WorkflowHarness world)
     {
-        using HttpResponseMessage response = await world.Api.GetAsync("api/gate");
+        using var response = await world.Api.GetAsync("api/gate");
         response.EnsureSuccessStatusCode();
-        JsonArray accounts = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["accounts"]!.AsArray();
+        var accounts = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["accounts"]!.AsArray();
         return Assert.Single(accounts)!.AsObject();
     }
 
     [Fact]
     public async Task Thirty_jobs_against_a_three_slot_provider_never_run_more_than_three_tasks_at_once_and_all_are_archived()
     {
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite,
+        await using var world = await WorkflowHarness.StartAsync(azurite,
             new SimulatorOptions { PendingSeconds = 1, RunningSeconds = 1, MaxConcurrentTasks = 3 }, Settings(3));
 
-        string[] ids = await Task.WhenAll(Enumerable.Range(1, 30).Select(async i =>
+        var ids = await Task.WhenAll(Enumerable.Range(1, 30).Select(async i =>
         {
             var (response, accepted) = await world.PostJobAsync(Job($"character1 dances, take {i}"));
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
             return (string)accepted["id"]!;
         }));
 
-        foreach (string id in ids)
+        foreach (var id in ids)
         {
-            JsonObject done = await world.WaitForFinishAsync(id, TimeSpan.FromSeconds(180));
+            var done = await world.WaitForFinishAsync(id, TimeSpan.FromSeconds(180));
             Assert.Equal("Succeeded", (string)done["status"]!);
         }
 
         Assert.InRange(world.Simulator.PeakActiveTasks, 1, 3);
         Assert.Equal(30, world.CountRequests("POST", p => p == SubmitPath));
         Assert.DoesNotContain(world.Simulator.Requests, r => r.StatusCode == 429);
-        JsonObject gate = await GateAsync(world);
+        var gate = await GateAsync(world);
         Assert.Empty(gate["holders"]!.AsArray());
         Assert.Empty(gate["queued"]!.AsArray());
         Assert.Equal(3, (int)gate["effectiveLimit"]!);
@@ -80,24 +80,24 @@ public sealed class CapacityGateTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_job_canceled_while_queued_ends_Canceled_at_once_without_calling_the_provider()
     {
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite,
+        await using var world = await WorkflowHarness.StartAsync(azurite,
             new SimulatorOptions { PendingSeconds = 30, RunningSeconds = 1 }, Settings(1));
         var (_, first) = await world.PostJobAsync(Job("character1 holds the only slot"));
-        string holder = (string)first["id"]!;
+        var holder = (string)first["id"]!;
         await world.WaitForProgressAsync(holder, p => (string?)p["phase"] == "Polling");
 
         var (_, second) = await world.PostJobAsync(Job("character1 waits in line"));
-        string queued = (string)second["id"]!;
-        JsonObject waiting = await world.WaitForProgressAsync(queued, p => (string?)p["phase"] == "Queued");
+        var queued = (string)second["id"]!;
+        var waiting = await world.WaitForProgressAsync(queued, p => (string?)p["phase"] == "Queued");
         Assert.Equal(1, (int)waiting["progress"]!["queuePosition"]!);
         Assert.NotNull(waiting["progress"]!["estimatedStartAt"]);
 
-        using (HttpResponseMessage cancel = await world.Api.PostAsync($"api/videos/{queued}/cancel", null))
+        using (var cancel = await world.Api.PostAsync($"api/videos/{queued}/cancel", null))
         {
             Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
         }
 
-        JsonObject done = await world.WaitForFinishAsync(queued, TimeSpan.FromSeconds(20));
+        var done = await world.WaitForFinishAsync(queued, TimeSpan.FromSeconds(20));
         Assert.Equal("Canceled", (string)done["status"]!);
         Assert.Equal("Canceled", (string)done["error"]!["code"]!);
         Assert.Contains("nothing was submitted", (string)done["error"]!["message"]!);
@@ -109,7 +109,7 @@ public sealed class CapacityGateTests(AzuriteFixture azurite)
         }
 
         Assert.Equal("Canceled", (string)(await world.WaitForFinishAsync(holder, TimeSpan.FromSeconds(20)))["status"]!);
-        JsonObject gate = await GateAsync(world);
+        var gate = await GateAsync(world);
         Assert.Empty(gate["holders"]!.AsArray());
         Assert.Empty(gate["queued"]!.AsArray());
     }
@@ -117,20 +117,20 @@ public sealed class CapacityGateTests(AzuriteFixture azurite)
     [Fact]
     public async Task The_slot_of_a_terminated_job_is_reclaimed_within_the_lease_and_goes_to_the_next_job()
     {
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite,
+        await using var world = await WorkflowHarness.StartAsync(azurite,
             new SimulatorOptions { PendingSeconds = 1, RunningSeconds = 1 },
             Settings(1, ("Gate:LeaseDuration", "00:00:04"), ("Gate:MaxRecheckInterval", "00:00:02")));
         var (_, first) = await world.PostJobAsync(Job("character1 is terminated"));
-        string gone = (string)first["id"]!;
+        var gone = (string)first["id"]!;
         await world.WaitForProgressAsync(gone, p => (string?)p["phase"] == "Polling");
         await world.Host.Client.TerminateInstanceAsync(gone);
 
         var (_, second) = await world.PostJobAsync(Job("character1 gets the slot"));
-        string next = (string)second["id"]!;
-        JsonObject gate = await GateAsync(world);
+        var next = (string)second["id"]!;
+        var gate = await GateAsync(world);
         Assert.Equal(gone, (string)Assert.Single(gate["holders"]!.AsArray())!["jobId"]!);
 
-        JsonObject done = await world.WaitForFinishAsync(next, TimeSpan.FromSeconds(60));
+        var done = await world.WaitForFinishAsync(next, TimeSpan.FromSeconds(60));
         Assert.Equal("Succeeded", (string)done["status"]!);
         Assert.Equal(1, SubmitsOf(world, "character1 gets the slot"));
         gate = await GateAsync(world);
@@ -141,13 +141,13 @@ public sealed class CapacityGateTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_worker_killed_with_jobs_queued_and_running_completes_them_all_after_restart_each_submitted_once_no_slot_leaked()
     {
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite,
+        await using var world = await WorkflowHarness.StartAsync(azurite,
             new SimulatorOptions { PendingSeconds = 2, RunningSeconds = 2, MaxConcurrentTasks = 2 }, Settings(2),
             startHost: false);
         await world.StartHostProcessAsync();
-        string[] prompts = Enumerable.Range(1, 6).Select(i => $"character1 survives a crash, take {i}").ToArray();
+        var prompts = Enumerable.Range(1, 6).Select(i => $"character1 survives a crash, take {i}").ToArray();
         var ids = new List<string>();
-        foreach (string prompt in prompts)
+        foreach (var prompt in prompts)
         {
             ids.Add((string)(await world.PostJobAsync(Job(prompt))).Body["id"]!);
         }
@@ -158,16 +158,16 @@ public sealed class CapacityGateTests(AzuriteFixture azurite)
         world.KillHostProcess();
         await world.StartHostProcessAsync();
 
-        foreach (string id in ids)
+        foreach (var id in ids)
         {
-            JsonObject done = await world.WaitForFinishAsync(id, TimeSpan.FromSeconds(120));
+            var done = await world.WaitForFinishAsync(id, TimeSpan.FromSeconds(120));
             Assert.Equal("Succeeded", (string)done["status"]!);
         }
 
         Assert.All(prompts, prompt => Assert.Equal(1, SubmitsOf(world, prompt)));
         Assert.InRange(world.Simulator.PeakActiveTasks, 1, 2);
         Assert.DoesNotContain(world.Simulator.Requests, r => r.StatusCode == 429);
-        JsonObject gate = await GateAsync(world);
+        var gate = await GateAsync(world);
         Assert.Empty(gate["holders"]!.AsArray());
         Assert.Empty(gate["queued"]!.AsArray());
     }

@@ -13,9 +13,9 @@ namespace WanFunctions.IntegrationTests;
 [Collection(IntegrationCollection.Name)]
 public sealed class HttpApiTests(AzuriteFixture azurite)
 {
-    const string SubmitPath = "/api/v1/services/aigc/video-generation/video-synthesis";
+    private const string SubmitPath = "/api/v1/services/aigc/video-generation/video-synthesis";
 
-    static object Job(string prompt, string? idempotencyKey = null) => new
+    private static object Job(string prompt, string? idempotencyKey = null) => new
     {
         prompt,
         references = new[] { new { url = "https://example.com/people/alice.mp4" } },
@@ -23,7 +23,7 @@ public sealed class HttpApiTests(AzuriteFixture azurite)
         idempotencyKey,
     };
 
-    static async Task<(HttpResponseMessage Response, JsonObject Body)> PostAsync(WorkflowHarness world, object job, string? headerKey = null)
+    private static async Task<(HttpResponseMessage Response, JsonObject Body)> PostAsync(WorkflowHarness world, object job, string? headerKey = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "api/videos") { Content = JsonContent.Create(job) };
         if (headerKey is not null)
@@ -31,15 +31,15 @@ public sealed class HttpApiTests(AzuriteFixture azurite)
             request.Headers.Add("Idempotency-Key", headerKey);
         }
 
-        HttpResponseMessage response = await world.Api.SendAsync(request);
-        string text = await response.Content.ReadAsStringAsync();
+        var response = await world.Api.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
         return (response, string.IsNullOrEmpty(text) ? new JsonObject() : JsonNode.Parse(text)!.AsObject());
     }
 
-    static async Task<List<OrchestrationMetadata>> InstancesAsync(WorkflowHarness world)
+    private static async Task<List<OrchestrationMetadata>> InstancesAsync(WorkflowHarness world)
     {
         var instances = new List<OrchestrationMetadata>();
-        await foreach (OrchestrationMetadata instance in world.Host.Client.GetAllInstancesAsync(new OrchestrationQuery()))
+        await foreach (var instance in world.Host.Client.GetAllInstancesAsync(new OrchestrationQuery()))
         {
             instances.Add(instance);
         }
@@ -47,13 +47,13 @@ public sealed class HttpApiTests(AzuriteFixture azurite)
         return instances;
     }
 
-    static bool Replayed(HttpResponseMessage response) =>
+    private static bool Replayed(HttpResponseMessage response) =>
         response.Headers.TryGetValues("Idempotent-Replayed", out var values) && values.Single() == "true";
 
     [Fact]
     public async Task The_Idempotency_Key_header_starts_the_job_and_the_same_key_in_the_body_finds_it()
     {
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
+        await using var world = await WorkflowHarness.StartAsync(azurite);
 
         var (first, firstBody) = await PostAsync(world, Job("character1 waves"), headerKey: "hdr-1");
         var (again, againBody) = await PostAsync(world, Job("character1 waves", idempotencyKey: "hdr-1"));
@@ -71,7 +71,7 @@ public sealed class HttpApiTests(AzuriteFixture azurite)
     [Fact]
     public async Task The_same_key_with_a_different_job_is_a_422_naming_the_key_and_the_first_job_goes_on()
     {
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
+        await using var world = await WorkflowHarness.StartAsync(azurite);
 
         var (first, _) = await PostAsync(world, Job("character1 waves"), headerKey: "order-42");
         var (other, problem) = await PostAsync(world, Job("character1 dances"), headerKey: "order-42");
@@ -82,14 +82,14 @@ public sealed class HttpApiTests(AzuriteFixture azurite)
         Assert.Contains("'order-42'", (string)problem["detail"]!);
         Assert.Null(other.Headers.Location);
         Assert.Equal("Succeeded", (string)(await world.WaitForFinishAsync("key-order-42"))["status"]!);
-        RecordedRequest submit = Assert.Single(world.Simulator.Requests, r => r.Path == SubmitPath);
+        var submit = Assert.Single(world.Simulator.Requests, r => r.Path == SubmitPath);
         Assert.Contains("character1 waves", submit.Body);
     }
 
     [Fact]
     public async Task Ten_concurrent_posts_with_one_key_and_one_job_start_one_job_and_submit_once()
     {
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
+        await using var world = await WorkflowHarness.StartAsync(azurite);
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 10).Select(i =>
             PostAsync(world, Job("character1 jumps"), headerKey: i % 2 == 0 ? "burst-1" : "\"burst-1\"")));
@@ -105,7 +105,7 @@ public sealed class HttpApiTests(AzuriteFixture azurite)
     [Fact]
     public async Task Concurrent_posts_with_one_key_and_different_jobs_start_one_and_answer_422_to_the_others()
     {
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
+        await using var world = await WorkflowHarness.StartAsync(azurite);
 
         var answers = await Task.WhenAll(Enumerable.Range(1, 5).Select(i =>
             PostAsync(world, Job($"character1 counts to {i}"), headerKey: "burst-2")));
@@ -120,16 +120,16 @@ public sealed class HttpApiTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_body_that_is_not_json_is_a_415_and_starts_nothing()
     {
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
+        await using var world = await WorkflowHarness.StartAsync(azurite);
         const string json = """{"prompt":"character1 waves","references":[{"url":"https://example.com/a.mp4"}]}""";
 
-        using HttpResponseMessage text = await world.Api.PostAsync("api/videos", new StringContent(json, Encoding.UTF8, "text/plain"));
-        using HttpResponseMessage form = await world.Api.PostAsync("api/videos", new FormUrlEncodedContent([new("prompt", "character1 waves")]));
-        using HttpResponseMessage untyped = await world.Api.PostAsync("api/videos", new ByteArrayContent(Encoding.UTF8.GetBytes(json)));
-        using HttpResponseMessage typed = await world.Api.PostAsync("api/videos",
+        using var text = await world.Api.PostAsync("api/videos", new StringContent(json, Encoding.UTF8, "text/plain"));
+        using var form = await world.Api.PostAsync("api/videos", new FormUrlEncodedContent([new("prompt", "character1 waves")]));
+        using var untyped = await world.Api.PostAsync("api/videos", new ByteArrayContent(Encoding.UTF8.GetBytes(json)));
+        using var typed = await world.Api.PostAsync("api/videos",
             new StringContent(json, Encoding.UTF8, "application/vnd.wanfunctions.job+json"));
 
-        foreach (HttpResponseMessage refused in new[] { text, form, untyped })
+        foreach (var refused in new[] { text, form, untyped })
         {
             Assert.Equal(HttpStatusCode.UnsupportedMediaType, refused.StatusCode);
             Assert.Equal("application/problem+json", refused.Content.Headers.ContentType!.MediaType);
@@ -143,22 +143,22 @@ public sealed class HttpApiTests(AzuriteFixture azurite)
     [Fact]
     public async Task An_orchestration_that_throws_reads_Failed_WorkflowFailed_in_status_and_list_without_a_stack_trace()
     {
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite);
+        await using var world = await WorkflowHarness.StartAsync(azurite);
         // A broken job: no schedule, no job. The orchestrator throws (NullReferenceException) and the instance fails.
-        string id = await world.Host.Client.ScheduleNewOrchestrationInstanceAsync(WorkflowNames.Orchestrator, new { jobId = "broken" });
+        var id = await world.Host.Client.ScheduleNewOrchestrationInstanceAsync(WorkflowNames.Orchestrator, new { jobId = "broken" });
         using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
         {
-            OrchestrationMetadata failed = await world.Host.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, wait.Token);
+            var failed = await world.Host.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, wait.Token);
             Assert.Equal(OrchestrationRuntimeStatus.Failed, failed.RuntimeStatus);
         }
 
-        using HttpResponseMessage statusResponse = await world.Api.GetAsync($"api/videos/{id}");
-        string statusText = await statusResponse.Content.ReadAsStringAsync();
-        using HttpResponseMessage listResponse = await world.Api.GetAsync("api/videos");
-        string listText = await listResponse.Content.ReadAsStringAsync();
+        using var statusResponse = await world.Api.GetAsync($"api/videos/{id}");
+        var statusText = await statusResponse.Content.ReadAsStringAsync();
+        using var listResponse = await world.Api.GetAsync("api/videos");
+        var listText = await listResponse.Content.ReadAsStringAsync();
 
         Assert.True(statusResponse.StatusCode == HttpStatusCode.OK, statusText);
-        JsonObject status = JsonNode.Parse(statusText)!.AsObject();
+        var status = JsonNode.Parse(statusText)!.AsObject();
         Assert.Equal("Failed", (string)status["status"]!);
         Assert.Equal("Failed", (string)status["runtimeStatus"]!);
         Assert.Equal("WorkflowFailed", (string)status["error"]!["code"]!);
@@ -166,23 +166,23 @@ public sealed class HttpApiTests(AzuriteFixture azurite)
         Assert.Contains("Object reference not set", (string)status["error"]!["message"]!);
         Assert.DoesNotContain(" at ", statusText);
         Assert.True(listResponse.StatusCode == HttpStatusCode.OK, listText);
-        JsonNode item = Assert.Single(JsonNode.Parse(listText)!["items"]!.AsArray(), i => (string)i!["id"]! == id)!;
+        var item = Assert.Single(JsonNode.Parse(listText)!["items"]!.AsArray(), i => (string)i!["id"]! == id)!;
         Assert.Equal("Failed", (string)item["status"]!);
     }
 
     [Fact]
     public async Task An_unhandled_exception_is_a_500_problem_without_a_stack_trace_even_in_Development()
     {
-        string stateContainer = "it" + Guid.NewGuid().ToString("N")[..12] + "-state";
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite,
+        var stateContainer = "it" + Guid.NewGuid().ToString("N")[..12] + "-state";
+        await using var world = await WorkflowHarness.StartAsync(azurite,
             overrides: new Dictionary<string, string?> { ["Storage:StateContainer"] = stateContainer }, environment: "Development");
         // A damaged idempotency record: reading it throws inside the endpoint.
-        BlobContainerClient state = world.Blobs.GetBlobContainerClient(stateContainer);
+        var state = world.Blobs.GetBlobContainerClient(stateContainer);
         await state.CreateIfNotExistsAsync();
         await state.GetBlobClient("idempotency/damaged.json").UploadAsync(new BinaryData("{ not json"));
 
         var (response, _) = await PostAsync(world, Job("character1 waves"), headerKey: "damaged");
-        string text = await response.Content.ReadAsStringAsync();
+        var text = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);

@@ -10,7 +10,7 @@ namespace WanFunctions.IntegrationTests;
 /// </summary>
 public sealed class LocalHostOptionsTests
 {
-    static async Task<OptionsValidationException> StartFailsAsync(Dictionary<string, string?> settings)
+    private static async Task<OptionsValidationException> StartFailsAsync(Dictionary<string, string?> settings)
     {
         settings["DashScope:BaseUrl"] = "http://127.0.0.1:9";
         settings["DashScope:ApiKey"] = "sk-options-test";
@@ -27,7 +27,7 @@ public sealed class LocalHostOptionsTests
     [InlineData("DurableTask:MessageVisibilityTimeout", "00:00:01", "MessageVisibilityTimeout")]
     public async Task A_setting_out_of_its_range_stops_the_start_naming_it(string key, string value, string expected)
     {
-        OptionsValidationException ex = await StartFailsAsync(new() { [key] = value });
+        var ex = await StartFailsAsync(new() { [key] = value });
 
         Assert.Contains(expected, Assert.Single(ex.Failures), StringComparison.Ordinal);
     }
@@ -35,7 +35,7 @@ public sealed class LocalHostOptionsTests
     [Fact]
     public async Task Without_a_storage_connection_or_account_the_start_stops_saying_what_to_set()
     {
-        OptionsValidationException ex = await StartFailsAsync(new()
+        var ex = await StartFailsAsync(new()
         {
             ["Storage:ConnectionString"] = "",
             ["DurableTask:StorageConnectionString"] = null,

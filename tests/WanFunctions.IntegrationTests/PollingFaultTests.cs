@@ -8,28 +8,28 @@ namespace WanFunctions.IntegrationTests;
 public sealed class PollingFaultTests(AzuriteFixture azurite)
 {
     // Whole seconds: Azure Storage timers may fire up to ~1 s early.
-    static readonly Dictionary<string, string?> EverySecond = new()
+    private static readonly Dictionary<string, string?> EverySecond = new()
     {
         ["Workflow:FirstPollDelay"] = "00:00:01",
         ["Workflow:PollInterval"] = "00:00:01",
         ["Workflow:MaxPollInterval"] = "00:00:01",
     };
 
-    static bool IsQuery(string path) => path.StartsWith("/api/v1/tasks/", StringComparison.Ordinal) && !path.EndsWith("/cancel", StringComparison.Ordinal);
+    private static bool IsQuery(string path) => path.StartsWith("/api/v1/tasks/", StringComparison.Ordinal) && !path.EndsWith("/cancel", StringComparison.Ordinal);
 
     [Fact]
     public async Task A_task_reporting_PRE_PROCESSING_is_polled_on_and_archived_and_the_status_shows_the_raw_state()
     {
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite, overrides: EverySecond);
+        await using var world = await WorkflowHarness.StartAsync(azurite, overrides: EverySecond);
         // RUNNING lasts 6 s, its first 3 s reported as PRE-PROCESSING: at least two looks see it.
         var (_, accepted) = await world.PostJobAsync(Job("character1 jumps [sim:state=PRE-PROCESSING] [sim:running=6]"));
-        string id = (string)accepted["id"]!;
+        var id = (string)accepted["id"]!;
 
-        JsonObject seen = await world.WaitForProgressAsync(id, p => (string?)p["providerRawState"] == "PRE-PROCESSING");
+        var seen = await world.WaitForProgressAsync(id, p => (string?)p["providerRawState"] == "PRE-PROCESSING");
 
         Assert.Equal("Running", (string)seen["status"]!);
         Assert.Equal("Other", (string)seen["progress"]!["providerState"]!);
-        JsonObject done = await world.WaitForFinishAsync(id);
+        var done = await world.WaitForFinishAsync(id);
         Assert.Equal("Succeeded", (string)done["status"]!);
         Assert.Equal("SUCCEEDED", (string)done["progress"]!["providerRawState"]!);
         Assert.NotNull(done["result"]!["video"]);
@@ -38,11 +38,11 @@ public sealed class PollingFaultTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_key_revoked_mid_job_ends_it_at_once_failed_with_the_providers_code()
     {
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite, overrides: EverySecond);
+        await using var world = await WorkflowHarness.StartAsync(azurite, overrides: EverySecond);
         // The first query answers; every later one is 401 InvalidApiKey (the key was rotated). The deadline is 2 min.
         var (_, accepted) = await world.PostJobAsync(Job("character1 waits [sim:pending-forever] [sim:revoke-key=1]"));
 
-        JsonObject done = await world.WaitForFinishAsync((string)accepted["id"]!, TimeSpan.FromSeconds(30));
+        var done = await world.WaitForFinishAsync((string)accepted["id"]!, TimeSpan.FromSeconds(30));
 
         Assert.Equal("Failed", (string)done["status"]!);
         Assert.Equal("InvalidApiKey", (string)done["error"]!["code"]!);
@@ -58,32 +58,32 @@ public sealed class PollingFaultTests(AzuriteFixture azurite)
     {
         // One poll per generation, so every query ends in ContinueAsNew. Each query takes 3 s at the provider, and the
         // cancel is posted while one is in flight: it completes the generation's waiter before the ContinueAsNew.
-        await using WorkflowHarness world = await WorkflowHarness.StartAsync(azurite, overrides: new Dictionary<string, string?>(EverySecond)
+        await using var world = await WorkflowHarness.StartAsync(azurite, overrides: new Dictionary<string, string?>(EverySecond)
         {
             ["Workflow:PollsPerGeneration"] = "1",
             ["Workflow:PollDeadline"] = "00:00:45",
         });
         var (_, accepted) = await world.PostJobAsync(Job("character1 waits [sim:pending-forever] [sim:slow=3000]"));
-        string id = (string)accepted["id"]!;
+        var id = (string)accepted["id"]!;
 
-        DateTime until = DateTime.UtcNow.AddSeconds(30);
+        var until = DateTime.UtcNow.AddSeconds(30);
         while (!world.Simulator.Requests.Any(r => r.Method == "GET" && IsQuery(r.Path) && r.StatusCode is null))
         {
             Assert.True(DateTime.UtcNow < until, "no query was ever in flight");
             await Task.Delay(50);
         }
 
-        using HttpResponseMessage cancel = await world.Api.PostAsync($"api/videos/{id}/cancel", null);
+        using var cancel = await world.Api.PostAsync($"api/videos/{id}/cancel", null);
         Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
 
-        JsonObject done = await world.WaitForFinishAsync(id);
+        var done = await world.WaitForFinishAsync(id);
         Assert.Equal("Canceled", (string)done["status"]!);
         Assert.Equal("Canceled", (string)done["error"]!["code"]!);
-        string taskId = (string)done["result"]!["taskId"]!;
+        var taskId = (string)done["result"]!["taskId"]!;
         Assert.Equal(1, world.CountRequests("POST", p => p == $"/api/v1/tasks/{taskId}/cancel"));
     }
 
-    static object Job(string prompt) => new
+    private static object Job(string prompt) => new
     {
         prompt,
         references = new[] { new { url = "https://example.com/people/alice.mp4" } },

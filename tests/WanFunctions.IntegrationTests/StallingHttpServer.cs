@@ -13,11 +13,11 @@ public sealed class StallingHttpServer : IAsyncDisposable
 {
     public const int BodyLength = 64 * 1024;
 
-    readonly TcpListener listener = new(IPAddress.Loopback, 0);
-    readonly CancellationTokenSource stop = new();
-    readonly TimeSpan? trickleInterval;
-    readonly Task accepting;
-    int requests;
+    private readonly TcpListener listener = new(IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource stop = new();
+    private readonly TimeSpan? trickleInterval;
+    private readonly Task accepting;
+    private int requests;
 
     public StallingHttpServer(TimeSpan? trickleInterval = null)
     {
@@ -37,7 +37,7 @@ public sealed class StallingHttpServer : IAsyncDisposable
     /// <summary>Completes when a client has closed or reset a connection this server was holding open.</summary>
     public TaskCompletionSource ClientGone { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    async Task AcceptAsync()
+    private async Task AcceptAsync()
     {
         var serving = new List<Task>();
         try
@@ -54,13 +54,13 @@ public sealed class StallingHttpServer : IAsyncDisposable
         await Task.WhenAll(serving);
     }
 
-    async Task ServeAsync(TcpClient client)
+    private async Task ServeAsync(TcpClient client)
     {
         using (client)
         {
             try
             {
-                NetworkStream stream = client.GetStream();
+                var stream = client.GetStream();
                 await ReadRequestHeadAsync(stream);
                 Interlocked.Increment(ref requests);
                 FirstRequest.TrySetResult();
@@ -69,7 +69,7 @@ public sealed class StallingHttpServer : IAsyncDisposable
                     $"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: {BodyLength}\r\n\r\n"), stop.Token);
                 if (trickleInterval is { } interval)
                 {
-                    for (int i = 0; i < BodyLength; i++)
+                    for (var i = 0; i < BodyLength; i++)
                     {
                         await stream.WriteAsync(new byte[1], stop.Token);
                         await Task.Delay(interval, stop.Token);
@@ -98,7 +98,7 @@ public sealed class StallingHttpServer : IAsyncDisposable
         }
     }
 
-    async Task ReadRequestHeadAsync(NetworkStream stream)
+    private async Task ReadRequestHeadAsync(NetworkStream stream)
     {
         var head = new List<byte>();
         var one = new byte[1];

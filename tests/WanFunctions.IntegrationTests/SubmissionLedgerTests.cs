@@ -8,10 +8,10 @@ namespace WanFunctions.IntegrationTests;
 [Collection(IntegrationCollection.Name)]
 public sealed class SubmissionLedgerTests(AzuriteFixture azurite)
 {
-    readonly SubmissionLedger ledger = new(new BlobServiceClient(azurite.ConnectionString),
+    private readonly SubmissionLedger ledger = new(new BlobServiceClient(azurite.ConnectionString),
         Options.Create(new StorageOptions { StateContainer = "ledger" + Guid.NewGuid().ToString("N")[..12] }));
 
-    static readonly DateTimeOffset At = new(2026, 3, 1, 20, 30, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset At = new(2026, 3, 1, 20, 30, 0, TimeSpan.Zero);
 
     [Fact]
     public async Task Nothing_is_known_before_the_first_write()

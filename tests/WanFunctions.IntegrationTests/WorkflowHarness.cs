@@ -3,8 +3,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
-using Microsoft.Extensions.Configuration;
 using DashScope.Simulator;
+using Microsoft.Extensions.Configuration;
 using WanFunctions.LocalHost;
 
 namespace WanFunctions.IntegrationTests;
@@ -15,11 +15,11 @@ namespace WanFunctions.IntegrationTests;
 /// </summary>
 public sealed class WorkflowHarness : IAsyncDisposable
 {
-    readonly AzuriteFixture azurite;
-    readonly Dictionary<string, string?> settings;
-    string environment = "Production";
+    private readonly AzuriteFixture azurite;
+    private readonly Dictionary<string, string?> settings;
+    private string environment = "Production";
 
-    WorkflowHarness(AzuriteFixture azurite, SimulatorHost simulator, Dictionary<string, string?> settings)
+    private WorkflowHarness(AzuriteFixture azurite, SimulatorHost simulator, Dictionary<string, string?> settings)
     {
         this.azurite = azurite;
         Simulator = simulator;
@@ -37,8 +37,8 @@ public sealed class WorkflowHarness : IAsyncDisposable
     public static async Task<WorkflowHarness> StartAsync(AzuriteFixture azurite, SimulatorOptions? simulator = null,
         IDictionary<string, string?>? overrides = null, bool startHost = true, string environment = "Production")
     {
-        SimulatorHost sim = await SimulatorHost.StartAsync(simulator ?? new SimulatorOptions { PendingSeconds = 1, RunningSeconds = 1 });
-        string hub = "it" + Guid.NewGuid().ToString("N")[..12];
+        var sim = await SimulatorHost.StartAsync(simulator ?? new SimulatorOptions { PendingSeconds = 1, RunningSeconds = 1 });
+        var hub = "it" + Guid.NewGuid().ToString("N")[..12];
         var settings = new Dictionary<string, string?>
         {
             ["DashScope:BaseUrl"] = sim.BaseUrl.ToString(),
@@ -93,12 +93,12 @@ public sealed class WorkflowHarness : IAsyncDisposable
         }
     }
 
-    Process? hostProcess;
+    private Process? hostProcess;
 
     /// <summary>Runs the local host as a separate process (same settings, as environment variables), to kill it hard.</summary>
     public async Task StartHostProcessAsync()
     {
-        int port = AzuriteFixture.FreePort();
+        var port = AzuriteFixture.FreePort();
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "WanFunctions.LocalHost.dll"), "--urls", $"http://127.0.0.1:{port}"])
         {
             WorkingDirectory = AppContext.BaseDirectory,
@@ -116,11 +116,11 @@ public sealed class WorkflowHarness : IAsyncDisposable
         hostProcess.BeginOutputReadLine();
         hostProcess.BeginErrorReadLine();
         Api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
-        for (int i = 0; i < 300; i++)
+        for (var i = 0; i < 300; i++)
         {
             try
             {
-                using HttpResponseMessage health = await Api.GetAsync("healthz");
+                using var health = await Api.GetAsync("healthz");
                 if (health.IsSuccessStatusCode)
                 {
                     return;
@@ -154,13 +154,13 @@ public sealed class WorkflowHarness : IAsyncDisposable
 
     public async Task<(HttpResponseMessage Response, JsonObject Body)> PostJobAsync(object job)
     {
-        HttpResponseMessage response = await Api.PostAsJsonAsync("api/videos", job);
+        var response = await Api.PostAsJsonAsync("api/videos", job);
         return (response, await ReadObjectAsync(response));
     }
 
     public async Task<JsonObject> GetStatusAsync(string id)
     {
-        using HttpResponseMessage response = await Api.GetAsync($"api/videos/{id}");
+        using var response = await Api.GetAsync($"api/videos/{id}");
         response.EnsureSuccessStatusCode();
         return await ReadObjectAsync(response);
     }
@@ -168,11 +168,11 @@ public sealed class WorkflowHarness : IAsyncDisposable
     /// <summary>Polls the status endpoint until the job leaves Pending/Running.</summary>
     public async Task<JsonObject> WaitForFinishAsync(string id, TimeSpan? timeout = null)
     {
-        DateTime until = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        var until = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         while (true)
         {
-            JsonObject status = await GetStatusAsync(id);
-            string state = (string)status["status"]!;
+            var status = await GetStatusAsync(id);
+            var state = (string)status["status"]!;
             if (state is not ("Pending" or "Running"))
             {
                 return status;
@@ -190,10 +190,10 @@ public sealed class WorkflowHarness : IAsyncDisposable
     /// <summary>Waits until the job's progress satisfies <paramref name="condition"/>.</summary>
     public async Task<JsonObject> WaitForProgressAsync(string id, Func<JsonObject, bool> condition, TimeSpan? timeout = null)
     {
-        DateTime until = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        var until = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
         while (true)
         {
-            JsonObject status = await GetStatusAsync(id);
+            var status = await GetStatusAsync(id);
             if (status["progress"] is JsonObject progress && condition(progress))
             {
                 return status;
@@ -214,18 +214,18 @@ public sealed class WorkflowHarness : IAsyncDisposable
         using var http = new HttpClient { BaseAddress = Simulator.BaseUrl };
         using var request = new HttpRequestMessage(HttpMethod.Get, $"api/v1/tasks/{taskId}");
         request.Headers.Authorization = new("Bearer", Simulator.ApiKey);
-        using HttpResponseMessage response = await http.SendAsync(request);
-        JsonObject body = await ReadObjectAsync(response);
-        string videoUrl = (string)body["output"]!["video_url"]!;
+        using var response = await http.SendAsync(request);
+        var body = await ReadObjectAsync(response);
+        var videoUrl = (string)body["output"]!["video_url"]!;
         return await http.GetByteArrayAsync(videoUrl);
     }
 
     public int CountRequests(string method, Func<string, bool> path) =>
         Simulator.Requests.Count(r => r.Method == method && path(r.Path));
 
-    static async Task<JsonObject> ReadObjectAsync(HttpResponseMessage response)
+    private static async Task<JsonObject> ReadObjectAsync(HttpResponseMessage response)
     {
-        string text = await response.Content.ReadAsStringAsync();
+        var text = await response.Content.ReadAsStringAsync();
         return string.IsNullOrEmpty(text) ? new JsonObject() : JsonNode.Parse(text)!.AsObject();
     }
 

@@ -10,7 +10,7 @@ namespace WanFunctions.App.Functions;
 /// message or stack trace), like the local host's exception handler; the exception is logged. Other triggers
 /// are left alone: their failures stay failures, for the host's retries.
 /// </summary>
-public sealed class HttpProblemMiddleware(ILogger<HttpProblemMiddleware> log) : IFunctionsWorkerMiddleware
+public sealed partial class HttpProblemMiddleware(ILogger<HttpProblemMiddleware> log) : IFunctionsWorkerMiddleware
 {
     public async Task Invoke(FunctionContext context, FunctionExecutionDelegate next)
     {
@@ -20,10 +20,17 @@ public sealed class HttpProblemMiddleware(ILogger<HttpProblemMiddleware> log) : 
         }
         catch (Exception ex) when (context.GetHttpContext() is { Response.HasStarted: false } http)
         {
-            log.LogError(ex, "HTTP function {Function} failed (invocation {InvocationId})", context.FunctionDefinition?.Name, context.InvocationId);
+            LogFunctionFailed(log, ex, context.FunctionDefinition?.Name, context.InvocationId);
             http.Response.Clear();
             await Results.Problem(statusCode: StatusCodes.Status500InternalServerError,
                 title: "An error occurred while processing your request.").ExecuteAsync(http);
         }
     }
+}
+
+// Log lines: ids, states and codes only, never a URL or a key.
+public sealed partial class HttpProblemMiddleware
+{
+    [LoggerMessage(Level = LogLevel.Error, Message = "HTTP function {Function} failed (invocation {InvocationId})")]
+    private static partial void LogFunctionFailed(ILogger logger, Exception exception, string? function, string invocationId);
 }

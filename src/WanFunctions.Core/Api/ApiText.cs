@@ -21,22 +21,22 @@ public static partial class ApiText
             return fallback;
         }
 
-        Match trace = StackTraceLine().Match(text);
-        string message = UrlRedactor.RedactUrlsIn((trace.Success ? text[..trace.Index] : text).Trim());
+        var trace = StackTraceLine().Match(text);
+        var message = UrlRedactor.RedactUrlsIn((trace.Success ? text[..trace.Index] : text).Trim());
         return message.Length == 0 ? fallback : Cut(message, MaxMessageLength);
     }
 
     /// <summary>A caller's value quoted for an error message, cut to <paramref name="max"/> characters.</summary>
     public static string Echo(string value, int max) => $"\"{Cut(value, max)}\"";
 
-    static string Cut(string text, int max)
+    private static string Cut(string text, int max)
     {
         if (text.Length <= max)
         {
             return text;
         }
 
-        int cut = char.IsHighSurrogate(text[max - 1]) ? max - 1 : max; // never split a surrogate pair
+        var cut = char.IsHighSurrogate(text[max - 1]) ? max - 1 : max; // never split a surrogate pair
         return text[..cut] + "…";
     }
 

@@ -24,18 +24,17 @@ namespace WanFunctions.Api;
 /// the job it already started. The outcome (job id, or every validation error) is written to
 /// <c>{state container}/uploads/{container}/{name}.json</c>, where the uploader can read it.
 /// </summary>
-public sealed class BlobJobStarter(JobStarter starter, BlobServiceClient blobService, IOptions<StorageOptions> storage, ILogger<BlobJobStarter> log)
+public sealed partial class BlobJobStarter(JobStarter starter, BlobServiceClient blobService, IOptions<StorageOptions> storage, ILogger<BlobJobStarter> log)
 {
     public const string ManifestSuffix = ".job.json";
-    const int MaxManifestBytes = 64 * 1024;
+    private const int MaxManifestBytes = 64 * 1024;
 
     public async Task<StartJobOutcome?> StartAsync(BlobClient blob, DurableTaskClient client, CancellationToken cancellationToken)
     {
         BlobProperties properties = await blob.GetPropertiesAsync(cancellationToken: cancellationToken);
         if (properties.ContentLength == 0)
         {
-            log.LogInformation("Blob {Container}/{Blob} is empty (a writer's first event?); no job started, waiting for its content",
-                blob.BlobContainerName, blob.Name);
+            LogBlobEmpty(log, blob.BlobContainerName, blob.Name);
             return null;
         }
 
@@ -45,28 +44,28 @@ public sealed class BlobJobStarter(JobStarter starter, BlobServiceClient blobSer
         {
             (request, parseErrors) = await ReadManifestAsync(blob, properties, cancellationToken);
         }
-        else if (properties.Metadata.TryGetValue("prompt", out string? prompt))
+        else if (properties.Metadata.TryGetValue("prompt", out var prompt))
         {
             (request, parseErrors) = (FromReferenceMetadata(blob, prompt, properties.Metadata), new Dictionary<string, string[]>());
         }
         else
         {
-            log.LogDebug("Blob {Container}/{Blob} is neither a manifest nor a reference with a prompt; no job started", blob.BlobContainerName, blob.Name);
+            LogBlobNotAJob(log, blob.BlobContainerName, blob.Name);
             return null;
         }
 
-        StartJobOutcome outcome = parseErrors.Count > 0 || request is null
+        var outcome = parseErrors.Count > 0 || request is null
             ? new StartJobOutcome(null, null, [], parseErrors, false)
             : await starter.StartAsync(request with { IdempotencyKey = request.IdempotencyKey ?? KeyFor(blob, properties.ETag) }, client, cancellationToken);
 
         await WriteReceiptAsync(blob, outcome, cancellationToken);
         if (outcome.Started)
         {
-            log.LogInformation("Upload {Container}/{Blob} started job {JobId}", blob.BlobContainerName, blob.Name, outcome.JobId);
+            LogUploadStarted(log, blob.BlobContainerName, blob.Name, outcome.JobId);
         }
         else
         {
-            log.LogWarning("Upload {Container}/{Blob} is not a valid job: {Fields}", blob.BlobContainerName, blob.Name, string.Join(", ", outcome.Errors.Keys));
+            LogUploadInvalid(log, blob.BlobContainerName, blob.Name, string.Join(", ", outcome.Errors.Keys));
         }
 
         return outcome;
@@ -76,7 +75,7 @@ public sealed class BlobJobStarter(JobStarter starter, BlobServiceClient blobSer
     public BlobClient ReceiptFor(string container, string name) =>
         blobService.GetBlobContainerClient(storage.Value.StateContainer).GetBlobClient($"uploads/{container}/{name}.json");
 
-    static async Task<(VideoJobRequest?, IReadOnlyDictionary<string, string[]>)> ReadManifestAsync(
+    private static async Task<(VideoJobRequest?, IReadOnlyDictionary<string, string[]>)> ReadManifestAsync(
         BlobClient blob, BlobProperties properties, CancellationToken cancellationToken)
     {
         if (properties.ContentLength > MaxManifestBytes)
@@ -87,15 +86,15 @@ public sealed class BlobJobStarter(JobStarter starter, BlobServiceClient blobSer
             });
         }
 
-        await using Stream content = await blob.OpenReadAsync(cancellationToken: cancellationToken);
-        JobJsonParseResult parsed = await JobJson.ParseAsync(content, cancellationToken);
+        await using var content = await blob.OpenReadAsync(cancellationToken: cancellationToken);
+        var parsed = await JobJson.ParseAsync(content, cancellationToken);
         return (parsed.Request, parsed.Errors);
     }
 
-    static VideoJobRequest FromReferenceMetadata(BlobClient blob, string prompt, IDictionary<string, string> metadata)
+    private static VideoJobRequest FromReferenceMetadata(BlobClient blob, string prompt, IDictionary<string, string> metadata)
     {
         // Metadata is ASCII only: non-ASCII prompts arrive percent-encoded.
-        string? Value(string key) => metadata.TryGetValue(key, out string? value) ? Uri.UnescapeDataString(value) : null;
+        string? Value(string key) => metadata.TryGetValue(key, out var value) ? Uri.UnescapeDataString(value) : null;
         return new VideoJobRequest
         {
             Prompt = Uri.UnescapeDataString(prompt),
@@ -103,20 +102,20 @@ public sealed class BlobJobStarter(JobStarter starter, BlobServiceClient blobSer
             Model = Value("model"),
             Size = Value("size"),
             ShotType = Value("shottype"),
-            Duration = int.TryParse(Value("duration"), out int duration) ? duration : null,
-            Audio = bool.TryParse(Value("audio"), out bool audio) ? audio : null,
-            Watermark = bool.TryParse(Value("watermark"), out bool watermark) ? watermark : null,
+            Duration = int.TryParse(Value("duration"), out var duration) ? duration : null,
+            Audio = bool.TryParse(Value("audio"), out var audio) ? audio : null,
+            Watermark = bool.TryParse(Value("watermark"), out var watermark) ? watermark : null,
         };
     }
 
-    static string KeyFor(BlobClient blob, ETag etag) =>
+    private static string KeyFor(BlobClient blob, ETag etag) =>
         "blob-" + Hashing.Sha256Hex($"{blob.BlobContainerName}/{blob.Name}|{etag}")[..40];
 
-    async Task WriteReceiptAsync(BlobClient blob, StartJobOutcome outcome, CancellationToken cancellationToken)
+    private async Task WriteReceiptAsync(BlobClient blob, StartJobOutcome outcome, CancellationToken cancellationToken)
     {
-        BlobClient receipt = ReceiptFor(blob.BlobContainerName, blob.Name);
+        var receipt = ReceiptFor(blob.BlobContainerName, blob.Name);
         await blobService.GetBlobContainerClient(storage.Value.StateContainer).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(new
+        var json = JsonSerializer.SerializeToUtf8Bytes(new
         {
             source = $"{blob.BlobContainerName}/{blob.Name}",
             jobId = outcome.JobId,
@@ -129,4 +128,20 @@ public sealed class BlobJobStarter(JobStarter starter, BlobServiceClient blobSer
             HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
         }, cancellationToken);
     }
+}
+
+// Log lines: ids, states and codes only, never a URL or a key.
+public sealed partial class BlobJobStarter
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Blob {Container}/{Blob} is empty (a writer's first event?); no job started, waiting for its content")]
+    private static partial void LogBlobEmpty(ILogger logger, string container, string blob);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Blob {Container}/{Blob} is neither a manifest nor a reference with a prompt; no job started")]
+    private static partial void LogBlobNotAJob(ILogger logger, string container, string blob);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Upload {Container}/{Blob} started job {JobId}")]
+    private static partial void LogUploadStarted(ILogger logger, string container, string blob, string? jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upload {Container}/{Blob} is not a valid job: {Fields}")]
+    private static partial void LogUploadInvalid(ILogger logger, string container, string blob, string fields);
 }

@@ -17,11 +17,11 @@ public sealed class GateEndpoints(CapacityGates gates)
     public async Task<IResult> GetAsync(CancellationToken cancellationToken)
     {
         var views = new List<GateView>();
-        foreach (string account in gates.Accounts)
+        foreach (var account in gates.Accounts)
         {
-            GateState state = await gates.Store.ReadAsync(account, cancellationToken);
+            var state = await gates.Store.ReadAsync(account, cancellationToken);
             gates.GateOf(account).Tidy(state, gates.UtcNow, []);
-            AccountLimits limits = gates.LimitsOf(account);
+            var limits = gates.LimitsOf(account);
             views.Add(new GateView(account, gates.Options.Enabled, limits.MaxConcurrentTasks, limits.MaxSubmitsPerSecond,
                 state.EffectiveLimit, state.LastThrottledAt, state.Holders, CapacityGate.InOrder(state.Queue).ToList()));
         }

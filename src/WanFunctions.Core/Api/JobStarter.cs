@@ -43,7 +43,7 @@ public sealed record StartJobOutcome(
 /// up to <see cref="StartWait"/> for it to appear.
 /// </para>
 /// </summary>
-public sealed class JobStarter(
+public sealed partial class JobStarter(
     JobValidator validator,
     IIdempotencyRecords records,
     IOptions<WorkflowOptions> workflow,
@@ -60,28 +60,28 @@ public sealed class JobStarter(
     /// </summary>
     internal TimeSpan AbandonedAfter { get; init; } = TimeSpan.FromMinutes(2);
 
-    static readonly TimeSpan StartPollInterval = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan StartPollInterval = TimeSpan.FromMilliseconds(200);
 
-    static readonly JsonSerializerOptions CanonicalJson = new() { WriteIndented = false };
+    private static readonly JsonSerializerOptions CanonicalJson = new() { WriteIndented = false };
 
     /// <summary>Every status an instance can have: starting over an existing instance is refused, never a restart.</summary>
-    static readonly OrchestrationRuntimeStatus[] AllStatuses = [.. StartOrchestrationOptionsExtensions.ValidDedupeStatuses];
+    private static readonly OrchestrationRuntimeStatus[] AllStatuses = [.. StartOrchestrationOptionsExtensions.ValidDedupeStatuses];
 
     public async Task<StartJobOutcome> StartAsync(VideoJobRequest? request, DurableTaskClient client, CancellationToken cancellationToken)
     {
-        JobValidationResult validation = validator.Validate(request);
+        var validation = validator.Validate(request);
         if (!validation.IsValid)
         {
             return new StartJobOutcome(null, null, validation.Warnings, validation.Errors, false);
         }
 
-        ValidatedJob job = validation.Job!;
+        var job = validation.Job!;
         if (request!.IdempotencyKey is { } key)
         {
             return await StartOnceAsync(key, job, validation, client, cancellationToken);
         }
 
-        string jobId = Guid.NewGuid().ToString("N");
+        var jobId = Guid.NewGuid().ToString("N");
         await ScheduleAsync(client, jobId, job, time.GetUtcNow(), cancellationToken);
         return Started(jobId, job, validation);
     }
@@ -94,11 +94,11 @@ public sealed class JobStarter(
     public static string Fingerprint(ValidatedJob job) =>
         Hashing.Sha256Hex(JsonSerializer.SerializeToUtf8Bytes(job with { BilledSecondsUpperBound = 0 }, CanonicalJson));
 
-    async Task<StartJobOutcome> StartOnceAsync(string key, ValidatedJob job, JobValidationResult validation, DurableTaskClient client,
+    private async Task<StartJobOutcome> StartOnceAsync(string key, ValidatedJob job, JobValidationResult validation, DurableTaskClient client,
         CancellationToken cancellationToken)
     {
-        string jobId = $"key-{key}";
-        string fingerprint = Fingerprint(job);
+        var jobId = $"key-{key}";
+        var fingerprint = Fingerprint(job);
 
         // The usual retry: the job exists, so compare with the job it was started with.
         if (await client.GetInstanceAsync(jobId, getInputsAndOutputs: true, cancellationToken) is { } existing)
@@ -107,7 +107,7 @@ public sealed class JobStarter(
         }
 
         var record = new IdempotencyRecord(jobId, fingerprint, time.GetUtcNow());
-        StoredIdempotencyRecord? claimed = await records.TryCreateAsync(key, record, cancellationToken);
+        var claimed = await records.TryCreateAsync(key, record, cancellationToken);
         if (claimed is null)
         {
             return await StartClaimedAsync(key, record, job, validation, client, cancellationToken);
@@ -126,11 +126,10 @@ public sealed class JobStarter(
 
         if (time.GetUtcNow() - claimed.LastModified >= AbandonedAfter)
         {
-            IdempotencyRecord takeover = claimed.Record with { AcceptedAt = time.GetUtcNow() };
+            var takeover = claimed.Record with { AcceptedAt = time.GetUtcNow() };
             if (await records.TryReplaceAsync(key, claimed, takeover, cancellationToken))
             {
-                log.LogWarning("Idempotency key {Key} was claimed {Since} ago but its job never started; starting it now",
-                    key, time.GetUtcNow() - claimed.LastModified);
+                LogClaimAbandoned(log, key, time.GetUtcNow() - claimed.LastModified);
                 return await StartClaimedAsync(key, takeover, job, validation, client, cancellationToken);
             }
         }
@@ -139,7 +138,7 @@ public sealed class JobStarter(
     }
 
     /// <summary>Starts the job of a key this request holds; on failure gives the key back so a retry can start it.</summary>
-    async Task<StartJobOutcome> StartClaimedAsync(string key, IdempotencyRecord record, ValidatedJob job, JobValidationResult validation,
+    private async Task<StartJobOutcome> StartClaimedAsync(string key, IdempotencyRecord record, ValidatedJob job, JobValidationResult validation,
         DurableTaskClient client, CancellationToken cancellationToken)
     {
         try
@@ -160,7 +159,7 @@ public sealed class JobStarter(
         }
     }
 
-    async Task ScheduleAsync(DurableTaskClient client, string jobId, ValidatedJob job, DateTimeOffset acceptedAt, CancellationToken cancellationToken)
+    private async Task ScheduleAsync(DurableTaskClient client, string jobId, ValidatedJob job, DateTimeOffset acceptedAt, CancellationToken cancellationToken)
     {
         var input = new VideoJobInput(jobId, job, acceptedAt.UtcDateTime, workflow.Value.ToSchedule(),
             Gate: gate?.Value.Enabled == true
@@ -169,13 +168,12 @@ public sealed class JobStarter(
                 : null);
         await client.ScheduleNewOrchestrationInstanceAsync(WorkflowNames.Orchestrator, input,
             new StartOrchestrationOptions(jobId).WithDedupeStatuses(AllStatuses), cancellationToken);
-        log.LogInformation("Job {JobId} started: model {Model}, {References} references, up to {Seconds} billed seconds",
-            jobId, job.Model, job.References.Count, job.BilledSecondsUpperBound);
+        LogJobStarted(log, jobId, job.Model, job.References.Count, job.BilledSecondsUpperBound);
     }
 
-    async Task<bool> WaitForInstanceAsync(DurableTaskClient client, string jobId, CancellationToken cancellationToken)
+    private async Task<bool> WaitForInstanceAsync(DurableTaskClient client, string jobId, CancellationToken cancellationToken)
     {
-        DateTimeOffset until = time.GetUtcNow() + StartWait;
+        var until = time.GetUtcNow() + StartWait;
         while (true)
         {
             if (await client.GetInstanceAsync(jobId, getInputsAndOutputs: false, cancellationToken) is not null)
@@ -193,7 +191,7 @@ public sealed class JobStarter(
     }
 
     /// <summary>Whether an instance was started with the job that has <paramref name="fingerprint"/> (false if its input is unreadable).</summary>
-    static bool SameJob(OrchestrationMetadata instance, string fingerprint)
+    private static bool SameJob(OrchestrationMetadata instance, string fingerprint)
     {
         try
         {
@@ -207,17 +205,27 @@ public sealed class JobStarter(
         }
     }
 
-    static StartJobOutcome Started(string jobId, ValidatedJob job, JobValidationResult validation) =>
+    private static StartJobOutcome Started(string jobId, ValidatedJob job, JobValidationResult validation) =>
         new(jobId, job.BilledSecondsUpperBound, validation.Warnings, validation.Errors, AlreadyExisted: false);
 
-    static StartJobOutcome Replayed(string jobId, ValidatedJob job, JobValidationResult validation) =>
+    private static StartJobOutcome Replayed(string jobId, ValidatedJob job, JobValidationResult validation) =>
         new(jobId, job.BilledSecondsUpperBound, validation.Warnings, validation.Errors, AlreadyExisted: true);
 
-    static StartJobOutcome Conflict(string key, IdempotencyConflict conflict, JobValidationResult validation) =>
+    private static StartJobOutcome Conflict(string key, IdempotencyConflict conflict, JobValidationResult validation) =>
         new(null, null, validation.Warnings, new Dictionary<string, string[]>
         {
             ["idempotencyKey"] = [conflict == IdempotencyConflict.DifferentJob
                 ? $"Idempotency key '{key}' was already used for a different job. Send the same job to get the job it started, or use a new key for a new job."
                 : $"A request with idempotency key '{key}' is still starting this job. Retry in a moment to get its id."],
         }, AlreadyExisted: false, conflict);
+}
+
+// Log lines: ids, states and codes only, never a URL or a key.
+public sealed partial class JobStarter
+{
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Idempotency key {Key} was claimed {Since} ago but its job never started; starting it now")]
+    private static partial void LogClaimAbandoned(ILogger logger, string key, TimeSpan since);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} started: model {Model}, {References} references, up to {Seconds} billed seconds")]
+    private static partial void LogJobStarted(ILogger logger, string jobId, string model, int references, decimal seconds);
 }

@@ -34,22 +34,22 @@ public sealed class VideoJobEndpoints(JobStarter starter)
         }
 
         string? headerKey = null;
-        if (request.Headers.TryGetValue(IdempotencyKeyHeader, out StringValues headerValues))
+        if (request.Headers.TryGetValue(IdempotencyKeyHeader, out var headerValues))
         {
-            headerKey = HeaderKey(headerValues, out string? headerError);
+            headerKey = HeaderKey(headerValues, out var headerError);
             if (headerError is not null)
             {
                 return InvalidJob(new Dictionary<string, string[]> { [IdempotencyKeyHeader] = [headerError] });
             }
         }
 
-        JobJsonParseResult parsed = await JobJson.ParseAsync(request.Body, cancellationToken);
+        var parsed = await JobJson.ParseAsync(request.Body, cancellationToken);
         if (!parsed.Succeeded)
         {
             return InvalidJob(parsed.Errors);
         }
 
-        VideoJobRequest job = parsed.Request!;
+        var job = parsed.Request!;
         if (headerKey is not null)
         {
             if (job.IdempotencyKey is not null && job.IdempotencyKey != headerKey)
@@ -64,7 +64,7 @@ public sealed class VideoJobEndpoints(JobStarter starter)
             job = job with { IdempotencyKey = headerKey };
         }
 
-        StartJobOutcome outcome = await starter.StartAsync(job, client, cancellationToken);
+        var outcome = await starter.StartAsync(job, client, cancellationToken);
         switch (outcome.Conflict)
         {
             case IdempotencyConflict.DifferentJob:
@@ -79,7 +79,7 @@ public sealed class VideoJobEndpoints(JobStarter starter)
             return InvalidJob(outcome.Errors);
         }
 
-        string statusUri = JobUri(request, outcome.JobId!);
+        var statusUri = JobUri(request, outcome.JobId!);
         if (outcome.AlreadyExisted)
         {
             request.HttpContext.Response.Headers["Idempotent-Replayed"] = "true";
@@ -102,13 +102,13 @@ public sealed class VideoJobEndpoints(JobStarter starter)
     /// </summary>
     public async Task<IResult> GetStatusAsync(HttpRequest request, DurableTaskClient client, string id, CancellationToken cancellationToken)
     {
-        OrchestrationMetadata? instance = await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken);
+        var instance = await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken);
         if (instance is null)
         {
             return NotFound(id);
         }
 
-        JobResult? result = ReadResult(instance.SerializedOutput);
+        var result = ReadResult(instance.SerializedOutput);
         return Results.Json(new
         {
             id,
@@ -134,7 +134,7 @@ public sealed class VideoJobEndpoints(JobStarter starter)
         if (request.Query["status"] is { Count: > 0 } statusValues)
         {
             var parsed = new List<OrchestrationRuntimeStatus>();
-            foreach (string value in statusValues.SelectMany(v => v!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+            foreach (var value in statusValues.SelectMany(v => v!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
             {
                 if (Enum.TryParse(value, ignoreCase: true, out OrchestrationRuntimeStatus status) && ListableStatuses.Contains(status))
                 {
@@ -149,7 +149,7 @@ public sealed class VideoJobEndpoints(JobStarter starter)
             statuses = [.. parsed];
         }
 
-        int pageSize = 50;
+        var pageSize = 50;
         if (request.Query["pageSize"] is { Count: > 0 } size && (!int.TryParse(size, out pageSize) || pageSize is < 1 or > 500))
         {
             errors["pageSize"] = ["pageSize must be an integer from 1 to 500."];
@@ -161,13 +161,13 @@ public sealed class VideoJobEndpoints(JobStarter starter)
         }
 
         string? continuationToken = request.Query["continuationToken"];
-        AsyncPageable<OrchestrationMetadata> instances = client.GetAllInstancesAsync(new OrchestrationQuery
+        var instances = client.GetAllInstancesAsync(new OrchestrationQuery
         {
             Statuses = statuses,
             PageSize = pageSize,
             FetchInputsAndOutputs = true,
         });
-        await foreach (Page<OrchestrationMetadata> page in instances.AsPages(continuationToken, pageSize).WithCancellation(cancellationToken))
+        await foreach (var page in instances.AsPages(continuationToken, pageSize).WithCancellation(cancellationToken))
         {
             return Results.Json(new
             {
@@ -187,7 +187,7 @@ public sealed class VideoJobEndpoints(JobStarter starter)
         return Results.Json(new { items = Array.Empty<object>() }, ApiJson.Options);
     }
 
-    static readonly OrchestrationRuntimeStatus[] ListableStatuses =
+    private static readonly OrchestrationRuntimeStatus[] ListableStatuses =
     [
         OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Completed,
         OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated, OrchestrationRuntimeStatus.Suspended,
@@ -196,7 +196,7 @@ public sealed class VideoJobEndpoints(JobStarter starter)
     /// <summary>POST /api/videos/{id}/cancel: ask a running job to cancel its provider task; 409 once it has finished.</summary>
     public async Task<IResult> CancelAsync(HttpRequest request, DurableTaskClient client, string id, CancellationToken cancellationToken)
     {
-        OrchestrationMetadata? instance = await client.GetInstanceAsync(id, getInputsAndOutputs: false, cancellationToken);
+        var instance = await client.GetInstanceAsync(id, getInputsAndOutputs: false, cancellationToken);
         if (instance is null)
         {
             return NotFound(id);
@@ -209,7 +209,7 @@ public sealed class VideoJobEndpoints(JobStarter starter)
         }
 
         await client.RaiseEventAsync(id, WorkflowNames.CancelEvent, new CancelRequest("Requested over HTTP"), cancellationToken);
-        string statusUri = JobUri(request, id);
+        var statusUri = JobUri(request, id);
         return new AcceptedWithLocation(statusUri, Results.Json(new
         {
             id,
@@ -232,22 +232,22 @@ public sealed class VideoJobEndpoints(JobStarter starter)
     /// Pending, running, suspended, or between two generations of a long job (ContinueAsNew): a cancel event will
     /// still be heard.
     /// </summary>
-    static bool IsUnfinished(OrchestrationMetadata instance) => IsUnfinished(instance.RuntimeStatus);
+    private static bool IsUnfinished(OrchestrationMetadata instance) => IsUnfinished(instance.RuntimeStatus);
 
 #pragma warning disable CS0618 // ContinuedAsNew is obsolete for callers, but a backend may still report it in passing.
-    static bool IsUnfinished(OrchestrationRuntimeStatus status) => status is OrchestrationRuntimeStatus.Pending
+    private static bool IsUnfinished(OrchestrationRuntimeStatus status) => status is OrchestrationRuntimeStatus.Pending
         or OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Suspended or OrchestrationRuntimeStatus.ContinuedAsNew;
 #pragma warning restore CS0618
 
-    static IResult InvalidJob(IReadOnlyDictionary<string, string[]> errors) => Results.ValidationProblem(
+    private static IResult InvalidJob(IReadOnlyDictionary<string, string[]> errors) => Results.ValidationProblem(
         errors.ToDictionary(e => e.Key, e => e.Value),
         title: "The job request is invalid.",
         detail: "Nothing was started. Fix the fields listed in 'errors' and send the job again.");
 
-    static IResult NotFound(string id) => Results.Problem(statusCode: StatusCodes.Status404NotFound,
+    private static IResult NotFound(string id) => Results.Problem(statusCode: StatusCodes.Status404NotFound,
         title: "No such job.", detail: $"There is no job with id '{id}'.");
 
-    static string JobUri(HttpRequest request, string id) =>
+    private static string JobUri(HttpRequest request, string id) =>
         $"{request.Scheme}://{request.Host}{request.PathBase}/{RoutePrefix}/{Uri.EscapeDataString(id)}";
 
     /// <summary>
@@ -277,7 +277,7 @@ public sealed class VideoJobEndpoints(JobStarter starter)
     };
 
     /// <summary>The failure text a backend stored as a failed orchestration's output: plain text, or a JSON string.</summary>
-    static string? FailureText(string? output)
+    private static string? FailureText(string? output)
     {
         if (output is ['"', ..])
         {
@@ -295,7 +295,7 @@ public sealed class VideoJobEndpoints(JobStarter starter)
     }
 
     /// <summary>A JSON object with <paramref name="requiredProperty"/> read as <typeparamref name="T"/>; null for anything else.</summary>
-    static T? ReadObject<T>(string? json, string requiredProperty) where T : class
+    private static T? ReadObject<T>(string? json, string requiredProperty) where T : class
     {
         if (string.IsNullOrEmpty(json))
         {
@@ -304,7 +304,7 @@ public sealed class VideoJobEndpoints(JobStarter starter)
 
         try
         {
-            using JsonDocument document = JsonDocument.Parse(json);
+            using var document = JsonDocument.Parse(json);
             return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty(requiredProperty, out _)
                 ? document.RootElement.Deserialize<T>(ApiJson.DurableReadOptions)
                 : null;
@@ -319,20 +319,20 @@ public sealed class VideoJobEndpoints(JobStarter starter)
     /// application/json or application/*+json, whatever its parameters (RFC 8259 defines no charset: JSON is UTF-8).
     /// A request without a Content-Type passes only when it declares an empty body (which then fails as a missing job).
     /// </summary>
-    static bool IsJsonBody(HttpRequest request)
+    private static bool IsJsonBody(HttpRequest request)
     {
         if (string.IsNullOrEmpty(request.ContentType))
         {
             return request.ContentLength == 0;
         }
 
-        return MediaTypeHeaderValue.TryParse(request.ContentType, out MediaTypeHeaderValue? mediaType)
+        return MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
             && mediaType.Type.Equals("application", StringComparison.OrdinalIgnoreCase)
             && (mediaType.SubType.Equals("json", StringComparison.OrdinalIgnoreCase)
                 || mediaType.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase));
     }
 
-    static IResult UnsupportedMediaType(string? contentType) => Results.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType,
+    private static IResult UnsupportedMediaType(string? contentType) => Results.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType,
         title: "The job must be sent as JSON.",
         detail: string.IsNullOrEmpty(contentType)
             ? "The request has a body but no Content-Type; send the job with Content-Type: application/json."
@@ -342,7 +342,7 @@ public sealed class VideoJobEndpoints(JobStarter starter)
     /// The key of an <c>Idempotency-Key</c> header: one value, as a structured-field string (<c>"order-42"</c>, as the
     /// draft writes it) or bare (<c>order-42</c>), with the same rule as the body field.
     /// </summary>
-    static string? HeaderKey(StringValues values, out string? error)
+    private static string? HeaderKey(StringValues values, out string? error)
     {
         error = null;
         if (values.Count != 1)
@@ -351,7 +351,7 @@ public sealed class VideoJobEndpoints(JobStarter starter)
             return null;
         }
 
-        string key = values[0]!.Trim();
+        var key = values[0]!.Trim();
         if (key.Length >= 2 && key[0] == '"' && key[^1] == '"')
         {
             key = key[1..^1];
@@ -366,13 +366,13 @@ public sealed class VideoJobEndpoints(JobStarter starter)
         return key;
     }
 
-    static IResult KeyConflict(int status, string title, StartJobOutcome outcome, string key) => Results.Problem(statusCode: status,
+    private static IResult KeyConflict(int status, string title, StartJobOutcome outcome, string key) => Results.Problem(statusCode: status,
         title: title,
-        detail: outcome.Errors.TryGetValue("idempotencyKey", out string[]? messages) ? messages[0] : null,
+        detail: outcome.Errors.TryGetValue("idempotencyKey", out var messages) ? messages[0] : null,
         extensions: new Dictionary<string, object?> { ["idempotencyKey"] = key });
 
     /// <summary>Adds a Location header to an inner result (Results.Accepted cannot carry a JSON body with our options).</summary>
-    sealed class AcceptedWithLocation(string location, IResult inner) : IResult
+    private sealed class AcceptedWithLocation(string location, IResult inner) : IResult
     {
         public Task ExecuteAsync(HttpContext httpContext)
         {

@@ -31,9 +31,9 @@ public sealed class CapacityGates(IGateStore store, IOptions<DashScopeOptions> d
     public async Task<T> RunAsync<T>(string account, Func<CapacityGate, GateState, DateTime, List<string>, T> operation,
         IJobWaker? waker, CancellationToken cancellationToken)
     {
-        CapacityGate rules = GateOf(account);
+        var rules = GateOf(account);
         List<string> woken = [];
-        T result = await store.UpdateAsync(account, state =>
+        var result = await store.UpdateAsync(account, state =>
         {
             woken.Clear(); // the change may run again after a lost ETag race
             return operation(rules, state, UtcNow, woken);
@@ -57,18 +57,18 @@ public sealed class CapacityGates(IGateStore store, IOptions<DashScopeOptions> d
 /// Jobs it grants a slot besides the caller (expired leases reclaimed, the limit recovered) are woken.
 /// </summary>
 /// <remarks>The Functions app passes the waker per call (a <c>[DurableClient]</c> binding); the local host injects one.</remarks>
-public sealed class AcquireCapacityActivity(CapacityGates gates, ILogger<AcquireCapacityActivity> log, IJobWaker? waker = null)
+public sealed partial class AcquireCapacityActivity(CapacityGates gates, ILogger<AcquireCapacityActivity> log, IJobWaker? waker = null)
     : IWorkflowActivity<CapacityRequest, CapacityAnswer>
 {
     public Task<CapacityAnswer> RunAsync(CapacityRequest input, CancellationToken cancellationToken) => RunAsync(input, waker, cancellationToken);
 
     public async Task<CapacityAnswer> RunAsync(CapacityRequest input, IJobWaker? jobWaker, CancellationToken cancellationToken)
     {
-        CapacityAnswer answer = await gates.RunAsync(input.Account, (gate, state, now, woken) => gate.Acquire(state, input, now, woken),
+        var answer = await gates.RunAsync(input.Account, (gate, state, now, woken) => gate.Acquire(state, input, now, woken),
             jobWaker, cancellationToken);
         if (!answer.Granted)
         {
-            log.LogDebug("Job {JobId} waits for a slot of account {Account} at position {Position}", input.JobId, input.Account, answer.Position);
+            LogWaiting(log, input.JobId, input.Account, answer.Position);
         }
 
         return answer;
@@ -101,17 +101,30 @@ public sealed class RenewCapacityLeaseActivity(CapacityGates gates, IJobWaker? w
 /// The provider answered 429 to the job's submit despite the gate (another client shares the account): the account's
 /// effective limit halves and the job waits again at its old place in the queue.
 /// </summary>
-public sealed class ReportThrottledActivity(CapacityGates gates, ILogger<ReportThrottledActivity> log, IJobWaker? waker = null)
+public sealed partial class ReportThrottledActivity(CapacityGates gates, ILogger<ReportThrottledActivity> log, IJobWaker? waker = null)
     : IWorkflowActivity<CapacityRequest, CapacityAnswer>
 {
     public Task<CapacityAnswer> RunAsync(CapacityRequest input, CancellationToken cancellationToken) => RunAsync(input, waker, cancellationToken);
 
     public async Task<CapacityAnswer> RunAsync(CapacityRequest input, IJobWaker? jobWaker, CancellationToken cancellationToken)
     {
-        CapacityAnswer answer = await gates.RunAsync(input.Account, (gate, state, now, woken) => gate.Throttled(state, input, now, woken),
+        var answer = await gates.RunAsync(input.Account, (gate, state, now, woken) => gate.Throttled(state, input, now, woken),
             jobWaker, cancellationToken);
-        log.LogWarning("Job {JobId}: the provider throttled its submit despite the gate; account {Account} now allows {Limit} tasks",
-            input.JobId, input.Account, answer.EffectiveLimit);
+        LogThrottledDespiteGate(log, input.JobId, input.Account, answer.EffectiveLimit);
         return answer;
     }
+}
+
+// Log lines: ids, states and codes only, never a URL or a key.
+public sealed partial class AcquireCapacityActivity
+{
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} waits for a slot of account {Account} at position {Position}")]
+    private static partial void LogWaiting(ILogger logger, string jobId, string account, int? position);
+}
+
+// Log lines: ids, states and codes only, never a URL or a key.
+public sealed partial class ReportThrottledActivity
+{
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the provider throttled its submit despite the gate; account {Account} now allows {Limit} tasks")]
+    private static partial void LogThrottledDespiteGate(ILogger logger, string jobId, string account, int limit);
 }

@@ -23,14 +23,14 @@ public sealed class CapacityGate(AccountLimits limits, GateOptions options)
     public CapacityAnswer Acquire(GateState state, CapacityRequest request, DateTime now, List<string> woken)
     {
         Maintain(state, now);
-        int held = state.Holders.FindIndex(h => h.JobId == request.JobId);
+        var held = state.Holders.FindIndex(h => h.JobId == request.JobId);
         if (held >= 0)
         {
             state.Holders[held] = state.Holders[held] with { LeaseUntil = now + options.LeaseDuration };
             return GrantAnswer(state, state.Holders[held]);
         }
 
-        int waiting = state.Queue.FindIndex(w => w.JobId == request.JobId);
+        var waiting = state.Queue.FindIndex(w => w.JobId == request.JobId);
         if (waiting >= 0)
         {
             state.Queue[waiting] = state.Queue[waiting] with { LeaseUntil = now + options.LeaseDuration };
@@ -49,10 +49,10 @@ public sealed class CapacityGate(AccountLimits limits, GateOptions options)
     public void Release(GateState state, string jobId, DateTime now, List<string> woken)
     {
         Maintain(state, now);
-        int held = state.Holders.FindIndex(h => h.JobId == jobId);
+        var held = state.Holders.FindIndex(h => h.JobId == jobId);
         if (held >= 0)
         {
-            double seconds = Math.Max(0, (now - state.Holders[held].GrantedAt).TotalSeconds);
+            var seconds = Math.Max(0, (now - state.Holders[held].GrantedAt).TotalSeconds);
             state.AverageHoldSeconds = state.AverageHoldSeconds <= 0 ? seconds : 0.8 * state.AverageHoldSeconds + 0.2 * seconds;
             state.Holders.RemoveAt(held);
         }
@@ -68,8 +68,8 @@ public sealed class CapacityGate(AccountLimits limits, GateOptions options)
     public DateTime Renew(GateState state, CapacityRequest request, DateTime now, List<string> woken)
     {
         Maintain(state, now);
-        DateTime leaseUntil = now + options.LeaseDuration;
-        int held = state.Holders.FindIndex(h => h.JobId == request.JobId);
+        var leaseUntil = now + options.LeaseDuration;
+        var held = state.Holders.FindIndex(h => h.JobId == request.JobId);
         if (held >= 0)
         {
             state.Holders[held] = state.Holders[held] with { LeaseUntil = leaseUntil };
@@ -120,19 +120,19 @@ public sealed class CapacityGate(AccountLimits limits, GateOptions options)
     public static IEnumerable<GateWaiter> InOrder(IEnumerable<GateWaiter> queue) =>
         queue.OrderBy(w => Rank(w.Priority)).ThenBy(w => w.QueuedSince).ThenBy(w => w.Seq);
 
-    static int Rank(string priority) => priority switch
+    private static int Rank(string priority) => priority switch
     {
         High => 0,
         Low => 2,
         _ => 1,
     };
 
-    void Maintain(GateState state, DateTime now)
+    private void Maintain(GateState state, DateTime now)
     {
         state.Holders.RemoveAll(h => h.LeaseUntil <= now);
         state.Queue.RemoveAll(w => w.LeaseUntil <= now);
 
-        int max = limits.MaxConcurrentTasks;
+        var max = limits.MaxConcurrentTasks;
         if (state.EffectiveLimit <= 0 || state.EffectiveLimit > max || state.LastThrottledAt is null)
         {
             state.EffectiveLimit = state.LastThrottledAt is null ? max : Math.Clamp(state.EffectiveLimit, 1, max);
@@ -140,8 +140,8 @@ public sealed class CapacityGate(AccountLimits limits, GateOptions options)
         }
 
         // Additive increase: one per whole recovery interval since the last change.
-        DateTime since = state.LastIncreaseAt ?? state.LastThrottledAt.Value;
-        long steps = (now - since).Ticks / options.RecoveryInterval.Ticks;
+        var since = state.LastIncreaseAt ?? state.LastThrottledAt.Value;
+        var steps = (now - since).Ticks / options.RecoveryInterval.Ticks;
         if (state.EffectiveLimit < max && steps > 0)
         {
             state.EffectiveLimit = (int)Math.Min(max, state.EffectiveLimit + steps);
@@ -149,11 +149,11 @@ public sealed class CapacityGate(AccountLimits limits, GateOptions options)
         }
     }
 
-    void Promote(GateState state, DateTime now, List<string> woken)
+    private void Promote(GateState state, DateTime now, List<string> woken)
     {
         while (state.Holders.Count < state.EffectiveLimit && state.Queue.Count > 0)
         {
-            GateWaiter head = InOrder(state.Queue).First();
+            var head = InOrder(state.Queue).First();
             state.Queue.Remove(head);
             state.Holders.Add(new GateHolder(head.JobId, head.Priority, head.QueuedSince, now, NextSubmitAt(state, now),
                 now + options.LeaseDuration));
@@ -162,10 +162,10 @@ public sealed class CapacityGate(AccountLimits limits, GateOptions options)
     }
 
     /// <summary>At most MaxSubmitsPerSecond submits in any second: the Nth grant back plus one second, or now.</summary>
-    DateTime NextSubmitAt(GateState state, DateTime now)
+    private DateTime NextSubmitAt(GateState state, DateTime now)
     {
-        int perSecond = limits.MaxSubmitsPerSecond;
-        DateTime at = state.RecentSubmits.Count >= perSecond ? Max(now, state.RecentSubmits[^perSecond].AddSeconds(1)) : now;
+        var perSecond = limits.MaxSubmitsPerSecond;
+        var at = state.RecentSubmits.Count >= perSecond ? Max(now, state.RecentSubmits[^perSecond].AddSeconds(1)) : now;
         state.RecentSubmits.Add(at);
         if (state.RecentSubmits.Count > perSecond)
         {
@@ -175,24 +175,24 @@ public sealed class CapacityGate(AccountLimits limits, GateOptions options)
         return at;
     }
 
-    CapacityAnswer Answer(GateState state, string jobId, DateTime now)
+    private CapacityAnswer Answer(GateState state, string jobId, DateTime now)
     {
         if (state.Holders.Find(h => h.JobId == jobId) is { } holder)
         {
             return GrantAnswer(state, holder);
         }
 
-        int position = InOrder(state.Queue).TakeWhile(w => w.JobId != jobId).Count() + 1;
+        var position = InOrder(state.Queue).TakeWhile(w => w.JobId != jobId).Count() + 1;
         // Rounds of the effective limit ahead of it, each an average hold (a first guess: the options' recheck interval).
-        double hold = state.AverageHoldSeconds > 0 ? state.AverageHoldSeconds : options.MaxRecheckInterval.TotalSeconds;
-        int rounds = (position + state.EffectiveLimit - 1) / Math.Max(1, state.EffectiveLimit);
-        DateTime estimated = now + TimeSpan.FromSeconds(Math.Round(rounds * hold));
+        var hold = state.AverageHoldSeconds > 0 ? state.AverageHoldSeconds : options.MaxRecheckInterval.TotalSeconds;
+        var rounds = (position + state.EffectiveLimit - 1) / Math.Max(1, state.EffectiveLimit);
+        var estimated = now + TimeSpan.FromSeconds(Math.Round(rounds * hold));
         return new CapacityAnswer(false, Position: position, EstimatedStartAt: estimated,
             RetryAt: now + options.MaxRecheckInterval, EffectiveLimit: state.EffectiveLimit);
     }
 
-    static CapacityAnswer GrantAnswer(GateState state, GateHolder holder) =>
+    private static CapacityAnswer GrantAnswer(GateState state, GateHolder holder) =>
         new(true, holder.LeaseUntil, holder.SubmitAt, EffectiveLimit: state.EffectiveLimit);
 
-    static DateTime Max(DateTime a, DateTime b) => a >= b ? a : b;
+    private static DateTime Max(DateTime a, DateTime b) => a >= b ? a : b;
 }

@@ -24,7 +24,7 @@ public sealed record SlotWaitResult(SlotWait Outcome, GateTicket Ticket, DateTim
 /// The orchestration's steps around the capacity gate: wait for a slot before the submit, keep it alive while
 /// polling, give it back at the end. Deterministic (time from the context only; the gate is reached by activities).
 /// </summary>
-public static class CapacityStep
+public static partial class CapacityStep
 {
     /// <summary>
     /// Waits for a slot of the ticket's account: <c>AcquireCapacity</c>, then (queued) a wait for the
@@ -35,8 +35,8 @@ public static class CapacityStep
     public static async Task<SlotWaitResult> WaitForSlotAsync(TaskOrchestrationContext context, string jobId, GateTicket ticket,
         Task<CancelRequest> cancelRequested, TaskOptions retry)
     {
-        ILogger log = context.CreateReplaySafeLogger(typeof(CapacityStep));
-        DateTime deadline = ticket.QueuedSince + ticket.MaxQueueTime;
+        var log = context.CreateReplaySafeLogger(typeof(CapacityStep));
+        var deadline = ticket.QueuedSince + ticket.MaxQueueTime;
         // One waiter for the wake event, kept until it fires: a fresh one per round would leave stale ones to swallow it.
         Task<object?>? granted = null;
         // Bounded per generation: after ChecksPerGeneration looks the job continues as new, which keeps history short.
@@ -47,9 +47,9 @@ public static class CapacityStep
                 return new SlotWaitResult(SlotWait.Canceled, ticket);
             }
 
-            CapacityAnswer answer = await context.CallActivityAsync<CapacityAnswer>(WorkflowNames.AcquireCapacity, ticket.RequestFor(jobId), retry);
+            var answer = await context.CallActivityAsync<CapacityAnswer>(WorkflowNames.AcquireCapacity, ticket.RequestFor(jobId), retry);
             ticket = ticket with { Checks = ticket.Checks + 1 };
-            DateTime now = context.CurrentUtcDateTime;
+            var now = context.CurrentUtcDateTime;
             if (answer.Granted)
             {
                 if (answer.SubmitAt is { } submitAt && submitAt > now)
@@ -67,12 +67,12 @@ public static class CapacityStep
 
             context.SetCustomStatus(new JobProgress(JobPhase.Queued, QueuePosition: answer.Position, EstimatedStartAt: answer.EstimatedStartAt,
                 DeadlineAt: deadline));
-            log.LogDebug("Job {JobId} queued at position {Position}", jobId, answer.Position);
+            LogQueued(log, jobId, answer.Position);
             granted ??= context.WaitForExternalEvent<object?>(DurableClientJobWaker.EventName);
-            DateTime recheckAt = answer.RetryAt is { } retryAt && retryAt < deadline ? retryAt : deadline;
+            var recheckAt = answer.RetryAt is { } retryAt && retryAt < deadline ? retryAt : deadline;
             using var timerCancellation = new CancellationTokenSource();
-            Task timer = context.CreateTimer(recheckAt, timerCancellation.Token);
-            Task winner = await Task.WhenAny(cancelRequested, granted, timer);
+            var timer = context.CreateTimer(recheckAt, timerCancellation.Token);
+            var winner = await Task.WhenAny(cancelRequested, granted, timer);
             if (winner != timer)
             {
                 timerCancellation.Cancel();
@@ -96,7 +96,7 @@ public static class CapacityStep
     public static async Task<DateTime?> RenewIfDueAsync(TaskOrchestrationContext context, string jobId, GateTicket ticket,
         DateTime? renewAt, TaskOptions retry)
     {
-        DateTime now = context.CurrentUtcDateTime;
+        var now = context.CurrentUtcDateTime;
         if (renewAt is { } due && now < due)
         {
             return renewAt;
@@ -104,13 +104,12 @@ public static class CapacityStep
 
         try
         {
-            DateTime leaseUntil = await context.CallActivityAsync<DateTime>(WorkflowNames.RenewCapacityLease, ticket.RequestFor(jobId), retry);
+            var leaseUntil = await context.CallActivityAsync<DateTime>(WorkflowNames.RenewCapacityLease, ticket.RequestFor(jobId), retry);
             return HalfWay(now, leaseUntil);
         }
         catch (TaskFailedException ex)
         {
-            context.CreateReplaySafeLogger(typeof(CapacityStep)).LogWarning("Job {JobId}: the slot's lease could not be renewed: {Error}",
-                jobId, ex.FailureDetails.ErrorMessage);
+            LogRenewFailed(context.CreateReplaySafeLogger(typeof(CapacityStep)), jobId, ex.FailureDetails.ErrorMessage);
             return null;
         }
     }
@@ -124,8 +123,7 @@ public static class CapacityStep
         }
         catch (TaskFailedException ex)
         {
-            context.CreateReplaySafeLogger(typeof(CapacityStep)).LogWarning("Job {JobId}: the slot could not be released ({Error}); its lease will expire",
-                jobId, ex.FailureDetails.ErrorMessage);
+            LogReleaseFailed(context.CreateReplaySafeLogger(typeof(CapacityStep)), jobId, ex.FailureDetails.ErrorMessage);
         }
     }
 
@@ -135,4 +133,17 @@ public static class CapacityStep
 
     /// <summary>When a lease that ends at <paramref name="leaseUntil"/> is half gone.</summary>
     public static DateTime HalfWay(DateTime now, DateTime leaseUntil) => now + (leaseUntil - now) / 2;
+}
+
+// Log lines: ids, states and codes only, never a URL or a key.
+public static partial class CapacityStep
+{
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} queued at position {Position}")]
+    private static partial void LogQueued(ILogger logger, string jobId, int? position);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the slot's lease could not be renewed: {Error}")]
+    private static partial void LogRenewFailed(ILogger logger, string jobId, string? error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the slot could not be released ({Error}); its lease will expire")]
+    private static partial void LogReleaseFailed(ILogger logger, string jobId, string? error);
 }

@@ -16,10 +16,10 @@ public interface IGateStore
     /// (else reads and applies again; bounded). <paramref name="change"/> may run several times, so it must only
     /// change the state it is given. Nothing is written when the state is unchanged.
     /// </summary>
-    Task<T> UpdateAsync<T>(string account, Func<GateState, T> change, CancellationToken cancellationToken);
+    public Task<T> UpdateAsync<T>(string account, Func<GateState, T> change, CancellationToken cancellationToken);
 
     /// <summary>The account's state as stored (a fresh one if none yet).</summary>
-    Task<GateState> ReadAsync(string account, CancellationToken cancellationToken);
+    public Task<GateState> ReadAsync(string account, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -31,21 +31,21 @@ public sealed class BlobGateStore(BlobServiceClient blobService, IOptions<Storag
 {
     internal const int MaxAttempts = 40;
 
-    readonly ConcurrentDictionary<string, SemaphoreSlim> locks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> locks = new(StringComparer.Ordinal);
 
     public async Task<T> UpdateAsync<T>(string account, Func<GateState, T> change, CancellationToken cancellationToken)
     {
-        SemaphoreSlim local = locks.GetOrAdd(account, _ => new SemaphoreSlim(1, 1));
+        var local = locks.GetOrAdd(account, _ => new SemaphoreSlim(1, 1));
         await local.WaitAsync(cancellationToken);
         try
         {
-            BlobClient blob = BlobFor(account);
-            for (int attempt = 1; ; attempt++)
+            var blob = BlobFor(account);
+            for (var attempt = 1; ; attempt++)
             {
-                (GateState state, ETag? etag) = await ReadWithETagAsync(account, blob, cancellationToken);
-                byte[] before = JsonSerializer.SerializeToUtf8Bytes(state);
-                T result = change(state);
-                byte[] after = JsonSerializer.SerializeToUtf8Bytes(state);
+                (var state, var etag) = await ReadWithETagAsync(account, blob, cancellationToken);
+                var before = JsonSerializer.SerializeToUtf8Bytes(state);
+                var result = change(state);
+                var after = JsonSerializer.SerializeToUtf8Bytes(state);
                 if (before.AsSpan().SequenceEqual(after))
                 {
                     return result;
@@ -63,7 +63,7 @@ public sealed class BlobGateStore(BlobServiceClient blobService, IOptions<Storag
                 catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < MaxAttempts)
                 {
                     // Another worker wrote first: read its state and apply the change again, after a short jittered pause.
-                    int ceiling = Math.Min(500, 10 << Math.Min(attempt, 6));
+                    var ceiling = Math.Min(500, 10 << Math.Min(attempt, 6));
                     await Task.Delay(Random.Shared.Next(ceiling / 2, ceiling + 1), cancellationToken);
                 }
             }
@@ -77,12 +77,12 @@ public sealed class BlobGateStore(BlobServiceClient blobService, IOptions<Storag
     public async Task<GateState> ReadAsync(string account, CancellationToken cancellationToken) =>
         (await ReadWithETagAsync(account, BlobFor(account), cancellationToken)).State;
 
-    async Task<(GateState State, ETag? ETag)> ReadWithETagAsync(string account, BlobClient blob, CancellationToken cancellationToken)
+    private async Task<(GateState State, ETag? ETag)> ReadWithETagAsync(string account, BlobClient blob, CancellationToken cancellationToken)
     {
         try
         {
             BlobDownloadResult stored = await blob.DownloadContentAsync(cancellationToken);
-            GateState state = stored.Content.ToObjectFromJson<GateState>()
+            var state = stored.Content.ToObjectFromJson<GateState>()
                 ?? throw new InvalidOperationException($"The gate state of account '{account}' is empty.");
             return (state, stored.Details.ETag);
         }
@@ -94,6 +94,6 @@ public sealed class BlobGateStore(BlobServiceClient blobService, IOptions<Storag
     }
 
     // Account names come from configuration: escaped, so no name can address another record.
-    BlobClient BlobFor(string account) =>
+    private BlobClient BlobFor(string account) =>
         blobService.GetBlobContainerClient(options.Value.StateContainer).GetBlobClient($"gates/{Uri.EscapeDataString(account)}.json");
 }

@@ -7,20 +7,20 @@ namespace WanFunctions.Capacity;
 public interface IJobWaker
 {
     /// <summary>Best effort: a lost wake costs the job at most its re-check interval (<see cref="GateOptions.MaxRecheckInterval"/>).</summary>
-    Task WakeAsync(IReadOnlyCollection<string> jobIds, CancellationToken cancellationToken);
+    public Task WakeAsync(IReadOnlyCollection<string> jobIds, CancellationToken cancellationToken);
 }
 
 /// <summary>
 /// Raises the event through a <see cref="DurableTaskClient"/> (client-side, so no orchestration's SendEvent is involved).
 /// The local host has the client in DI; the Functions app gets it from a <c>[DurableClient]</c> binding per call.
 /// </summary>
-public sealed class DurableClientJobWaker(DurableTaskClient client, ILogger log) : IJobWaker
+public sealed partial class DurableClientJobWaker(DurableTaskClient client, ILogger log) : IJobWaker
 {
     public const string EventName = "capacity-granted";
 
     public async Task WakeAsync(IReadOnlyCollection<string> jobIds, CancellationToken cancellationToken)
     {
-        foreach (string jobId in jobIds)
+        foreach (var jobId in jobIds)
         {
             try
             {
@@ -28,8 +28,15 @@ public sealed class DurableClientJobWaker(DurableTaskClient client, ILogger log)
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                log.LogWarning("Could not wake job {JobId} for its slot ({Error}); it will look again on its own", jobId, ex.GetType().Name);
+                LogWakeFailed(log, jobId, ex.GetType().Name);
             }
         }
     }
+}
+
+// Log lines: ids, states and codes only, never a URL or a key.
+public sealed partial class DurableClientJobWaker
+{
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not wake job {JobId} for its slot ({Error}); it will look again on its own")]
+    private static partial void LogWakeFailed(ILogger logger, string jobId, string error);
 }

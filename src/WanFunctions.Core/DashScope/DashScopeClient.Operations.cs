@@ -21,8 +21,7 @@ public sealed partial class DashScopeClient
         message.Content = JsonBody(json);
 
         const string operation = "submit";
-        var dto = await SendAsync(message, operation, null, DashScopeJsonContext.Default.TaskResponseDto, cancellationToken, createsTask: true)
-            .ConfigureAwait(false);
+        var dto = await SendAsync(message, operation, null, DashScopeJsonContext.Default.TaskResponseDto, cancellationToken, createsTask: true);
         var output = dto.Value.Output;
         if (string.IsNullOrWhiteSpace(output?.TaskId))
         {
@@ -44,7 +43,7 @@ public sealed partial class DashScopeClient
         using var message = NewRequest(HttpMethod.Get, $"{TasksPath}/{escaped}");
 
         const string operation = "query";
-        var dto = await SendAsync(message, operation, taskId, DashScopeJsonContext.Default.TaskResponseDto, cancellationToken).ConfigureAwait(false);
+        var dto = await SendAsync(message, operation, taskId, DashScopeJsonContext.Default.TaskResponseDto, cancellationToken);
         var output = dto.Value.Output;
         var requestId = dto.Value.RequestId ?? dto.RequestId;
         if (output is null || string.IsNullOrWhiteSpace(output.TaskStatus))
@@ -97,8 +96,7 @@ public sealed partial class DashScopeClient
         using var message = NewRequest(HttpMethod.Post, $"{TasksPath}/{escaped}/cancel");
         message.Options.Set(RetryablePostKey, true);
 
-        var dto = await SendAsync(message, "cancel", taskId, DashScopeJsonContext.Default.ErrorResponseDto, cancellationToken, allowEmptyBody: true)
-            .ConfigureAwait(false);
+        var dto = await SendAsync(message, "cancel", taskId, DashScopeJsonContext.Default.ErrorResponseDto, cancellationToken, allowEmptyBody: true);
         LogCanceled(taskId, dto.Value?.RequestId ?? dto.RequestId);
     }
 
@@ -111,7 +109,7 @@ public sealed partial class DashScopeClient
 
         using var message = NewRequest(HttpMethod.Get, TasksPath + BuildListQuery(query, _options.ProviderTimeOffset));
         const string operation = "list";
-        var dto = await SendAsync(message, operation, null, DashScopeJsonContext.Default.ListResponseDto, cancellationToken).ConfigureAwait(false);
+        var dto = await SendAsync(message, operation, null, DashScopeJsonContext.Default.ListResponseDto, cancellationToken);
         var body = dto.Value;
         var requestId = body.RequestId ?? dto.RequestId;
 

@@ -103,8 +103,8 @@ public sealed partial class DashScopeClient : IDashScopeClient
         try
         {
             // The body is buffered inside SendAsync, so it is read within the attempt timeout.
-            response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
-            body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, cancellationToken);
+            body = await response.Content.ReadAsStringAsync(cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -186,7 +186,7 @@ internal static class DashScopeWire
             return null;
         }
 
-        string? sr = usage.SR switch
+        var sr = usage.SR switch
         {
             { ValueKind: JsonValueKind.String } s => s.GetString(),
             { ValueKind: JsonValueKind.Number } n => n.GetRawText(),

@@ -41,7 +41,7 @@ public static class JobJson
         JsonDocument document;
         try
         {
-            document = await JsonDocument.ParseAsync(json, DocumentOptions, cancellationToken).ConfigureAwait(false);
+            document = await JsonDocument.ParseAsync(json, DocumentOptions, cancellationToken);
         }
         catch (JsonException ex)
         {
@@ -151,12 +151,12 @@ public static class JobJson
         return index < 0 ? text.Length : index;
     }
 
-    private static IReadOnlyDictionary<string, string[]> SyntaxError(JsonException ex) =>
+    private static Dictionary<string, string[]> SyntaxError(JsonException ex) =>
         Error("body", ex.LineNumber is { } line && ex.BytePositionInLine is { } position
             ? $"The body is not valid JSON (line {line + 1}, position {position + 1})."
             : "The body is not valid JSON.");
 
-    private static IReadOnlyDictionary<string, string[]> Error(string field, string message) =>
+    private static Dictionary<string, string[]> Error(string field, string message) =>
         new Dictionary<string, string[]> { [field] = [message] };
 
     private static JobJsonParseResult Fail(IReadOnlyDictionary<string, string[]> errors) => new(null, errors);

@@ -160,7 +160,7 @@ public sealed partial class JobValidator(DashScopeRegion region)
         }
     }
 
-    private static IReadOnlyList<ValidatedReference>? ValidateReferences(
+    private static List<ValidatedReference>? ValidateReferences(
         IReadOnlyList<JobReference?>? references, ModelSpec? model, ValidationErrors errors)
     {
         if (references is null || references.Count < MinReferences)

@@ -5,7 +5,7 @@ namespace WanFunctions.Storage;
 /// asynchronous read that receives nothing for that long fails with a <see cref="TimeoutException"/> (a network
 /// stream's own reads wait for ever).
 /// </summary>
-sealed class CountingStream(Stream inner, TimeSpan? idleTimeout = null) : Stream
+internal sealed class CountingStream(Stream inner, TimeSpan? idleTimeout = null) : Stream
 {
     public long BytesRead { get; private set; }
 
@@ -54,7 +54,7 @@ sealed class CountingStream(Stream inner, TimeSpan? idleTimeout = null) : Stream
         base.Dispose(disposing);
     }
 
-    int Count(int read)
+    private int Count(int read)
     {
         BytesRead += read;
         return read;

@@ -27,13 +27,13 @@ public sealed record StoredIdempotencyRecord(IdempotencyRecord Record, ETag ETag
 public interface IIdempotencyRecords
 {
     /// <summary>Creates the record of <paramref name="key"/>. Null when this call created it; else the record that exists.</summary>
-    Task<StoredIdempotencyRecord?> TryCreateAsync(string key, IdempotencyRecord record, CancellationToken cancellationToken);
+    public Task<StoredIdempotencyRecord?> TryCreateAsync(string key, IdempotencyRecord record, CancellationToken cancellationToken);
 
     /// <summary>Replaces <paramref name="stale"/> only if nobody changed it since it was read; true when replaced.</summary>
-    Task<bool> TryReplaceAsync(string key, StoredIdempotencyRecord stale, IdempotencyRecord record, CancellationToken cancellationToken);
+    public Task<bool> TryReplaceAsync(string key, StoredIdempotencyRecord stale, IdempotencyRecord record, CancellationToken cancellationToken);
 
     /// <summary>Deletes the record this caller created (if unchanged), so the key can be used again.</summary>
-    Task ReleaseAsync(string key, IdempotencyRecord record, CancellationToken cancellationToken);
+    public Task ReleaseAsync(string key, IdempotencyRecord record, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -43,14 +43,14 @@ public interface IIdempotencyRecords
 /// </summary>
 public sealed class BlobIdempotencyRecords(BlobServiceClient blobService, IOptions<StorageOptions> options) : IIdempotencyRecords
 {
-    const int MaxCreateAttempts = 3;
+    private const int MaxCreateAttempts = 3;
 
     public async Task<StoredIdempotencyRecord?> TryCreateAsync(string key, IdempotencyRecord record, CancellationToken cancellationToken)
     {
-        BlobContainerClient container = blobService.GetBlobContainerClient(options.Value.StateContainer);
+        var container = blobService.GetBlobContainerClient(options.Value.StateContainer);
         await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-        BlobClient blob = RecordFor(key);
-        for (int attempt = 1; ; attempt++)
+        var blob = RecordFor(key);
+        for (var attempt = 1; ; attempt++)
         {
             try
             {
@@ -68,7 +68,7 @@ public sealed class BlobIdempotencyRecords(BlobServiceClient blobService, IOptio
             try
             {
                 BlobDownloadResult existing = await blob.DownloadContentAsync(cancellationToken);
-                IdempotencyRecord stored = existing.Content.ToObjectFromJson<IdempotencyRecord>()
+                var stored = existing.Content.ToObjectFromJson<IdempotencyRecord>()
                     ?? throw new InvalidOperationException($"The idempotency record of key '{key}' is empty.");
                 return new StoredIdempotencyRecord(stored, existing.Details.ETag, existing.Details.LastModified);
             }
@@ -97,7 +97,7 @@ public sealed class BlobIdempotencyRecords(BlobServiceClient blobService, IOptio
 
     public async Task ReleaseAsync(string key, IdempotencyRecord record, CancellationToken cancellationToken)
     {
-        BlobClient blob = RecordFor(key);
+        var blob = RecordFor(key);
         try
         {
             BlobDownloadResult existing = await blob.DownloadContentAsync(cancellationToken);
@@ -112,8 +112,8 @@ public sealed class BlobIdempotencyRecords(BlobServiceClient blobService, IOptio
         }
     }
 
-    BlobClient RecordFor(string key) =>
+    private BlobClient RecordFor(string key) =>
         blobService.GetBlobContainerClient(options.Value.StateContainer).GetBlobClient($"idempotency/{key}.json");
 
-    static BinaryData Serialize(IdempotencyRecord record) => new(JsonSerializer.SerializeToUtf8Bytes(record));
+    private static BinaryData Serialize(IdempotencyRecord record) => new(JsonSerializer.SerializeToUtf8Bytes(record));
 }

@@ -19,18 +19,18 @@ public sealed class ReferenceUrlResolver(BlobServiceClient blobService, IOptions
     {
         var urls = new List<string>(references.Count);
         UserDelegationKey? delegationKey = null;
-        DateTimeOffset expiresOn = time.GetUtcNow() + options.Value.ReferenceSasLifetime;
+        var expiresOn = time.GetUtcNow() + options.Value.ReferenceSasLifetime;
 
-        for (int i = 0; i < references.Count; i++)
+        for (var i = 0; i < references.Count; i++)
         {
-            ValidatedReference reference = references[i];
+            var reference = references[i];
             if (reference.Url is not null)
             {
                 urls.Add(reference.Url);
                 continue;
             }
 
-            BlobClient blob = BlobFor(reference.Blob!);
+            var blob = BlobFor(reference.Blob!);
             await EnsureAcceptableAsync(blob, reference, i, cancellationToken);
 
             if (blob.CanGenerateSasUri)
@@ -52,7 +52,7 @@ public sealed class ReferenceUrlResolver(BlobServiceClient blobService, IOptions
     /// <summary>The provider's size limits (videos ≤ 100 MB, images ≤ 20 MB): refuse early rather than pay for a failed task.</summary>
     public static long MaxBytes(ReferenceKind kind) => kind == ReferenceKind.Video ? 100L * 1024 * 1024 : 20L * 1024 * 1024;
 
-    static async Task EnsureAcceptableAsync(BlobClient blob, ValidatedReference reference, int index, CancellationToken cancellationToken)
+    private static async Task EnsureAcceptableAsync(BlobClient blob, ValidatedReference reference, int index, CancellationToken cancellationToken)
     {
         BlobProperties properties;
         try
@@ -64,7 +64,7 @@ public sealed class ReferenceUrlResolver(BlobServiceClient blobService, IOptions
             throw new ReferenceRejectedException(JobErrors.ReferenceNotFound, $"references[{index}]: blob '{reference.Blob}' does not exist.");
         }
 
-        long max = MaxBytes(reference.Kind);
+        var max = MaxBytes(reference.Kind);
         if (properties.ContentLength > max)
         {
             throw new ReferenceRejectedException(JobErrors.ReferenceTooLarge,
@@ -73,10 +73,10 @@ public sealed class ReferenceUrlResolver(BlobServiceClient blobService, IOptions
         }
     }
 
-    BlobClient BlobFor(string containerAndPath)
+    private BlobClient BlobFor(string containerAndPath)
     {
         // Validation guaranteed the "container/path" shape; the split is the validator's own.
-        BlobLocation.TrySplit(containerAndPath, out string container, out string name);
+        BlobLocation.TrySplit(containerAndPath, out var container, out var name);
         return blobService.GetBlobContainerClient(container).GetBlobClient(name);
     }
 }

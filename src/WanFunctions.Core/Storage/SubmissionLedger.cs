@@ -16,28 +16,28 @@ namespace WanFunctions.Storage;
 public interface ISubmissionLedger
 {
     /// <summary>The provider task id recorded for <paramref name="jobId"/>, or null.</summary>
-    Task<string?> FindTaskIdAsync(string jobId, CancellationToken cancellationToken);
+    public Task<string?> FindTaskIdAsync(string jobId, CancellationToken cancellationToken);
 
     /// <summary>Records both directions, task → job first, so a task is marked as this deployment's before the job points at it.</summary>
-    Task RecordAsync(string jobId, string taskId, CancellationToken cancellationToken);
+    public Task RecordAsync(string jobId, string taskId, CancellationToken cancellationToken);
 
     /// <summary>The job a provider task was recorded for, or null when this deployment never recorded it.</summary>
-    Task<string?> FindJobOfTaskAsync(string taskId, CancellationToken cancellationToken);
+    public Task<string?> FindJobOfTaskAsync(string taskId, CancellationToken cancellationToken);
 
     /// <summary>Writes (or replaces) the job's intent, before the submit is sent.</summary>
-    Task WriteIntentAsync(SubmitIntent intent, CancellationToken cancellationToken);
+    public Task WriteIntentAsync(SubmitIntent intent, CancellationToken cancellationToken);
 
     /// <summary>The job's open intent, or null.</summary>
-    Task<SubmitIntent?> FindIntentAsync(string jobId, string promptSha256, CancellationToken cancellationToken);
+    public Task<SubmitIntent?> FindIntentAsync(string jobId, string promptSha256, CancellationToken cancellationToken);
 
     /// <summary>Drops the job's intent once the outcome is settled (task recorded, or the provider certainly created nothing).</summary>
-    Task DeleteIntentAsync(string jobId, string promptSha256, CancellationToken cancellationToken);
+    public Task DeleteIntentAsync(string jobId, string promptSha256, CancellationToken cancellationToken);
 
     /// <summary>
     /// The open intents of other jobs with the same prompt: their unrecorded tasks cannot be told apart from this job's
     /// by the prompt.
     /// </summary>
-    Task<IReadOnlyList<SubmitIntent>> FindOtherIntentsAsync(string jobId, string promptSha256, CancellationToken cancellationToken);
+    public Task<IReadOnlyList<SubmitIntent>> FindOtherIntentsAsync(string jobId, string promptSha256, CancellationToken cancellationToken);
 }
 
 /// <summary>A submit about to be sent: the job, its model, the SHA-256 of its prompt and when (UTC, our clock).</summary>
@@ -82,11 +82,11 @@ public sealed class SubmissionLedger(BlobServiceClient blobService, IOptions<Sto
 
     public async Task<IReadOnlyList<SubmitIntent>> FindOtherIntentsAsync(string jobId, string promptSha256, CancellationToken cancellationToken)
     {
-        string own = IntentRecord(jobId, promptSha256);
+        var own = IntentRecord(jobId, promptSha256);
         var others = new List<SubmitIntent>();
         try
         {
-            await foreach (BlobItem item in Container().GetBlobsAsync(prefix: $"intents/{promptSha256}/", cancellationToken: cancellationToken))
+            await foreach (var item in Container().GetBlobsAsync(prefix: $"intents/{promptSha256}/", cancellationToken: cancellationToken))
             {
                 if (item.Name != own && await ReadIntentAsync(item.Name, cancellationToken) is { } other)
                 {
@@ -103,11 +103,11 @@ public sealed class SubmissionLedger(BlobServiceClient blobService, IOptions<Sto
     }
 
     // Task ids are the provider's strings: escaped, so no id can address another record.
-    static string TaskRecord(string taskId) => $"tasks/{Uri.EscapeDataString(taskId)}.txt";
+    private static string TaskRecord(string taskId) => $"tasks/{Uri.EscapeDataString(taskId)}.txt";
 
-    static string IntentRecord(string jobId, string promptSha256) => $"intents/{promptSha256}/{jobId}.json";
+    private static string IntentRecord(string jobId, string promptSha256) => $"intents/{promptSha256}/{jobId}.json";
 
-    async Task<SubmitIntent?> ReadIntentAsync(string name, CancellationToken cancellationToken)
+    private async Task<SubmitIntent?> ReadIntentAsync(string name, CancellationToken cancellationToken)
     {
         try
         {
@@ -120,7 +120,7 @@ public sealed class SubmissionLedger(BlobServiceClient blobService, IOptions<Sto
         }
     }
 
-    static async Task<string?> ReadTextAsync(BlobClient blob, CancellationToken cancellationToken)
+    private static async Task<string?> ReadTextAsync(BlobClient blob, CancellationToken cancellationToken)
     {
         try
         {
@@ -133,7 +133,7 @@ public sealed class SubmissionLedger(BlobServiceClient blobService, IOptions<Sto
         }
     }
 
-    BlobContainerClient Container() => blobService.GetBlobContainerClient(options.Value.StateContainer);
+    private BlobContainerClient Container() => blobService.GetBlobContainerClient(options.Value.StateContainer);
 
-    BlobClient Blob(string name) => Container().GetBlobClient(name);
+    private BlobClient Blob(string name) => Container().GetBlobClient(name);
 }

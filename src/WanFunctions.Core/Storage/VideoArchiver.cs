@@ -14,7 +14,7 @@ namespace WanFunctions.Storage;
 /// only at the end, so a broken download leaves no half-written blob; memory stays at a few blocks whatever the size.
 /// Safe to run twice: a blob already holding this task's video is kept as it is.
 /// </summary>
-public sealed class VideoArchiver(
+public sealed partial class VideoArchiver(
     BlobServiceClient blobService,
     IDashScopeClient dashScope,
     VideoSourcePolicy sourcePolicy,
@@ -23,21 +23,21 @@ public sealed class VideoArchiver(
     ILogger<VideoArchiver> log)
 {
     public const string HttpClientName = "video-download";
-    const int BlockSize = 4 * 1024 * 1024;
+    private const int BlockSize = 4 * 1024 * 1024;
 
     public async Task<ArchivedVideo> ArchiveAsync(ArchiveVideoInput input, CancellationToken cancellationToken)
     {
-        BlobContainerClient container = blobService.GetBlobContainerClient(options.Value.Container);
-        BlockBlobClient blob = container.GetBlockBlobClient(input.BlobName);
+        var container = blobService.GetBlobContainerClient(options.Value.Container);
+        var blob = container.GetBlockBlobClient(input.BlobName);
 
         if (await FindExistingAsync(blob, input.TaskId, cancellationToken) is { } existing)
         {
-            log.LogInformation("Job {JobId}: video of task {TaskId} already archived ({Bytes} bytes)", input.JobId, input.TaskId, existing);
+            LogAlreadyArchived(log, input.JobId, input.TaskId, existing);
             return new ArchivedVideo(blob.Uri.ToString(), container.Name, blob.Name, existing, AlreadyArchived: true);
         }
 
         // The signed URL is fetched here, not carried in durable history, and is never logged.
-        DashScopeTaskStatus status = await dashScope.GetTaskAsync(input.TaskId, cancellationToken);
+        var status = await dashScope.GetTaskAsync(input.TaskId, cancellationToken);
         if (status.State != DashScopeTaskState.Succeeded || string.IsNullOrEmpty(status.VideoUrl))
         {
             throw new ArchiveRejectedException($"Task {input.TaskId} is {status.State.ToString().ToUpperInvariant()} and has no video to archive.");
@@ -55,17 +55,17 @@ public sealed class VideoArchiver(
     /// <see cref="ArchiveOptions.AttemptTimeout"/>. Either fails the attempt with a <see cref="TimeoutException"/>
     /// (retried by the orchestration's archive policy) and commits nothing.
     /// </summary>
-    async Task<ArchivedVideo> DownloadWithinLimitsAsync(ArchiveVideoInput input, BlobContainerClient container, BlockBlobClient blob,
+    private async Task<ArchivedVideo> DownloadWithinLimitsAsync(ArchiveVideoInput input, BlobContainerClient container, BlockBlobClient blob,
         Uri source, CancellationToken cancellationToken)
     {
-        ArchiveOptions limits = options.Value;
+        var limits = options.Value;
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         attempt.CancelAfter(limits.AttemptTimeout);
         CountingStream? download = null;
         try
         {
-            HttpClient http = httpClientFactory.CreateClient(HttpClientName);
-            using HttpResponseMessage response = await http.GetAsync(source, HttpCompletionOption.ResponseHeadersRead, attempt.Token);
+            var http = httpClientFactory.CreateClient(HttpClientName);
+            using var response = await http.GetAsync(source, HttpCompletionOption.ResponseHeadersRead, attempt.Token);
             if (response.StatusCode is System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.NotFound)
             {
                 throw new ArchiveRejectedException(
@@ -73,7 +73,7 @@ public sealed class VideoArchiver(
             }
 
             response.EnsureSuccessStatusCode();
-            long? expectedBytes = response.Content.Headers.ContentLength;
+            var expectedBytes = response.Content.Headers.ContentLength;
 
             await container.CreateIfNotExistsAsync(cancellationToken: attempt.Token);
             await using var body = new CountingStream(await response.Content.ReadAsStreamAsync(attempt.Token), limits.DownloadIdleTimeout);
@@ -105,8 +105,7 @@ public sealed class VideoArchiver(
                 throw new IOException($"Task {input.TaskId}: downloaded {body.BytesRead} of {expected} bytes.");
             }
 
-            log.LogInformation("Job {JobId}: archived task {TaskId} to {Container}/{Blob} ({Bytes} bytes)",
-                input.JobId, input.TaskId, container.Name, blob.Name, body.BytesRead);
+            LogArchived(log, input.JobId, input.TaskId, container.Name, blob.Name, body.BytesRead);
             return new ArchivedVideo(blob.Uri.ToString(), container.Name, blob.Name, body.BytesRead, AlreadyArchived: false);
         }
         catch (TimeoutException ex) when (!cancellationToken.IsCancellationRequested)
@@ -123,12 +122,12 @@ public sealed class VideoArchiver(
         }
     }
 
-    static async Task<long?> FindExistingAsync(BlockBlobClient blob, string taskId, CancellationToken cancellationToken)
+    private static async Task<long?> FindExistingAsync(BlockBlobClient blob, string taskId, CancellationToken cancellationToken)
     {
         try
         {
             BlobProperties properties = await blob.GetPropertiesAsync(cancellationToken: cancellationToken);
-            return properties.Metadata.TryGetValue("taskid", out string? archivedTask) && archivedTask == taskId
+            return properties.Metadata.TryGetValue("taskid", out var archivedTask) && archivedTask == taskId
                 ? properties.ContentLength
                 : null;
         }
@@ -137,4 +136,14 @@ public sealed class VideoArchiver(
             return null;
         }
     }
+}
+
+// Log lines: ids, states and codes only, never a URL or a key.
+public sealed partial class VideoArchiver
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: video of task {TaskId} already archived ({Bytes} bytes)")]
+    private static partial void LogAlreadyArchived(ILogger logger, string jobId, string taskId, long bytes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: archived task {TaskId} to {Container}/{Blob} ({Bytes} bytes)")]
+    private static partial void LogArchived(ILogger logger, string jobId, string taskId, string container, string blob, long bytes);
 }

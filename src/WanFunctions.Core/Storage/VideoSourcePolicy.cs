@@ -10,9 +10,9 @@ public sealed class VideoSourcePolicy(IOptions<ArchiveOptions> options)
 {
     public void EnsureAllowed(Uri url)
     {
-        ArchiveOptions o = options.Value;
-        bool loopback = url.IsLoopback || (IPAddress.TryParse(url.Host, out IPAddress? ip) && IPAddress.IsLoopback(ip));
-        bool schemeOk = url.Scheme == Uri.UriSchemeHttps || (o.AllowHttpLoopback && loopback && url.Scheme == Uri.UriSchemeHttp);
+        var o = options.Value;
+        var loopback = url.IsLoopback || (IPAddress.TryParse(url.Host, out var ip) && IPAddress.IsLoopback(ip));
+        var schemeOk = url.Scheme == Uri.UriSchemeHttps || (o.AllowHttpLoopback && loopback && url.Scheme == Uri.UriSchemeHttp);
         if (!schemeOk)
         {
             throw new ArchiveRejectedException($"The video URL {UrlRedactor.Redact(url.ToString())} is not https; refusing to download it.");
@@ -25,7 +25,7 @@ public sealed class VideoSourcePolicy(IOptions<ArchiveOptions> options)
         }
     }
 
-    static bool HostMatches(string host, string pattern) => pattern.StartsWith("*.", StringComparison.Ordinal)
+    private static bool HostMatches(string host, string pattern) => pattern.StartsWith("*.", StringComparison.Ordinal)
         ? host.EndsWith(pattern[1..], StringComparison.OrdinalIgnoreCase)
         : string.Equals(host, pattern, StringComparison.OrdinalIgnoreCase);
 }

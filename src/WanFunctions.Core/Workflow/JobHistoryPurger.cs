@@ -12,7 +12,7 @@ namespace WanFunctions.Workflow;
 /// instances and about <see cref="TimeBudget"/>, found page by page (one PurgeAllInstancesAsync over a backlog of
 /// tens of thousands would outlast the timer), so a backlog is cleared over several hourly runs.
 /// </summary>
-public sealed class JobHistoryPurger(IOptions<WorkflowOptions> options, TimeProvider time, ILogger<JobHistoryPurger> log)
+public sealed partial class JobHistoryPurger(IOptions<WorkflowOptions> options, TimeProvider time, ILogger<JobHistoryPurger> log)
 {
     /// <summary>The Functions timer's schedule (NCRONTAB): every hour at minute 30.</summary>
     public const string Schedule = "0 30 * * * *";
@@ -23,10 +23,10 @@ public sealed class JobHistoryPurger(IOptions<WorkflowOptions> options, TimeProv
     /// <summary>No new page is started after this: well inside the hourly period and the Functions timeout.</summary>
     public static readonly TimeSpan TimeBudget = TimeSpan.FromMinutes(10);
 
-    const int PageSize = 100;
-    const int Parallelism = 8;
+    private const int PageSize = 100;
+    private const int Parallelism = 8;
 
-    static readonly OrchestrationRuntimeStatus[] Finished =
+    private static readonly OrchestrationRuntimeStatus[] Finished =
     [
         OrchestrationRuntimeStatus.Completed,
         OrchestrationRuntimeStatus.Failed,
@@ -40,9 +40,9 @@ public sealed class JobHistoryPurger(IOptions<WorkflowOptions> options, TimeProv
     /// </summary>
     public async Task<JobHistoryPurgeResult> PurgeAsync(DurableTaskClient client, CancellationToken cancellationToken)
     {
-        int limit = options.Value.PurgeBatchSize;
-        DateTimeOffset started = time.GetUtcNow();
-        DateTimeOffset cutoff = started - options.Value.HistoryRetention;
+        var limit = options.Value.PurgeBatchSize;
+        var started = time.GetUtcNow();
+        var cutoff = started - options.Value.HistoryRetention;
         var query = new OrchestrationQuery
         {
             // The Azure Storage backend wants a lower bound too; the Unix epoch predates every job.
@@ -54,9 +54,9 @@ public sealed class JobHistoryPurger(IOptions<WorkflowOptions> options, TimeProv
 
         var counts = new PurgeCounts();
         var page = new List<string>(query.PageSize);
-        bool moreRemain = false;
+        var moreRemain = false;
         // Purging as pages go by is safe: the continuation token points past the last instance read.
-        await foreach (OrchestrationMetadata instance in client.GetAllInstancesAsync(query).WithCancellation(cancellationToken))
+        await foreach (var instance in client.GetAllInstancesAsync(query).WithCancellation(cancellationToken))
         {
             if (counts.Taken + page.Count >= limit || (page.Count == 0 && time.GetUtcNow() - started >= TimeBudget))
             {
@@ -74,12 +74,11 @@ public sealed class JobHistoryPurger(IOptions<WorkflowOptions> options, TimeProv
 
         await PurgePageAsync(client, page, counts, cancellationToken);
         var result = new JobHistoryPurgeResult(counts.Purged, moreRemain || counts.Failed > 0);
-        log.LogInformation("Purged the history of {Count} finished jobs created before {Cutoff:O} ({Failed} failed); more remain: {MoreRemain}",
-            result.Purged, cutoff, counts.Failed, result.MoreRemain);
+        LogPurged(log, result.Purged, cutoff, counts.Failed, result.MoreRemain);
         return result;
     }
 
-    async Task PurgePageAsync(DurableTaskClient client, List<string> instanceIds, PurgeCounts counts, CancellationToken cancellationToken)
+    private async Task PurgePageAsync(DurableTaskClient client, List<string> instanceIds, PurgeCounts counts, CancellationToken cancellationToken)
     {
         counts.Taken += instanceIds.Count;
         await Parallel.ForEachAsync(instanceIds, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
@@ -87,18 +86,18 @@ public sealed class JobHistoryPurger(IOptions<WorkflowOptions> options, TimeProv
             {
                 try
                 {
-                    PurgeResult purged = await client.PurgeInstanceAsync(instanceId, token);
+                    var purged = await client.PurgeInstanceAsync(instanceId, token);
                     Interlocked.Add(ref counts.Purged, purged.PurgedInstanceCount);
                 }
                 catch (Exception ex) when (!token.IsCancellationRequested)
                 {
                     Interlocked.Increment(ref counts.Failed);
-                    log.LogWarning(ex, "Purging the history of job {JobId} failed; the next run tries again", instanceId);
+                    LogPurgeFailed(log, ex, instanceId);
                 }
             });
     }
 
-    sealed class PurgeCounts
+    private sealed class PurgeCounts
     {
         public int Taken;
         public int Purged;
@@ -108,3 +107,13 @@ public sealed class JobHistoryPurger(IOptions<WorkflowOptions> options, TimeProv
 
 /// <summary>What one purge run did: histories purged, and whether finished jobs past the retention remain for the next run.</summary>
 public sealed record JobHistoryPurgeResult(int Purged, bool MoreRemain);
+
+// Log lines: ids, states and codes only, never a URL or a key.
+public sealed partial class JobHistoryPurger
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Purged the history of {Count} finished jobs created before {Cutoff:O} ({Failed} failed); more remain: {MoreRemain}")]
+    private static partial void LogPurged(ILogger logger, int count, DateTimeOffset cutoff, int failed, bool moreRemain);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Purging the history of job {JobId} failed; the next run tries again")]
+    private static partial void LogPurgeFailed(ILogger logger, Exception exception, string jobId);
+}

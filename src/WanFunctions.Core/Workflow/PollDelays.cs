@@ -16,7 +16,7 @@ public static class PollDelays
             return schedule.FirstPollDelay;
         }
 
-        double seconds = schedule.PollInterval.TotalSeconds * Math.Pow(schedule.BackoffFactor, pollsSoFar - 1);
+        var seconds = schedule.PollInterval.TotalSeconds * Math.Pow(schedule.BackoffFactor, pollsSoFar - 1);
         return seconds >= schedule.MaxPollInterval.TotalSeconds ? schedule.MaxPollInterval : TimeSpan.FromSeconds(seconds);
     }
 }

@@ -15,7 +15,7 @@ namespace WanFunctions.Workflow;
 /// activities, and the schedule travels in the input. Both hosts run it: the local host registers the class
 /// (<see cref="WorkflowRegistry"/>), the Functions app calls it from its <c>[OrchestrationTrigger]</c> function.
 /// </summary>
-public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobResult>
+public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobResult>
 {
     /// <summary>
     /// Runs one generation of the job. Returns the job's result, or null when the generation continued as new
@@ -31,7 +31,7 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
 
         // One cancel waiter for the whole generation (queue and polling): a fresh waiter per step would leave stale ones
         // to swallow the event. Made here when the job queues first, else when polling starts.
-        Task<CancelRequest>? cancelRequested = input.Gate is not null && input.Poll is null
+        var cancelRequested = input.Gate is not null && input.Poll is null
             ? context.WaitForExternalEvent<CancelRequest>(WorkflowNames.CancelEvent)
             : null;
 
@@ -59,7 +59,7 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
 
         // Every ending gives the slot (or the queue place) back; a second release is harmless.
         input = await ReleaseSlotAsync(context, input);
-        JobResult result = Finish(context, input, ended);
+        var result = Finish(context, input, ended);
         await NotifyAsync(context, input, result);
         return result;
     }
@@ -69,7 +69,7 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
         string.Create(CultureInfo.InvariantCulture, $"{acceptedAt:yyyy}/{acceptedAt:MM}/{acceptedAt:dd}/{jobId}.mp4");
 
     /// <summary>Where the job stands between two steps.</summary>
-    abstract record Stage
+    private abstract record Stage
     {
         /// <summary>The provider task exists and is at work: look at it again.</summary>
         public sealed record Polling(PollState Poll) : Stage;
@@ -91,15 +91,15 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
     /// is the provider task to poll, or the job's end when none was created (or its outcome is unknown); the input comes
     /// back with the job's gate ticket as it now stands.
     /// </summary>
-    static async Task<(Stage, VideoJobInput)> QueueAndSubmitAsync(TaskOrchestrationContext context, VideoJobInput input,
+    private static async Task<(Stage, VideoJobInput)> QueueAndSubmitAsync(TaskOrchestrationContext context, VideoJobInput input,
         Task<CancelRequest>? cancelRequested)
     {
         // Each round is one submit: a 429 sends the job back to the queue, at most SubmitAttempts times.
-        for (int attempt = 1; attempt <= input.Schedule.SubmitAttempts; attempt++)
+        for (var attempt = 1; attempt <= input.Schedule.SubmitAttempts; attempt++)
         {
             if (input.Gate is { } ticket)
             {
-                (Stage? queued, input) = await WaitForSlotAsync(context, input, ticket, cancelRequested!);
+                (var queued, input) = await WaitForSlotAsync(context, input, ticket, cancelRequested!);
                 if (queued is not null)
                 {
                     return (queued, input);
@@ -131,11 +131,14 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
                     submitted.Error ?? new JobError(JobErrors.SubmitFailed, "The provider answered without a task id.", JobErrorSource.Workflow)), input);
             }
 
-            Log(context).LogInformation("Job {JobId} submitted as provider task {TaskId}", input.JobId, taskId);
+            // The replay-safe logger must come from the context at the call (DURABLE0010), and creating it is cheap.
+#pragma warning disable CA1873
+            LogSubmitted(Log(context), input.JobId, taskId);
+#pragma warning restore CA1873
             // Behind the gate the wait for a slot has its own bound (MaxQueueTime), so the generation deadline counts from
             // the provider's acceptance of the task; without it, from the POST (it then also bounds the submit's 429 retries).
-            DateTime submittedAt = context.CurrentUtcDateTime;
-            DateTime deadlineAt = (input.Gate is null ? input.AcceptedAt : submittedAt) + input.Schedule.Deadline;
+            var submittedAt = context.CurrentUtcDateTime;
+            var deadlineAt = (input.Gate is null ? input.AcceptedAt : submittedAt) + input.Schedule.Deadline;
             return (new Stage.Polling(new PollState(taskId, submittedAt, deadlineAt, 0, DashScopeTaskState.Pending)), input);
         }
 
@@ -149,7 +152,7 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
     /// as new (a long wait keeps its history short), canceled while queued, or the queue limit passed. Nothing is
     /// submitted in any of these.
     /// </summary>
-    static async Task<(Stage?, VideoJobInput)> WaitForSlotAsync(TaskOrchestrationContext context, VideoJobInput input,
+    private static async Task<(Stage?, VideoJobInput)> WaitForSlotAsync(TaskOrchestrationContext context, VideoJobInput input,
         GateTicket ticket, Task<CancelRequest> cancelRequested)
     {
         SlotWaitResult slot;
@@ -182,7 +185,7 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
         }
     }
 
-    static async Task ReportThrottledAsync(TaskOrchestrationContext context, VideoJobInput input, GateTicket ticket)
+    private static async Task ReportThrottledAsync(TaskOrchestrationContext context, VideoJobInput input, GateTicket ticket)
     {
         try
         {
@@ -190,12 +193,12 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
         }
         catch (TaskFailedException ex)
         {
-            Log(context).LogWarning("Job {JobId}: the throttled submit could not be reported: {Error}", input.JobId, ex.FailureDetails.ErrorMessage);
+            LogThrottleNotReported(Log(context), input.JobId, ex.FailureDetails.ErrorMessage);
         }
     }
 
     /// <summary>Give the job's slot (or queue place) back, once; the input comes back without its gate ticket.</summary>
-    static async Task<VideoJobInput> ReleaseSlotAsync(TaskOrchestrationContext context, VideoJobInput input)
+    private static async Task<VideoJobInput> ReleaseSlotAsync(TaskOrchestrationContext context, VideoJobInput input)
     {
         if (input.Gate is not { } ticket)
         {
@@ -210,7 +213,7 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
     /// Wait for the task: look at it on durable timers until it reaches a final state, the caller cancels or the deadline
     /// passes; after <see cref="PollingSchedule.PollsPerGeneration"/> looks, hand over to a new generation.
     /// </summary>
-    static async Task<Stage> WaitForTaskAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll,
+    private static async Task<Stage> WaitForTaskAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll,
         Task<CancelRequest>? cancelRequested)
     {
         // The generation's waiter is renewed only after a refused cancel, so a second request is heard.
@@ -219,7 +222,7 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
         if (poll.CancelRequested is not null)
         {
             // Carried over from the previous generation (see ContinueAsNew): handled before anything else.
-            Stage afterCancel = await HandleCancelAsync(context, input, poll);
+            var afterCancel = await HandleCancelAsync(context, input, poll);
             if (afterCancel is not Stage.Polling goOn)
             {
                 return afterCancel;
@@ -228,13 +231,13 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
             poll = goOn.Poll;
         }
 
-        int generationEnd = poll.Polls + input.Schedule.PollsPerGeneration;
+        var generationEnd = poll.Polls + input.Schedule.PollsPerGeneration;
         while (context.CurrentUtcDateTime < poll.DeadlineAt && poll.Polls < generationEnd)
         {
-            DateTime nextPollAt = Min(context.CurrentUtcDateTime + PollDelays.Next(input.Schedule, poll.Polls), poll.DeadlineAt);
+            var nextPollAt = Min(context.CurrentUtcDateTime + PollDelays.Next(input.Schedule, poll.Polls), poll.DeadlineAt);
             context.SetCustomStatus(Progress(JobPhase.Polling, poll, nextPollAt));
-            bool cancelFirst = await CancelBeforeAsync(context, cancelRequested, nextPollAt);
-            Stage next = cancelFirst ? await HandleCancelAsync(context, input, poll) : await CheckTaskAsync(context, input, poll);
+            var cancelFirst = await CancelBeforeAsync(context, cancelRequested, nextPollAt);
+            var next = cancelFirst ? await HandleCancelAsync(context, input, poll) : await CheckTaskAsync(context, input, poll);
             if (next is not Stage.Polling goOn)
             {
                 return next;
@@ -260,10 +263,10 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
     }
 
     /// <summary>True when the cancel event came before the timer (which is then canceled); false when the timer fired.</summary>
-    static async Task<bool> CancelBeforeAsync(TaskOrchestrationContext context, Task<CancelRequest> cancelRequested, DateTime fireAt)
+    private static async Task<bool> CancelBeforeAsync(TaskOrchestrationContext context, Task<CancelRequest> cancelRequested, DateTime fireAt)
     {
         using var timerCancellation = new CancellationTokenSource();
-        Task timer = context.CreateTimer(fireAt, timerCancellation.Token);
+        var timer = context.CreateTimer(fireAt, timerCancellation.Token);
         // The cancel first: one that arrived during the last query has already completed its waiter and wins a tie.
         if (await Task.WhenAny(cancelRequested, timer) != cancelRequested)
         {
@@ -275,7 +278,7 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
     }
 
     /// <summary>One look at the provider task: Polling while it is at work, Succeeded, or the job's end.</summary>
-    static async Task<Stage> CheckTaskAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll)
+    private static async Task<Stage> CheckTaskAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll)
     {
         TaskCheck check;
         try
@@ -286,14 +289,14 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
         {
             // Transient faults only (permanent ones come back as data): a query that keeps failing is not the task
             // failing, so look again later; the deadline still bounds us.
-            Log(context).LogWarning("Job {JobId}: query of task {TaskId} failed: {Error}", input.JobId, poll.TaskId, ex.FailureDetails.ErrorMessage);
+            LogQueryFailed(Log(context), input.JobId, poll.TaskId, ex.FailureDetails.ErrorMessage);
             return new Stage.Polling(poll with { Polls = poll.Polls + 1 });
         }
 
         if (check.Error is { } refused)
         {
             // The provider refused the query itself (key rotated, access denied, arrears): looking again cannot help.
-            Log(context).LogWarning("Job {JobId}: the provider refused the query of task {TaskId} ({Code})", input.JobId, poll.TaskId, refused.Code);
+            LogQueryRefused(Log(context), input.JobId, poll.TaskId, refused.Code);
             return new Stage.Ended(JobOutcome.Failed, poll with { Polls = poll.Polls + 1 }, refused);
         }
 
@@ -321,9 +324,9 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
     /// refuses the call itself for good (401, 403…). When the task is no longer PENDING the refusal is noted and polling
     /// goes on.
     /// </summary>
-    static async Task<Stage> HandleCancelAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll)
+    private static async Task<Stage> HandleCancelAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll)
     {
-        CancelOutcome cancel = await CancelProviderTaskAsync(context, poll.TaskId, input.Schedule);
+        var cancel = await CancelProviderTaskAsync(context, poll.TaskId, input.Schedule);
         if (cancel.Canceled)
         {
             return new Stage.Ended(JobOutcome.Canceled, poll,
@@ -336,21 +339,21 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
         }
 
         // The provider cancels only PENDING tasks: a RUNNING one goes on, and so do we.
-        Log(context).LogWarning("Job {JobId}: the provider refused to cancel task {TaskId} ({Code})", input.JobId, poll.TaskId, cancel.Code);
+        LogCancelRefused(Log(context), input.JobId, poll.TaskId, cancel.Code);
         return new Stage.Polling(poll with { CancelRefused = true, CancelRequested = null });
     }
 
     /// <summary>The deadline passed: cancel the provider task if it is still PENDING, and end the job TimedOut.</summary>
-    static async Task<Stage> TimeOutAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll)
+    private static async Task<Stage> TimeOutAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll)
     {
-        CancelOutcome cancel = await CancelProviderTaskAsync(context, poll.TaskId, input.Schedule);
+        var cancel = await CancelProviderTaskAsync(context, poll.TaskId, input.Schedule);
         if (cancel.Error is { } refused)
         {
             // The provider refused the call itself (e.g. the key was rotated): that is the cause worth showing.
             return new Stage.Ended(JobOutcome.Failed, poll, refused);
         }
 
-        string what = cancel.Canceled
+        var what = cancel.Canceled
             ? "it was canceled at the provider"
             : "the provider could not cancel it (it may still finish and be billed)";
         return new Stage.Ended(JobOutcome.TimedOut, poll, new JobError(JobErrors.DeadlineExceeded,
@@ -363,7 +366,7 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
     /// that already completed this generation's waiter (it arrived while the last query ran) would be dropped
     /// (durabletask-dotnet #387), so it travels in the input instead.
     /// </summary>
-    static Stage ContinueAsNew(TaskOrchestrationContext context, VideoJobInput input, PollState poll, Task<CancelRequest> cancelRequested)
+    private static Stage.ContinuedAsNew ContinueAsNew(TaskOrchestrationContext context, VideoJobInput input, PollState poll, Task<CancelRequest> cancelRequested)
     {
         if (cancelRequested.IsCompletedSuccessfully)
         {
@@ -375,7 +378,7 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
         return new Stage.ContinuedAsNew();
     }
 
-    static async Task<CancelOutcome> CancelProviderTaskAsync(TaskOrchestrationContext context, string taskId, PollingSchedule schedule)
+    private static async Task<CancelOutcome> CancelProviderTaskAsync(TaskOrchestrationContext context, string taskId, PollingSchedule schedule)
     {
         try
         {
@@ -388,15 +391,15 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
     }
 
     /// <summary>Archive the SUCCEEDED task's video; the job ends Succeeded, or Failed with the provider's usage kept.</summary>
-    static async Task<Stage> ArchiveAsync(TaskOrchestrationContext context, VideoJobInput input, Stage.Succeeded succeeded)
+    private static async Task<Stage> ArchiveAsync(TaskOrchestrationContext context, VideoJobInput input, Stage.Succeeded succeeded)
     {
-        (PollState poll, TaskCheck check) = succeeded;
+        (var poll, var check) = succeeded;
         context.SetCustomStatus(Progress(JobPhase.Archiving, poll, null));
         var archiveInput = new ArchiveVideoInput(input.JobId, poll.TaskId, BlobNameFor(input.JobId, input.AcceptedAt),
             input.Job.Model, input.Job.Size, input.Job.Duration, Hashing.Sha256Hex(input.Job.Prompt));
         try
         {
-            ArchiveOutcome archived = await context.CallActivityAsync<ArchiveOutcome>(WorkflowNames.ArchiveVideo, archiveInput, ArchiveRetry(input.Schedule));
+            var archived = await context.CallActivityAsync<ArchiveOutcome>(WorkflowNames.ArchiveVideo, archiveInput, ArchiveRetry(input.Schedule));
             return archived.Video is { } video
                 ? new Stage.Ended(JobOutcome.Succeeded, poll, Video: video, Usage: check.Usage)
                 : new Stage.Ended(JobOutcome.Failed, poll, Usage: check.Usage,
@@ -410,9 +413,9 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
     }
 
     /// <summary>Finish: the job's result, timed now, and the last custom status.</summary>
-    static JobResult Finish(TaskOrchestrationContext context, VideoJobInput input, Stage.Ended end)
+    private static JobResult Finish(TaskOrchestrationContext context, VideoJobInput input, Stage.Ended end)
     {
-        PollState? poll = end.Poll;
+        var poll = end.Poll;
         context.SetCustomStatus(poll is null
             ? new JobProgress(JobPhase.Finished)
             : Progress(JobPhase.Finished, poll, null));
@@ -421,7 +424,7 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
     }
 
     /// <summary>Notify: POST the result to the job's callback URL, if it has one.</summary>
-    static async Task NotifyAsync(TaskOrchestrationContext context, VideoJobInput input, JobResult result)
+    private static async Task NotifyAsync(TaskOrchestrationContext context, VideoJobInput input, JobResult result)
     {
         if (input.Job.CallbackUrl is not { } callbackUrl)
         {
@@ -439,20 +442,20 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
         }
     }
 
-    static ILogger Log(TaskOrchestrationContext context) => context.CreateReplaySafeLogger<VideoJobOrchestration>();
+    private static ILogger Log(TaskOrchestrationContext context) => context.CreateReplaySafeLogger<VideoJobOrchestration>();
 
-    static JobProgress Progress(JobPhase phase, PollState poll, DateTime? nextPollAt) => new(
+    private static JobProgress Progress(JobPhase phase, PollState poll, DateTime? nextPollAt) => new(
         phase, poll.TaskId, poll.ProviderState, poll.SubmittedAt, poll.Polls, nextPollAt, poll.DeadlineAt,
         poll.CancelRefused ? "Cancel was requested, but the provider task was already running and cannot be canceled." : null,
         poll.ProviderRawState);
 
     /// <summary>The provider's own state string (e.g. PRE-PROCESSING), or the state's name before the first look.</summary>
-    static string ProviderStateText(PollState poll) => poll.ProviderRawState ?? poll.ProviderState.ToString().ToUpperInvariant();
+    private static string ProviderStateText(PollState poll) => poll.ProviderRawState ?? poll.ProviderState.ToString().ToUpperInvariant();
 
-    static JobError ProviderError(TaskCheck check, string fallbackCode, string fallbackMessage) =>
+    private static JobError ProviderError(TaskCheck check, string fallbackCode, string fallbackMessage) =>
         new(check.Code ?? fallbackCode, check.Message ?? fallbackMessage, JobErrorSource.Provider);
 
-    static DateTime Min(DateTime a, DateTime b) => a <= b ? a : b;
+    private static DateTime Min(DateTime a, DateTime b) => a <= b ? a : b;
 
     // Only provider faults that are worth another try reach the retry policy: the activities return permanent ones
     // (4xx refusals) as data, so a DashScopeException that fails an activity is transient (429, 5xx, timeouts).
@@ -462,36 +465,55 @@ public sealed class VideoJobOrchestration : TaskOrchestrator<VideoJobInput, JobR
     // at most a minute apart, bounded by the job's deadline rather than failing a burst of jobs after a few tries.
     // A longer RetryInterval raises that cap: RetryPolicy refuses a max interval below the first one.
     // (WorkflowOptionsValidator keeps RetryInterval within the deadline, the policy's other precondition.)
-    static TaskOptions SubmitRetry(PollingSchedule schedule) => TaskOptions.FromRetryPolicy(
+    private static TaskOptions SubmitRetry(PollingSchedule schedule) => TaskOptions.FromRetryPolicy(
         new RetryPolicy(schedule.SubmitAttempts, schedule.RetryInterval, 2.0, Max(TimeSpan.FromMinutes(1), schedule.RetryInterval), schedule.Deadline)
         {
             HandleFailure = failure => IsProviderFault(failure) || IsInterruptedSubmit(failure),
         });
 
     // The gate's activities fail only on storage trouble (or a long ETag race): a few tries, then the job's own handling.
-    static TaskOptions GateRetry(PollingSchedule schedule) => TaskOptions.FromRetryPolicy(new RetryPolicy(5, schedule.RetryInterval, 2.0));
+    private static TaskOptions GateRetry(PollingSchedule schedule) => TaskOptions.FromRetryPolicy(new RetryPolicy(5, schedule.RetryInterval, 2.0));
 
-    static TaskOptions QueryRetry(PollingSchedule schedule) => TaskOptions.FromRetryPolicy(
+    private static TaskOptions QueryRetry(PollingSchedule schedule) => TaskOptions.FromRetryPolicy(
         new RetryPolicy(3, schedule.RetryInterval, 2.0)
         {
             HandleFailure = IsProviderFault,
         });
 
-    static TaskOptions ArchiveRetry(PollingSchedule schedule) => TaskOptions.FromRetryPolicy(
+    private static TaskOptions ArchiveRetry(PollingSchedule schedule) => TaskOptions.FromRetryPolicy(
         new RetryPolicy(4, schedule.RetryInterval, 2.0)
         {
             HandleFailure = failure => failure.ErrorType != typeof(ArchiveRejectedException).FullName,
         });
 
-    static bool IsProviderFault(TaskFailureDetails failure) => failure.ErrorType == typeof(DashScopeException).FullName;
+    private static bool IsProviderFault(TaskFailureDetails failure) => failure.ErrorType == typeof(DashScopeException).FullName;
 
     // A submit attempt cut short by the worker's shutdown, or by storage failing around the ledger, may have sent its
     // request: ending the job SubmitFailed would orphan a task the provider may have created and billed. Running the
     // activity again is safe, because its intent record makes the re-run settle through the task list, never resubmit.
-    static bool IsInterruptedSubmit(TaskFailureDetails failure) =>
+    private static bool IsInterruptedSubmit(TaskFailureDetails failure) =>
         failure.ErrorType == typeof(OperationCanceledException).FullName
         || failure.ErrorType == typeof(TaskCanceledException).FullName
         || failure.ErrorType == typeof(RequestFailedException).FullName;
 
-    static TimeSpan Max(TimeSpan a, TimeSpan b) => a >= b ? a : b;
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a >= b ? a : b;
+}
+
+// Log lines: ids, states and codes only, never a URL or a key.
+public sealed partial class VideoJobOrchestration
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} submitted as provider task {TaskId}")]
+    private static partial void LogSubmitted(ILogger logger, string jobId, string taskId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the throttled submit could not be reported: {Error}")]
+    private static partial void LogThrottleNotReported(ILogger logger, string jobId, string? error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: query of task {TaskId} failed: {Error}")]
+    private static partial void LogQueryFailed(ILogger logger, string jobId, string taskId, string? error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the provider refused the query of task {TaskId} ({Code})")]
+    private static partial void LogQueryRefused(ILogger logger, string jobId, string taskId, string code);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the provider refused to cancel task {TaskId} ({Code})")]
+    private static partial void LogCancelRefused(ILogger logger, string jobId, string taskId, string? code);
 }

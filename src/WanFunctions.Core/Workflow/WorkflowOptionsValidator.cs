@@ -10,7 +10,7 @@ namespace WanFunctions.Workflow;
 /// </summary>
 public sealed class WorkflowOptionsValidator : IValidateOptions<WorkflowOptions>
 {
-    const string Section = WorkflowOptions.SectionName;
+    private const string Section = WorkflowOptions.SectionName;
 
     public ValidateOptionsResult Validate(string? name, WorkflowOptions options)
     {

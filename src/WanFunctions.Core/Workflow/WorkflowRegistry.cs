@@ -54,7 +54,7 @@ public abstract record WorkflowActivity(string Name, Type ImplementationType, Ty
     /// </summary>
     public abstract Task<object?> RunAsync(IServiceProvider services, object? input, CancellationToken cancellationToken);
 
-    sealed record Typed<TActivity, TInput, TOutput>(string Name)
+    private sealed record Typed<TActivity, TInput, TOutput>(string Name)
         : WorkflowActivity(Name, typeof(TActivity), typeof(TInput), typeof(TOutput))
         where TActivity : class, IWorkflowActivity<TInput, TOutput>
     {

@@ -24,8 +24,8 @@ internal sealed class FixedTimeProvider(DateTimeOffset now) : TimeProvider
 /// <summary>Idempotency records in memory, with the blob store's create-if-absent and replace-if-unchanged semantics.</summary>
 internal sealed class InMemoryIdempotencyRecords : IIdempotencyRecords
 {
-    readonly Dictionary<string, StoredIdempotencyRecord> records = [];
-    int version;
+    private readonly Dictionary<string, StoredIdempotencyRecord> records = [];
+    private int version;
 
     public DateTimeOffset Now { get; set; } = ApiTestKit.Now;
 
@@ -35,7 +35,7 @@ internal sealed class InMemoryIdempotencyRecords : IIdempotencyRecords
     {
         lock (records)
         {
-            if (records.TryGetValue(key, out StoredIdempotencyRecord? existing))
+            if (records.TryGetValue(key, out var existing))
             {
                 return Task.FromResult<StoredIdempotencyRecord?>(existing);
             }
@@ -49,7 +49,7 @@ internal sealed class InMemoryIdempotencyRecords : IIdempotencyRecords
     {
         lock (records)
         {
-            if (!records.TryGetValue(key, out StoredIdempotencyRecord? current) || current.ETag != stale.ETag)
+            if (!records.TryGetValue(key, out var current) || current.ETag != stale.ETag)
             {
                 return Task.FromResult(false);
             }
@@ -63,7 +63,7 @@ internal sealed class InMemoryIdempotencyRecords : IIdempotencyRecords
     {
         lock (records)
         {
-            if (records.TryGetValue(key, out StoredIdempotencyRecord? current) && current.Record == record)
+            if (records.TryGetValue(key, out var current) && current.Record == record)
             {
                 records.Remove(key);
             }
@@ -81,7 +81,7 @@ internal sealed class InMemoryIdempotencyRecords : IIdempotencyRecords
         }
     }
 
-    StoredIdempotencyRecord Stored(IdempotencyRecord record) => new(record, new Azure.ETag($"\"{++version}\""), Now);
+    private StoredIdempotencyRecord Stored(IdempotencyRecord record) => new(record, new Azure.ETag($"\"{++version}\""), Now);
 }
 
 /// <summary>The answer an <see cref="IResult"/> wrote to a <see cref="DefaultHttpContext"/>.</summary>
@@ -114,8 +114,8 @@ internal static class ApiTestKit
     /// <summary>What the starter puts in the orchestration's input for <paramref name="json"/>, as the backend stores it.</summary>
     public static string StoredInput(string jobId, string json)
     {
-        VideoJobRequest? request = JsonSerializer.Deserialize<VideoJobRequest>(json, JobJson.Options);
-        ValidatedJob job = new JobValidator(DashScopeRegion.International).Validate(request).Job!;
+        var request = JsonSerializer.Deserialize<VideoJobRequest>(json, JobJson.Options);
+        var job = new JobValidator(DashScopeRegion.International).Validate(request).Job!;
         return JsonSerializer.Serialize(new VideoJobInput(jobId, job, Now.UtcDateTime, new WorkflowOptions().ToSchedule()));
     }
 
@@ -174,7 +174,7 @@ internal static class ApiTestKit
     {
         await result.ExecuteAsync(context);
         context.Response.Body.Position = 0;
-        string text = await new StreamReader(context.Response.Body).ReadToEndAsync();
+        var text = await new StreamReader(context.Response.Body).ReadToEndAsync();
         return new ExecutedResult(context.Response.StatusCode, context.Response.ContentType, context.Response.Headers, text);
     }
 

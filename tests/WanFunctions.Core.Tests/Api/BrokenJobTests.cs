@@ -12,9 +12,9 @@ namespace WanFunctions.Core.Tests.Api;
 /// <summary>GET /api/videos/{id} and GET /api/videos survive whatever the backend stored for a job.</summary>
 public sealed class BrokenJobTests
 {
-    const string Id = "job-1";
+    private const string Id = "job-1";
 
-    const string ValidTimings = """{"acceptedAt":"2025-03-04T10:00:00Z","submittedAt":null,"finishedAt":"2025-03-04T10:01:00Z","polls":0}""";
+    private const string ValidTimings = """{"acceptedAt":"2025-03-04T10:00:00Z","submittedAt":null,"finishedAt":"2025-03-04T10:01:00Z","polls":0}""";
 
     /// <summary>Outputs that are not a JobResult: failure text, truncated JSON, other shapes, values out of range.</summary>
     public static TheoryData<string> UnreadableOutputs() =>
@@ -44,29 +44,29 @@ public sealed class BrokenJobTests
         "[]",
     ];
 
-    static OrchestrationMetadata Stored(OrchestrationRuntimeStatus status, string? output, string? customStatus = null,
+    private static OrchestrationMetadata Stored(OrchestrationRuntimeStatus status, string? output, string? customStatus = null,
         TaskFailureDetails? failure = null) => new(WorkflowNames.Orchestrator, Id)
-    {
-        RuntimeStatus = status,
-        CreatedAt = Now,
-        LastUpdatedAt = Now.AddMinutes(1),
-        SerializedOutput = output,
-        SerializedCustomStatus = customStatus,
-        FailureDetails = failure,
-    };
+        {
+            RuntimeStatus = status,
+            CreatedAt = Now,
+            LastUpdatedAt = Now.AddMinutes(1),
+            SerializedOutput = output,
+            SerializedCustomStatus = customStatus,
+            FailureDetails = failure,
+        };
 
-    static async Task<ExecutedResult> GetAsync(OrchestrationMetadata instance)
+    private static async Task<ExecutedResult> GetAsync(OrchestrationMetadata instance)
     {
         var http = HttpContext();
         return await (await Endpoints().GetStatusAsync(http.Request, Client().Knowing(instance).Object, Id, default)).RunAsync(http);
     }
 
-    static async Task<ExecutedResult> ListAsync(params OrchestrationMetadata[] instances)
+    private static async Task<ExecutedResult> ListAsync(params OrchestrationMetadata[] instances)
     {
-        Mock<DurableTaskClient> client = Client();
+        var client = Client();
         client.Setup(c => c.GetAllInstancesAsync(It.IsAny<OrchestrationQuery?>()))
             .Returns(Pageable.Create((string? _, int? _, CancellationToken _) => Task.FromResult(new Page<OrchestrationMetadata>(instances, null))));
-        DefaultHttpContext http = HttpContext();
+        var http = HttpContext();
         return await (await Endpoints().ListAsync(http.Request, client.Object, default)).RunAsync(http);
     }
 
@@ -74,10 +74,10 @@ public sealed class BrokenJobTests
     [MemberData(nameof(UnreadableOutputs))]
     public async Task A_failed_orchestration_reads_Failed_WorkflowFailed_whatever_its_output(string output)
     {
-        ExecutedResult answer = await GetAsync(Stored(OrchestrationRuntimeStatus.Failed, output));
+        var answer = await GetAsync(Stored(OrchestrationRuntimeStatus.Failed, output));
 
         Assert.Equal(200, answer.Status);
-        JsonElement body = answer.Json;
+        var body = answer.Json;
         Assert.Equal("Failed", body.GetProperty("status").GetString());
         Assert.Equal("Failed", body.GetProperty("runtimeStatus").GetString());
         Assert.Equal("WorkflowFailed", body.GetProperty("error").GetProperty("code").GetString());
@@ -90,7 +90,7 @@ public sealed class BrokenJobTests
     [MemberData(nameof(UnreadableOutputs))]
     public async Task A_completed_orchestration_with_an_unreadable_result_reads_Failed_WorkflowFailed(string output)
     {
-        ExecutedResult answer = await GetAsync(Stored(OrchestrationRuntimeStatus.Completed, output));
+        var answer = await GetAsync(Stored(OrchestrationRuntimeStatus.Completed, output));
 
         Assert.Equal(200, answer.Status);
         Assert.Equal("Failed", answer.Json.GetProperty("status").GetString());
@@ -103,7 +103,7 @@ public sealed class BrokenJobTests
     [MemberData(nameof(UnreadableOutputs))]
     public async Task The_list_shows_a_job_with_an_unreadable_output_as_Failed(string output)
     {
-        ExecutedResult answer = await ListAsync(Stored(OrchestrationRuntimeStatus.Failed, output), Stored(OrchestrationRuntimeStatus.Completed, output));
+        var answer = await ListAsync(Stored(OrchestrationRuntimeStatus.Failed, output), Stored(OrchestrationRuntimeStatus.Completed, output));
 
         Assert.Equal(200, answer.Status);
         Assert.All(answer.Json.GetProperty("items").EnumerateArray(), item => Assert.Equal("Failed", item.GetProperty("status").GetString()));
@@ -113,7 +113,7 @@ public sealed class BrokenJobTests
     [MemberData(nameof(UnreadableCustomStatuses))]
     public async Task An_unreadable_custom_status_is_left_out(string customStatus)
     {
-        ExecutedResult answer = await GetAsync(Stored(OrchestrationRuntimeStatus.Running, null, customStatus));
+        var answer = await GetAsync(Stored(OrchestrationRuntimeStatus.Running, null, customStatus));
 
         Assert.Equal(200, answer.Status);
         Assert.Equal("Running", answer.Json.GetProperty("status").GetString());
@@ -125,8 +125,8 @@ public sealed class BrokenJobTests
     public async Task The_failure_text_a_backend_stored_as_output_is_the_message()
     {
         // The Azure Storage backend keeps no failure details: the failure text is the output, as plain text.
-        ExecutedResult plain = await GetAsync(Stored(OrchestrationRuntimeStatus.Failed, "Object reference not set to an instance of an object."));
-        ExecutedResult quoted = await GetAsync(Stored(OrchestrationRuntimeStatus.Failed, "\"The retry interval must be at most the max retry interval.\""));
+        var plain = await GetAsync(Stored(OrchestrationRuntimeStatus.Failed, "Object reference not set to an instance of an object."));
+        var quoted = await GetAsync(Stored(OrchestrationRuntimeStatus.Failed, "\"The retry interval must be at most the max retry interval.\""));
 
         Assert.Equal("Object reference not set to an instance of an object.", plain.Json.GetProperty("error").GetProperty("message").GetString());
         Assert.Equal("The retry interval must be at most the max retry interval.", quoted.Json.GetProperty("error").GetProperty("message").GetString());
@@ -141,9 +141,9 @@ public sealed class BrokenJobTests
             "   at WanFunctions.Workflow.VideoJobOrchestration.RunAsync()";
         var failure = new TaskFailureDetails("System.InvalidOperationException", message, "   at Some.Where()", null, null);
 
-        ExecutedResult answer = await GetAsync(Stored(OrchestrationRuntimeStatus.Failed, message, failure: failure));
+        var answer = await GetAsync(Stored(OrchestrationRuntimeStatus.Failed, message, failure: failure));
 
-        string shown = answer.Json.GetProperty("error").GetProperty("message").GetString()!;
+        var shown = answer.Json.GetProperty("error").GetProperty("message").GetString()!;
         Assert.Equal("Download of https://acct.blob.core.windows.net/videos/a.mp4?… failed", shown);
         Assert.DoesNotContain("SECRETSIG", answer.Text);
         Assert.DoesNotContain("VideoArchiver.cs", answer.Text);
@@ -155,9 +155,9 @@ public sealed class BrokenJobTests
     {
         var failure = new TaskFailureDetails("System.Exception", new string('x', 5000), null, null, null);
 
-        ExecutedResult answer = await GetAsync(Stored(OrchestrationRuntimeStatus.Failed, null, failure: failure));
+        var answer = await GetAsync(Stored(OrchestrationRuntimeStatus.Failed, null, failure: failure));
 
-        string shown = answer.Json.GetProperty("error").GetProperty("message").GetString()!;
+        var shown = answer.Json.GetProperty("error").GetProperty("message").GetString()!;
         Assert.Equal(ApiText.MaxMessageLength + 1, shown.Length);
         Assert.EndsWith("…", shown);
     }
@@ -174,10 +174,10 @@ public sealed class BrokenJobTests
     [Fact]
     public async Task A_readable_result_and_progress_still_read_as_before()
     {
-        string output = """{"outcome":"Canceled","taskId":"t-1","timings":""" + ValidTimings +
+        var output = """{"outcome":"Canceled","taskId":"t-1","timings":""" + ValidTimings +
             ""","error":{"code":"Canceled","message":"Canceled at the provider.","source":"workflow"}}""";
 
-        ExecutedResult answer = await GetAsync(Stored(OrchestrationRuntimeStatus.Completed, output, """{"phase":"Finished","polls":2}"""));
+        var answer = await GetAsync(Stored(OrchestrationRuntimeStatus.Completed, output, """{"phase":"Finished","polls":2}"""));
 
         Assert.Equal("Canceled", answer.Json.GetProperty("status").GetString());
         Assert.Equal("Canceled", answer.Json.GetProperty("error").GetProperty("code").GetString());

@@ -16,25 +16,25 @@ namespace WanFunctions.Core.Tests.Api;
 /// <summary>POST /api/videos with an idempotency key: the Idempotency-Key header, fingerprints, 422 and 409.</summary>
 public sealed class IdempotencyKeyTests
 {
-    const string Job = """{"prompt": "character1 talks.", "references": [{"url": "https://example.com/actor1.mp4"}]}""";
-    const string OtherJob = """{"prompt": "character1 sings.", "references": [{"url": "https://example.com/actor1.mp4"}]}""";
+    private const string Job = """{"prompt": "character1 talks.", "references": [{"url": "https://example.com/actor1.mp4"}]}""";
+    private const string OtherJob = """{"prompt": "character1 sings.", "references": [{"url": "https://example.com/actor1.mp4"}]}""";
 
-    static string WithKey(string job, string key) => job[..^1] + $", \"idempotencyKey\": \"{key}\"}}";
+    private static string WithKey(string job, string key) => job[..^1] + $", \"idempotencyKey\": \"{key}\"}}";
 
-    static string FingerprintOf(string json)
+    private static string FingerprintOf(string json)
     {
-        VideoJobRequest? request = JsonSerializer.Deserialize<VideoJobRequest>(json, JobJson.Options);
+        var request = JsonSerializer.Deserialize<VideoJobRequest>(json, JobJson.Options);
         return JobStarter.Fingerprint(new JobValidator(DashScopeRegion.International).Validate(request).Job!);
     }
 
-    static VideoJobEndpoints Endpoints(InMemoryIdempotencyRecords records, TimeSpan? startWait = null) => new(
+    private static VideoJobEndpoints Endpoints(InMemoryIdempotencyRecords records, TimeSpan? startWait = null) => new(
         new JobStarter(new JobValidator(DashScopeRegion.International), records, Options.Create(new WorkflowOptions()),
             new FixedTimeProvider(Now), NullLogger<JobStarter>.Instance)
         {
             StartWait = startWait ?? TimeSpan.FromSeconds(10),
         });
 
-    static async Task<ExecutedResult> PostAsync(Mock<DurableTaskClient> client, string body, string? header = null,
+    private static async Task<ExecutedResult> PostAsync(Mock<DurableTaskClient> client, string body, string? header = null,
         InMemoryIdempotencyRecords? records = null, TimeSpan? startWait = null)
     {
         var http = HttpContext(body);
@@ -46,7 +46,7 @@ public sealed class IdempotencyKeyTests
         return await (await Endpoints(records ?? new InMemoryIdempotencyRecords(), startWait).StartAsync(http.Request, client.Object, default)).RunAsync(http);
     }
 
-    static void AssertScheduled(Mock<DurableTaskClient> client, Times times) =>
+    private static void AssertScheduled(Mock<DurableTaskClient> client, Times times) =>
         client.Verify(c => c.ScheduleNewOrchestrationInstanceAsync(
             It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()), times);
 
@@ -55,9 +55,9 @@ public sealed class IdempotencyKeyTests
     [InlineData("\"order-7\"")] // a structured-field string, as the IETF draft writes it
     public async Task The_header_names_the_instance_like_the_body_field(string header)
     {
-        Mock<DurableTaskClient> client = Client();
+        var client = Client();
 
-        ExecutedResult answer = await PostAsync(client, Job, header);
+        var answer = await PostAsync(client, Job, header);
 
         Assert.Equal(202, answer.Status);
         Assert.Equal("key-order-7", answer.Json.GetProperty("id").GetString());
@@ -70,9 +70,9 @@ public sealed class IdempotencyKeyTests
     [Fact]
     public async Task The_same_key_in_the_header_and_the_body_is_one_key()
     {
-        Mock<DurableTaskClient> client = Client();
+        var client = Client();
 
-        ExecutedResult answer = await PostAsync(client, WithKey(Job, "order-7"), "order-7");
+        var answer = await PostAsync(client, WithKey(Job, "order-7"), "order-7");
 
         Assert.Equal(202, answer.Status);
         Assert.Equal("key-order-7", answer.Json.GetProperty("id").GetString());
@@ -81,13 +81,13 @@ public sealed class IdempotencyKeyTests
     [Fact]
     public async Task Different_keys_in_the_header_and_the_body_are_a_400_naming_both()
     {
-        Mock<DurableTaskClient> client = Client();
+        var client = Client();
 
-        ExecutedResult answer = await PostAsync(client, WithKey(Job, "order-8"), "order-7");
+        var answer = await PostAsync(client, WithKey(Job, "order-8"), "order-7");
 
         Assert.Equal(400, answer.Status);
         Assert.StartsWith("application/problem+json", answer.ContentType);
-        JsonElement errors = answer.Json.GetProperty("errors");
+        var errors = answer.Json.GetProperty("errors");
         Assert.True(errors.TryGetProperty("Idempotency-Key", out _));
         Assert.True(errors.TryGetProperty("idempotencyKey", out _));
         AssertScheduled(client, Times.Never());
@@ -100,9 +100,9 @@ public sealed class IdempotencyKeyTests
     [InlineData("order 7")]
     public async Task A_header_value_that_breaks_the_key_rule_is_a_400(string header)
     {
-        Mock<DurableTaskClient> client = Client();
+        var client = Client();
 
-        ExecutedResult answer = await PostAsync(client, Job, header);
+        var answer = await PostAsync(client, Job, header);
 
         Assert.Equal(400, answer.Status);
         Assert.Contains("1-100 characters", answer.Json.GetProperty("errors").GetProperty("Idempotency-Key")[0].GetString());
@@ -112,12 +112,12 @@ public sealed class IdempotencyKeyTests
     [Fact]
     public async Task A_header_of_101_characters_is_a_400_and_two_headers_are_too()
     {
-        Mock<DurableTaskClient> client = Client();
+        var client = Client();
         var http = HttpContext(Job);
         http.Request.Headers[VideoJobEndpoints.IdempotencyKeyHeader] = new Microsoft.Extensions.Primitives.StringValues(["a", "b"]);
 
-        ExecutedResult tooLong = await PostAsync(client, Job, new string('k', 101));
-        ExecutedResult twice = await (await Endpoints(new InMemoryIdempotencyRecords()).StartAsync(http.Request, client.Object, default)).RunAsync(http);
+        var tooLong = await PostAsync(client, Job, new string('k', 101));
+        var twice = await (await Endpoints(new InMemoryIdempotencyRecords()).StartAsync(http.Request, client.Object, default)).RunAsync(http);
 
         Assert.Equal(400, tooLong.Status);
         Assert.Equal(400, twice.Status);
@@ -128,10 +128,10 @@ public sealed class IdempotencyKeyTests
     [Fact]
     public async Task The_same_key_with_a_different_job_is_a_422_naming_the_key_and_never_the_old_job()
     {
-        Mock<DurableTaskClient> client = Client().Knowing(Instance("key-order-9", OrchestrationRuntimeStatus.Running,
+        var client = Client().Knowing(Instance("key-order-9", OrchestrationRuntimeStatus.Running,
             serializedInput: StoredInput("key-order-9", Job)));
 
-        ExecutedResult answer = await PostAsync(client, OtherJob, "order-9");
+        var answer = await PostAsync(client, OtherJob, "order-9");
 
         Assert.Equal(422, answer.Status);
         Assert.StartsWith("application/problem+json", answer.ContentType);
@@ -146,17 +146,17 @@ public sealed class IdempotencyKeyTests
     public async Task The_same_job_written_differently_is_the_same_job()
     {
         // Other field order, other spacing, the defaults spelled out, the key in the header instead of the body.
-        string sameJob = $$"""
+        var sameJob = $$"""
             {
               "references" : [ { "url" : "https://example.com/actor1.mp4" } ],
               "duration": {{ModelCatalog.DefaultDuration}}, "size": "{{ModelCatalog.DefaultSize}}",
               "prompt": "character1 talks."
             }
             """;
-        Mock<DurableTaskClient> client = Client().Knowing(Instance("key-order-10", OrchestrationRuntimeStatus.Completed,
+        var client = Client().Knowing(Instance("key-order-10", OrchestrationRuntimeStatus.Completed,
             serializedInput: StoredInput("key-order-10", WithKey(Job, "order-10"))));
 
-        ExecutedResult answer = await PostAsync(client, sameJob, "order-10");
+        var answer = await PostAsync(client, sameJob, "order-10");
 
         Assert.Equal(202, answer.Status);
         Assert.Equal("true", answer.Header("Idempotent-Replayed"));
@@ -167,10 +167,10 @@ public sealed class IdempotencyKeyTests
     [Fact]
     public async Task A_job_whose_stored_input_cannot_be_read_is_not_taken_for_the_same_job()
     {
-        Mock<DurableTaskClient> client = Client().Knowing(Instance("key-order-11", OrchestrationRuntimeStatus.Running,
+        var client = Client().Knowing(Instance("key-order-11", OrchestrationRuntimeStatus.Running,
             serializedInput: "{\"jobId\": \"key-order-11\", \"job\": "));
 
-        ExecutedResult answer = await PostAsync(client, Job, "order-11");
+        var answer = await PostAsync(client, Job, "order-11");
 
         Assert.Equal(422, answer.Status);
         AssertScheduled(client, Times.Never());
@@ -181,10 +181,10 @@ public sealed class IdempotencyKeyTests
     {
         var records = new InMemoryIdempotencyRecords();
 
-        ExecutedResult answer = await PostAsync(Client(), Job, "order-12", records);
+        var answer = await PostAsync(Client(), Job, "order-12", records);
 
         Assert.Equal(202, answer.Status);
-        IdempotencyRecord record = records.Records["order-12"].Record;
+        var record = records.Records["order-12"].Record;
         Assert.Equal("key-order-12", record.JobId);
         Assert.Equal(FingerprintOf(Job), record.Fingerprint);
         Assert.Equal(Now, record.AcceptedAt);
@@ -195,9 +195,9 @@ public sealed class IdempotencyKeyTests
     {
         var records = new InMemoryIdempotencyRecords();
         records.Claim("order-13", new IdempotencyRecord("key-order-13", FingerprintOf(Job), Now), TimeSpan.Zero);
-        Mock<DurableTaskClient> client = Client();
+        var client = Client();
 
-        ExecutedResult answer = await PostAsync(client, OtherJob, "order-13", records);
+        var answer = await PostAsync(client, OtherJob, "order-13", records);
 
         Assert.Equal(422, answer.Status);
         AssertScheduled(client, Times.Never());
@@ -208,13 +208,13 @@ public sealed class IdempotencyKeyTests
     {
         var records = new InMemoryIdempotencyRecords();
         records.Claim("order-14", new IdempotencyRecord("key-order-14", FingerprintOf(Job), Now), TimeSpan.Zero);
-        Mock<DurableTaskClient> client = Client();
+        var client = Client();
         client.SetupSequence(c => c.GetInstanceAsync("key-order-14", It.IsAny<bool>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync((OrchestrationMetadata?)null)
             .ReturnsAsync((OrchestrationMetadata?)null)
             .ReturnsAsync(Instance("key-order-14", OrchestrationRuntimeStatus.Pending));
 
-        ExecutedResult answer = await PostAsync(client, Job, "order-14", records);
+        var answer = await PostAsync(client, Job, "order-14", records);
 
         Assert.Equal(202, answer.Status);
         Assert.Equal("true", answer.Header("Idempotent-Replayed"));
@@ -227,9 +227,9 @@ public sealed class IdempotencyKeyTests
     {
         var records = new InMemoryIdempotencyRecords();
         records.Claim("order-15", new IdempotencyRecord("key-order-15", FingerprintOf(Job), Now), TimeSpan.FromSeconds(5));
-        Mock<DurableTaskClient> client = Client();
+        var client = Client();
 
-        ExecutedResult answer = await PostAsync(client, Job, "order-15", records, startWait: TimeSpan.Zero);
+        var answer = await PostAsync(client, Job, "order-15", records, startWait: TimeSpan.Zero);
 
         Assert.Equal(409, answer.Status);
         Assert.StartsWith("application/problem+json", answer.ContentType);
@@ -243,9 +243,9 @@ public sealed class IdempotencyKeyTests
     {
         var records = new InMemoryIdempotencyRecords();
         records.Claim("order-16", new IdempotencyRecord("key-order-16", FingerprintOf(Job), Now.AddMinutes(-3)), TimeSpan.FromMinutes(3));
-        Mock<DurableTaskClient> client = Client();
+        var client = Client();
 
-        ExecutedResult answer = await PostAsync(client, Job, "order-16", records, startWait: TimeSpan.Zero);
+        var answer = await PostAsync(client, Job, "order-16", records, startWait: TimeSpan.Zero);
 
         Assert.Equal(202, answer.Status);
         Assert.Equal("key-order-16", answer.Json.GetProperty("id").GetString());
@@ -257,7 +257,7 @@ public sealed class IdempotencyKeyTests
     public async Task A_failed_start_gives_the_key_back_so_a_retry_can_start_the_job()
     {
         var records = new InMemoryIdempotencyRecords();
-        Mock<DurableTaskClient> client = Client();
+        var client = Client();
         client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(
                 It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new InvalidOperationException("backend down"));
@@ -270,7 +270,7 @@ public sealed class IdempotencyKeyTests
     [Fact]
     public async Task Starting_never_replaces_an_existing_instance()
     {
-        Mock<DurableTaskClient> client = Client();
+        var client = Client();
         StartOrchestrationOptions? options = null;
         client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(
                 It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))

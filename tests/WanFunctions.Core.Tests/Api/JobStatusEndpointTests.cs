@@ -12,39 +12,39 @@ namespace WanFunctions.Core.Tests.Api;
 /// <summary>GET /api/videos/{id} and POST /api/videos/{id}/cancel.</summary>
 public class JobStatusEndpointTests
 {
-    const string Id = "job-1";
-    static readonly DateTime SubmittedAt = Now.UtcDateTime.AddSeconds(5);
-    static readonly DateTime DeadlineAt = Now.UtcDateTime.AddMinutes(30);
+    private const string Id = "job-1";
+    private static readonly DateTime SubmittedAt = Now.UtcDateTime.AddSeconds(5);
+    private static readonly DateTime DeadlineAt = Now.UtcDateTime.AddMinutes(30);
 
-    static readonly JobProgress Polling = new(JobPhase.Polling, "task-1", DashScopeTaskState.Running, SubmittedAt, 2,
+    private static readonly JobProgress Polling = new(JobPhase.Polling, "task-1", DashScopeTaskState.Running, SubmittedAt, 2,
         SubmittedAt.AddSeconds(82.5), DeadlineAt);
 
-    static readonly ArchivedVideo Video = new("https://store.blob.core.windows.net/videos/2025/03/04/job-1.mp4",
+    private static readonly ArchivedVideo Video = new("https://store.blob.core.windows.net/videos/2025/03/04/job-1.mp4",
         "videos", "2025/03/04/job-1.mp4", 123_456, false);
 
-    static JobResult Result(JobOutcome outcome, JobError? error = null) => new(outcome, "task-1",
+    private static JobResult Result(JobOutcome outcome, JobError? error = null) => new(outcome, "task-1",
         outcome == JobOutcome.Succeeded ? Video : null, new DashScopeUsage(Duration: 10),
         new JobTimings(Now.UtcDateTime, SubmittedAt, SubmittedAt.AddMinutes(2), 4), error);
 
-    static async Task<ExecutedResult> GetAsync(Mock<DurableTaskClient> client, string id = Id)
+    private static async Task<ExecutedResult> GetAsync(Mock<DurableTaskClient> client, string id = Id)
     {
         var http = HttpContext();
         return await (await Endpoints().GetStatusAsync(http.Request, client.Object, id, default)).RunAsync(http);
     }
 
-    static async Task<ExecutedResult> CancelAsync(Mock<DurableTaskClient> client, string id = Id)
+    private static async Task<ExecutedResult> CancelAsync(Mock<DurableTaskClient> client, string id = Id)
     {
         var http = HttpContext();
         return await (await Endpoints().CancelAsync(http.Request, client.Object, id, default)).RunAsync(http);
     }
 
-    static void AssertNoEventRaised(Mock<DurableTaskClient> client) =>
+    private static void AssertNoEventRaised(Mock<DurableTaskClient> client) =>
         client.Verify(c => c.RaiseEventAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<CancellationToken>()), Times.Never);
 
     [Fact]
     public async Task Unknown_job_is_404()
     {
-        ExecutedResult answer = await GetAsync(Client(), "nope");
+        var answer = await GetAsync(Client(), "nope");
 
         Assert.Equal(404, answer.Status);
         Assert.StartsWith("application/problem+json", answer.ContentType);
@@ -54,16 +54,16 @@ public class JobStatusEndpointTests
     [Fact]
     public async Task Running_job_shows_its_progress_from_the_custom_status()
     {
-        Mock<DurableTaskClient> client = Client().Knowing(Instance(Id, OrchestrationRuntimeStatus.Running, customStatus: Polling));
+        var client = Client().Knowing(Instance(Id, OrchestrationRuntimeStatus.Running, customStatus: Polling));
 
-        ExecutedResult answer = await GetAsync(client);
+        var answer = await GetAsync(client);
 
         Assert.Equal(200, answer.Status);
-        JsonElement body = answer.Json;
+        var body = answer.Json;
         Assert.Equal(Id, body.GetProperty("id").GetString());
         Assert.Equal("Running", body.GetProperty("status").GetString());
         Assert.Equal("Running", body.GetProperty("runtimeStatus").GetString());
-        JsonElement progress = body.GetProperty("progress");
+        var progress = body.GetProperty("progress");
         Assert.Equal("Polling", progress.GetProperty("phase").GetString());
         Assert.Equal("task-1", progress.GetProperty("taskId").GetString());
         Assert.Equal("Running", progress.GetProperty("providerState").GetString());
@@ -80,16 +80,16 @@ public class JobStatusEndpointTests
     public async Task Progress_written_with_numeric_enums_is_read_too()
     {
         // Either host's serializer may have written the status; numbers for enums must not break the read.
-        OrchestrationMetadata instance = Instance(Id, OrchestrationRuntimeStatus.Running);
+        var instance = Instance(Id, OrchestrationRuntimeStatus.Running);
         instance = new OrchestrationMetadata(instance.Name, instance.InstanceId)
         {
             RuntimeStatus = OrchestrationRuntimeStatus.Running,
             SerializedCustomStatus = """{"phase":1,"taskId":"task-1","providerState":1,"polls":3}""",
         };
 
-        ExecutedResult answer = await GetAsync(Client().Knowing(instance));
+        var answer = await GetAsync(Client().Knowing(instance));
 
-        JsonElement progress = answer.Json.GetProperty("progress");
+        var progress = answer.Json.GetProperty("progress");
         Assert.Equal("Polling", progress.GetProperty("phase").GetString());
         Assert.Equal("Running", progress.GetProperty("providerState").GetString());
         Assert.Equal(3, progress.GetProperty("polls").GetInt32());
@@ -98,15 +98,15 @@ public class JobStatusEndpointTests
     [Fact]
     public async Task Succeeded_job_shows_the_result_and_no_error()
     {
-        Mock<DurableTaskClient> client = Client().Knowing(Instance(Id, OrchestrationRuntimeStatus.Completed,
+        var client = Client().Knowing(Instance(Id, OrchestrationRuntimeStatus.Completed,
             customStatus: Polling with { Phase = JobPhase.Finished }, output: Result(JobOutcome.Succeeded)));
 
-        ExecutedResult answer = await GetAsync(client);
+        var answer = await GetAsync(client);
 
-        JsonElement body = answer.Json;
+        var body = answer.Json;
         Assert.Equal("Succeeded", body.GetProperty("status").GetString());
         Assert.Equal("Completed", body.GetProperty("runtimeStatus").GetString());
-        JsonElement result = body.GetProperty("result");
+        var result = body.GetProperty("result");
         Assert.Equal("Succeeded", result.GetProperty("outcome").GetString());
         Assert.Equal(Video.BlobUri, result.GetProperty("video").GetProperty("blobUri").GetString());
         Assert.Equal(123_456, result.GetProperty("video").GetProperty("bytes").GetInt64());
@@ -122,11 +122,11 @@ public class JobStatusEndpointTests
     public async Task Finished_job_status_is_its_outcome_and_shows_the_error(JobOutcome outcome, string code)
     {
         var error = new JobError(code, "what went wrong", JobErrorSource.Workflow);
-        Mock<DurableTaskClient> client = Client().Knowing(Instance(Id, OrchestrationRuntimeStatus.Completed, output: Result(outcome, error)));
+        var client = Client().Knowing(Instance(Id, OrchestrationRuntimeStatus.Completed, output: Result(outcome, error)));
 
-        ExecutedResult answer = await GetAsync(client);
+        var answer = await GetAsync(client);
 
-        JsonElement body = answer.Json;
+        var body = answer.Json;
         Assert.Equal(outcome.ToString(), body.GetProperty("status").GetString());
         Assert.Equal(outcome.ToString(), body.GetProperty("result").GetProperty("outcome").GetString());
         Assert.Equal(code, body.GetProperty("error").GetProperty("code").GetString());
@@ -143,9 +143,9 @@ public class JobStatusEndpointTests
             FailureDetails = new TaskFailureDetails("System.InvalidOperationException", "Non-deterministic workflow detected", null, null, null),
         };
 
-        ExecutedResult answer = await GetAsync(Client().Knowing(instance));
+        var answer = await GetAsync(Client().Knowing(instance));
 
-        JsonElement body = answer.Json;
+        var body = answer.Json;
         Assert.Equal("Failed", body.GetProperty("status").GetString());
         Assert.Equal("WorkflowFailed", body.GetProperty("error").GetProperty("code").GetString());
         Assert.Equal("Non-deterministic workflow detected", body.GetProperty("error").GetProperty("message").GetString());
@@ -164,7 +164,7 @@ public class JobStatusEndpointTests
     [InlineData(OrchestrationRuntimeStatus.Completed, true, "TimedOut")]
     public void Job_status_refines_the_runtime_status(OrchestrationRuntimeStatus runtime, bool withResult, string expected)
     {
-        JobResult? result = withResult ? Result(JobOutcome.TimedOut) : null;
+        var result = withResult ? Result(JobOutcome.TimedOut) : null;
 
         Assert.Equal(expected, VideoJobEndpoints.JobStatusOf(runtime, result));
     }
@@ -172,9 +172,9 @@ public class JobStatusEndpointTests
     [Fact]
     public async Task Cancel_of_an_unknown_job_is_404()
     {
-        Mock<DurableTaskClient> client = Client();
+        var client = Client();
 
-        ExecutedResult answer = await CancelAsync(client, "nope");
+        var answer = await CancelAsync(client, "nope");
 
         Assert.Equal(404, answer.Status);
         Assert.StartsWith("application/problem+json", answer.ContentType);
@@ -187,9 +187,9 @@ public class JobStatusEndpointTests
     [InlineData(OrchestrationRuntimeStatus.Terminated)]
     public async Task Cancel_of_a_finished_job_is_409(OrchestrationRuntimeStatus status)
     {
-        Mock<DurableTaskClient> client = Client().Knowing(Instance(Id, status, output: Result(JobOutcome.Succeeded)));
+        var client = Client().Knowing(Instance(Id, status, output: Result(JobOutcome.Succeeded)));
 
-        ExecutedResult answer = await CancelAsync(client);
+        var answer = await CancelAsync(client);
 
         Assert.Equal(409, answer.Status);
         Assert.StartsWith("application/problem+json", answer.ContentType);
@@ -202,9 +202,9 @@ public class JobStatusEndpointTests
     [InlineData(OrchestrationRuntimeStatus.Pending)]
     public async Task Cancel_of_a_running_job_raises_the_cancel_event_and_is_202(OrchestrationRuntimeStatus status)
     {
-        Mock<DurableTaskClient> client = Client().Knowing(Instance(Id, status));
+        var client = Client().Knowing(Instance(Id, status));
 
-        ExecutedResult answer = await CancelAsync(client);
+        var answer = await CancelAsync(client);
 
         Assert.Equal(202, answer.Status);
         Assert.Equal($"{BaseUri}/{Id}", answer.Header("Location"));
@@ -217,9 +217,9 @@ public class JobStatusEndpointTests
     [Fact]
     public async Task Cancel_of_a_suspended_job_is_accepted()
     {
-        Mock<DurableTaskClient> client = Client().Knowing(Instance(Id, OrchestrationRuntimeStatus.Suspended));
+        var client = Client().Knowing(Instance(Id, OrchestrationRuntimeStatus.Suspended));
 
-        ExecutedResult answer = await CancelAsync(client);
+        var answer = await CancelAsync(client);
 
         Assert.Equal(202, answer.Status);
         client.Verify(c => c.RaiseEventAsync(Id, WorkflowNames.CancelEvent, It.IsAny<CancelRequest>(), It.IsAny<CancellationToken>()), Times.Once);
@@ -228,9 +228,9 @@ public class JobStatusEndpointTests
     [Fact]
     public async Task Ids_are_escaped_in_uris()
     {
-        Mock<DurableTaskClient> client = Client().Knowing(Instance("a b", OrchestrationRuntimeStatus.Running));
+        var client = Client().Knowing(Instance("a b", OrchestrationRuntimeStatus.Running));
 
-        ExecutedResult answer = await CancelAsync(client, "a b");
+        var answer = await CancelAsync(client, "a b");
 
         Assert.Equal($"{BaseUri}/a%20b", answer.Header("Location"));
     }

@@ -13,7 +13,7 @@ public sealed class ListJobsEndpointTests
     [Fact]
     public async Task Lists_one_page_with_the_job_status_and_passes_the_filter_and_token_on()
     {
-        Mock<DurableTaskClient> client = Client();
+        var client = Client();
         OrchestrationQuery? query = null;
         (string? Token, int? Size) asked = default;
         var done = Instance("job-1", OrchestrationRuntimeStatus.Completed,
@@ -25,10 +25,10 @@ public sealed class ListJobsEndpointTests
                 asked = (token, size);
                 return Task.FromResult(new Page<OrchestrationMetadata>([done], "next-page"));
             }));
-        DefaultHttpContext http = HttpContext();
+        var http = HttpContext();
         http.Request.QueryString = new QueryString("?status=completed,failed&pageSize=20&continuationToken=abc");
 
-        ExecutedResult answer = await (await Endpoints().ListAsync(http.Request, client.Object, default)).RunAsync(http);
+        var answer = await (await Endpoints().ListAsync(http.Request, client.Object, default)).RunAsync(http);
 
         Assert.Equal(200, answer.Status);
         Assert.Equal([OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed], query!.Statuses);
@@ -46,11 +46,11 @@ public sealed class ListJobsEndpointTests
     [InlineData("?pageSize=many", "pageSize")]
     public async Task A_bad_filter_is_a_400_problem_and_queries_nothing(string query, string field)
     {
-        Mock<DurableTaskClient> client = Client();
-        DefaultHttpContext http = HttpContext();
+        var client = Client();
+        var http = HttpContext();
         http.Request.QueryString = new QueryString(query);
 
-        ExecutedResult answer = await (await Endpoints().ListAsync(http.Request, client.Object, default)).RunAsync(http);
+        var answer = await (await Endpoints().ListAsync(http.Request, client.Object, default)).RunAsync(http);
 
         Assert.Equal(400, answer.Status);
         Assert.True(answer.Json.GetProperty("errors").TryGetProperty(field, out _));

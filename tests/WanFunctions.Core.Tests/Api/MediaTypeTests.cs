@@ -8,7 +8,7 @@ namespace WanFunctions.Core.Tests.Api;
 /// <summary>POST /api/videos takes JSON only: anything else is a 415 before the body is read.</summary>
 public sealed class MediaTypeTests
 {
-    static async Task<ExecutedResult> PostAsync(Mock<DurableTaskClient> client, string body, string? contentType, long? contentLength = null)
+    private static async Task<ExecutedResult> PostAsync(Mock<DurableTaskClient> client, string body, string? contentType, long? contentLength = null)
     {
         var http = HttpContext(body);
         http.Request.ContentType = contentType;
@@ -16,7 +16,7 @@ public sealed class MediaTypeTests
         return await (await Endpoints().StartAsync(http.Request, client.Object, default)).RunAsync(http);
     }
 
-    static void AssertNothingScheduled(Mock<DurableTaskClient> client) =>
+    private static void AssertNothingScheduled(Mock<DurableTaskClient> client) =>
         client.Verify(c => c.ScheduleNewOrchestrationInstanceAsync(
             It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()), Times.Never);
 
@@ -29,7 +29,7 @@ public sealed class MediaTypeTests
     [InlineData("application/merge-patch+json; charset=utf-8")]
     public async Task Json_media_types_are_accepted_whatever_their_parameters(string contentType)
     {
-        ExecutedResult answer = await PostAsync(Client(), ValidJob, contentType);
+        var answer = await PostAsync(Client(), ValidJob, contentType);
 
         Assert.Equal(202, answer.Status);
     }
@@ -46,9 +46,9 @@ public sealed class MediaTypeTests
     [InlineData("not a media type")]
     public async Task Other_media_types_are_a_415_problem_and_start_nothing(string contentType)
     {
-        Mock<DurableTaskClient> client = Client();
+        var client = Client();
 
-        ExecutedResult answer = await PostAsync(client, ValidJob, contentType);
+        var answer = await PostAsync(client, ValidJob, contentType);
 
         Assert.Equal(415, answer.Status);
         Assert.StartsWith("application/problem+json", answer.ContentType);
@@ -61,9 +61,9 @@ public sealed class MediaTypeTests
     [InlineData(118L)]
     public async Task A_body_without_a_content_type_is_a_415(long? contentLength)
     {
-        Mock<DurableTaskClient> client = Client();
+        var client = Client();
 
-        ExecutedResult answer = await PostAsync(client, ValidJob, contentType: null, contentLength);
+        var answer = await PostAsync(client, ValidJob, contentType: null, contentLength);
 
         Assert.Equal(415, answer.Status);
         Assert.Contains("no Content-Type", answer.Json.GetProperty("detail").GetString());
@@ -73,9 +73,9 @@ public sealed class MediaTypeTests
     [Fact]
     public async Task An_empty_request_without_a_content_type_is_a_400_for_the_missing_job()
     {
-        Mock<DurableTaskClient> client = Client();
+        var client = Client();
 
-        ExecutedResult answer = await PostAsync(client, "", contentType: null, contentLength: 0);
+        var answer = await PostAsync(client, "", contentType: null, contentLength: 0);
 
         Assert.Equal(400, answer.Status);
         Assert.True(answer.Json.GetProperty("errors").TryGetProperty("body", out _));
@@ -85,7 +85,7 @@ public sealed class MediaTypeTests
     [Fact]
     public async Task A_long_content_type_is_echoed_cut_short()
     {
-        ExecutedResult answer = await PostAsync(Client(), ValidJob, "text/" + new string('x', 500));
+        var answer = await PostAsync(Client(), ValidJob, "text/" + new string('x', 500));
 
         Assert.Equal(415, answer.Status);
         Assert.True(answer.Json.GetProperty("detail").GetString()!.Length < 300);

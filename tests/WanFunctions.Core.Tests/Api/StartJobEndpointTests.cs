@@ -13,28 +13,28 @@ namespace WanFunctions.Core.Tests.Api;
 /// <summary>POST /api/videos.</summary>
 public class StartJobEndpointTests
 {
-    static decimal ExpectedUpperBound(string json)
+    private static decimal ExpectedUpperBound(string json)
     {
-        VideoJobRequest? request = JsonSerializer.Deserialize<VideoJobRequest>(json, JobJson.Options);
+        var request = JsonSerializer.Deserialize<VideoJobRequest>(json, JobJson.Options);
         return new JobValidator(DashScopeRegion.International).Validate(request).Job!.BilledSecondsUpperBound;
     }
 
-    static void AssertNothingScheduled(Mock<DurableTaskClient> client) =>
+    private static void AssertNothingScheduled(Mock<DurableTaskClient> client) =>
         client.Verify(c => c.ScheduleNewOrchestrationInstanceAsync(
             It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()), Times.Never);
 
     [Fact]
     public async Task Valid_job_is_accepted_with_where_to_look()
     {
-        Mock<DurableTaskClient> client = Client();
+        var client = Client();
         var http = HttpContext(ValidJob);
 
-        ExecutedResult answer = await (await Endpoints().StartAsync(http.Request, client.Object, default)).RunAsync(http);
+        var answer = await (await Endpoints().StartAsync(http.Request, client.Object, default)).RunAsync(http);
 
         Assert.Equal(202, answer.Status);
         Assert.StartsWith("application/json", answer.ContentType);
-        JsonElement body = answer.Json;
-        string id = body.GetProperty("id").GetString()!;
+        var body = answer.Json;
+        var id = body.GetProperty("id").GetString()!;
         Assert.Matches("^[0-9a-f]{32}$", id);
         Assert.Equal($"{BaseUri}/{id}", answer.Header("Location"));
         Assert.Equal($"{BaseUri}/{id}", body.GetProperty("statusUri").GetString());
@@ -58,7 +58,7 @@ public class StartJobEndpointTests
             SubmitAttempts = 3,
             RetryInterval = TimeSpan.FromSeconds(2),
         };
-        Mock<DurableTaskClient> client = Client();
+        var client = Client();
         object? scheduled = null;
         StartOrchestrationOptions? startOptions = null;
         client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(
@@ -67,13 +67,13 @@ public class StartJobEndpointTests
             .ReturnsAsync("ignored");
         var http = HttpContext(ValidJob);
 
-        ExecutedResult answer = await (await Endpoints(options).StartAsync(http.Request, client.Object, default)).RunAsync(http);
+        var answer = await (await Endpoints(options).StartAsync(http.Request, client.Object, default)).RunAsync(http);
 
         client.Verify(c => c.ScheduleNewOrchestrationInstanceAsync(
             new TaskName(WorkflowNames.Orchestrator), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()), Times.Once);
-        string id = answer.Json.GetProperty("id").GetString()!;
+        var id = answer.Json.GetProperty("id").GetString()!;
         Assert.Equal(id, startOptions!.InstanceId);
-        VideoJobInput input = Assert.IsType<VideoJobInput>(scheduled);
+        var input = Assert.IsType<VideoJobInput>(scheduled);
         Assert.Equal(id, input.JobId);
         Assert.Equal(Now.UtcDateTime, input.AcceptedAt);
         Assert.Equal(DateTimeKind.Utc, input.AcceptedAt.Kind);
@@ -87,13 +87,13 @@ public class StartJobEndpointTests
     [Fact]
     public async Task Each_job_without_a_key_gets_a_new_id()
     {
-        Mock<DurableTaskClient> client = Client();
+        var client = Client();
         var first = HttpContext(ValidJob);
         var second = HttpContext(ValidJob);
-        VideoJobEndpoints endpoints = Endpoints();
+        var endpoints = Endpoints();
 
-        ExecutedResult one = await (await endpoints.StartAsync(first.Request, client.Object, default)).RunAsync(first);
-        ExecutedResult two = await (await endpoints.StartAsync(second.Request, client.Object, default)).RunAsync(second);
+        var one = await (await endpoints.StartAsync(first.Request, client.Object, default)).RunAsync(first);
+        var two = await (await endpoints.StartAsync(second.Request, client.Object, default)).RunAsync(second);
 
         Assert.NotEqual(one.Json.GetProperty("id").GetString(), two.Json.GetProperty("id").GetString());
         client.Verify(c => c.GetInstanceAsync(It.IsAny<string>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()), Times.Never);
@@ -104,9 +104,9 @@ public class StartJobEndpointTests
     {
         var http = HttpContext(ValidJob, pathBase: "/wan");
 
-        ExecutedResult answer = await (await Endpoints().StartAsync(http.Request, Client().Object, default)).RunAsync(http);
+        var answer = await (await Endpoints().StartAsync(http.Request, Client().Object, default)).RunAsync(http);
 
-        string id = answer.Json.GetProperty("id").GetString()!;
+        var id = answer.Json.GetProperty("id").GetString()!;
         Assert.Equal($"https://{Host}/wan/api/videos/{id}", answer.Header("Location"));
     }
 
@@ -117,14 +117,14 @@ public class StartJobEndpointTests
     [InlineData("""{"prompt": "x", "duration": "5", "references": []}""")]
     public async Task Unreadable_body_is_a_400_problem_and_starts_nothing(string body)
     {
-        Mock<DurableTaskClient> client = Client();
+        var client = Client();
         var http = HttpContext(body);
 
-        ExecutedResult answer = await (await Endpoints().StartAsync(http.Request, client.Object, default)).RunAsync(http);
+        var answer = await (await Endpoints().StartAsync(http.Request, client.Object, default)).RunAsync(http);
 
         Assert.Equal(400, answer.Status);
         Assert.StartsWith("application/problem+json", answer.ContentType);
-        JsonElement errors = answer.Json.GetProperty("errors");
+        var errors = answer.Json.GetProperty("errors");
         Assert.NotEmpty(errors.EnumerateObject());
         Assert.Equal("The job request is invalid.", answer.Json.GetProperty("title").GetString());
         Assert.Null(answer.Header("Location"));
@@ -134,14 +134,14 @@ public class StartJobEndpointTests
     [Fact]
     public async Task Invalid_job_lists_every_field_error_and_starts_nothing()
     {
-        Mock<DurableTaskClient> client = Client();
+        var client = Client();
         var http = HttpContext("""{"model": "wan9-nope", "prompt": "character1 talks.", "references": [{"url": "https://example.com/actor1.mp4"}], "seed": -1}""");
 
-        ExecutedResult answer = await (await Endpoints().StartAsync(http.Request, client.Object, default)).RunAsync(http);
+        var answer = await (await Endpoints().StartAsync(http.Request, client.Object, default)).RunAsync(http);
 
         Assert.Equal(400, answer.Status);
         Assert.StartsWith("application/problem+json", answer.ContentType);
-        JsonElement errors = answer.Json.GetProperty("errors");
+        var errors = answer.Json.GetProperty("errors");
         Assert.NotEmpty(errors.GetProperty("model").Strings());
         Assert.NotEmpty(errors.GetProperty("seed").Strings());
         AssertNothingScheduled(client);
@@ -151,10 +151,10 @@ public class StartJobEndpointTests
     [Fact]
     public async Task Invalid_idempotency_key_is_rejected()
     {
-        Mock<DurableTaskClient> client = Client();
+        var client = Client();
         var http = HttpContext("""{"prompt": "character1 talks.", "references": [{"url": "https://example.com/actor1.mp4"}], "idempotencyKey": "a/b"}""");
 
-        ExecutedResult answer = await (await Endpoints().StartAsync(http.Request, client.Object, default)).RunAsync(http);
+        var answer = await (await Endpoints().StartAsync(http.Request, client.Object, default)).RunAsync(http);
 
         Assert.Equal(400, answer.Status);
         Assert.True(answer.Json.GetProperty("errors").TryGetProperty("idempotencyKey", out _));
@@ -164,10 +164,10 @@ public class StartJobEndpointTests
     [Fact]
     public async Task Idempotency_key_names_the_instance()
     {
-        Mock<DurableTaskClient> client = Client();
+        var client = Client();
         var http = HttpContext("""{"prompt": "character1 talks.", "references": [{"url": "https://example.com/actor1.mp4"}], "idempotencyKey": "order-42"}""");
 
-        ExecutedResult answer = await (await Endpoints().StartAsync(http.Request, client.Object, default)).RunAsync(http);
+        var answer = await (await Endpoints().StartAsync(http.Request, client.Object, default)).RunAsync(http);
 
         Assert.Equal(202, answer.Status);
         Assert.Equal("key-order-42", answer.Json.GetProperty("id").GetString());
@@ -185,11 +185,11 @@ public class StartJobEndpointTests
     public async Task Repeated_idempotency_key_finds_the_existing_job_and_does_not_start_it_again()
     {
         const string job = """{"prompt": "character1 talks.", "references": [{"url": "https://example.com/actor1.mp4"}], "idempotencyKey": "order-42"}""";
-        Mock<DurableTaskClient> client = Client().Knowing(Instance("key-order-42", OrchestrationRuntimeStatus.Running,
+        var client = Client().Knowing(Instance("key-order-42", OrchestrationRuntimeStatus.Running,
             serializedInput: StoredInput("key-order-42", job)));
         var http = HttpContext(job);
 
-        ExecutedResult answer = await (await Endpoints().StartAsync(http.Request, client.Object, default)).RunAsync(http);
+        var answer = await (await Endpoints().StartAsync(http.Request, client.Object, default)).RunAsync(http);
 
         Assert.Equal(202, answer.Status);
         Assert.Equal("true", answer.Header("Idempotent-Replayed"));
@@ -202,7 +202,7 @@ public class StartJobEndpointTests
     public async Task Two_requests_racing_with_one_key_both_answer_with_the_job_the_winner_started()
     {
         const string job = """{"prompt": "character1 talks.", "references": [{"url": "https://example.com/actor1.mp4"}], "idempotencyKey": "race"}""";
-        Mock<DurableTaskClient> client = Client();
+        var client = Client();
         client.SetupSequence(c => c.GetInstanceAsync("key-race", It.IsAny<bool>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync((OrchestrationMetadata?)null)
             .ReturnsAsync(Instance("key-race", OrchestrationRuntimeStatus.Running, serializedInput: StoredInput("key-race", job)));
@@ -211,7 +211,7 @@ public class StartJobEndpointTests
             .ThrowsAsync(new InvalidOperationException("An orchestration with id 'key-race' already exists."));
         var http = HttpContext(job);
 
-        ExecutedResult answer = await (await Endpoints().StartAsync(http.Request, client.Object, default)).RunAsync(http);
+        var answer = await (await Endpoints().StartAsync(http.Request, client.Object, default)).RunAsync(http);
 
         Assert.Equal(202, answer.Status);
         Assert.Equal("true", answer.Header("Idempotent-Replayed"));
@@ -221,7 +221,7 @@ public class StartJobEndpointTests
     [Fact]
     public async Task A_scheduling_failure_that_is_not_a_race_is_not_hidden()
     {
-        Mock<DurableTaskClient> client = Client();
+        var client = Client();
         client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(
                 It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new InvalidOperationException("backend down"));
@@ -237,7 +237,7 @@ public class StartJobEndpointTests
     {
         var client = new Mock<DurableTaskClient>(MockBehavior.Strict, "strict");
 
-        StartJobOutcome outcome = await Starter().StartAsync(null, client.Object, default);
+        var outcome = await Starter().StartAsync(null, client.Object, default);
 
         Assert.False(outcome.Started);
         Assert.Null(outcome.JobId);

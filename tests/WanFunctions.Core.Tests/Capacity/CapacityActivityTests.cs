@@ -9,27 +9,27 @@ namespace WanFunctions.Core.Tests.Capacity;
 /// <summary>The capacity activities over a store: a release wakes the job it granted, and only that one.</summary>
 public class CapacityActivityTests
 {
-    static readonly DateTime T0 = new(2026, 11, 29, 12, 0, 0, DateTimeKind.Utc);
+    private static readonly DateTime T0 = new(2026, 11, 29, 12, 0, 0, DateTimeKind.Utc);
 
-    sealed class Clock(DateTime now) : TimeProvider
+    private sealed class Clock(DateTime now) : TimeProvider
     {
         public DateTime Now { get; set; } = now;
 
         public override DateTimeOffset GetUtcNow() => new(Now);
     }
 
-    static CapacityGates Gates(IGateStore store, TimeProvider time, int slots = 1) => new(store,
+    private static CapacityGates Gates(IGateStore store, TimeProvider time, int slots = 1) => new(store,
         Options.Create(new DashScopeOptions { BaseUrl = new Uri("https://example.com"), ApiKey = "k", MaxConcurrentTasks = slots }),
         Options.Create(new GateOptions()), time);
 
-    static CapacityRequest Job(string id) => new(GateAccounts.Default, id, "normal", T0);
+    private static CapacityRequest Job(string id) => new(GateAccounts.Default, id, "normal", T0);
 
     [Fact]
     public async Task Release_wakes_the_job_it_granted_and_acquire_does_not_wake_the_caller()
     {
         var store = new InMemoryGateStore();
         var clock = new Clock(T0);
-        CapacityGates gates = Gates(store, clock);
+        var gates = Gates(store, clock);
         var waker = new Mock<IJobWaker>();
         var acquire = new AcquireCapacityActivity(gates, NullLogger<AcquireCapacityActivity>.Instance, waker.Object);
         var release = new ReleaseCapacityActivity(gates, waker.Object);
@@ -43,7 +43,7 @@ public class CapacityActivityTests
 
         waker.Verify(w => w.WakeAsync(It.Is<IReadOnlyCollection<string>>(ids => ids.SequenceEqual(new[] { "b" })), It.IsAny<CancellationToken>()), Times.Once);
         Assert.True((await acquire.RunAsync(Job("b"), default)).Granted);
-        GateState state = await store.ReadAsync(GateAccounts.Default, default);
+        var state = await store.ReadAsync(GateAccounts.Default, default);
         Assert.Equal("b", Assert.Single(state.Holders).JobId);
         Assert.Equal(5, state.AverageHoldSeconds);
     }
@@ -51,7 +51,7 @@ public class CapacityActivityTests
     [Fact]
     public async Task An_unknown_account_is_a_clear_error()
     {
-        CapacityGates gates = Gates(new InMemoryGateStore(), new Clock(T0));
+        var gates = Gates(new InMemoryGateStore(), new Clock(T0));
         var acquire = new AcquireCapacityActivity(gates, NullLogger<AcquireCapacityActivity>.Instance);
 
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() =>

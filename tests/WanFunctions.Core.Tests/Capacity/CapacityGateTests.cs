@@ -5,21 +5,21 @@ namespace WanFunctions.Core.Tests.Capacity;
 /// <summary>The gate's state transitions, without storage: FIFO, priority, leases, submit spacing, wake-ups, AIMD.</summary>
 public class CapacityGateTests
 {
-    static readonly DateTime T0 = new(2026, 11, 29, 12, 0, 0, DateTimeKind.Utc);
+    private static readonly DateTime T0 = new(2026, 11, 29, 12, 0, 0, DateTimeKind.Utc);
 
-    static readonly GateOptions Options = new()
+    private static readonly GateOptions Options = new()
     {
         LeaseDuration = TimeSpan.FromMinutes(5),
         RecoveryInterval = TimeSpan.FromMinutes(1),
         MaxRecheckInterval = TimeSpan.FromSeconds(30),
     };
 
-    static CapacityGate Gate(int slots = 2, int perSecond = 100) => new(new AccountLimits(slots, perSecond), Options);
+    private static CapacityGate Gate(int slots = 2, int perSecond = 100) => new(new AccountLimits(slots, perSecond), Options);
 
-    static CapacityRequest Job(string id, string priority = CapacityGate.Normal, DateTime? queuedSince = null) =>
+    private static CapacityRequest Job(string id, string priority = CapacityGate.Normal, DateTime? queuedSince = null) =>
         new(GateAccounts.Default, id, priority, queuedSince ?? T0);
 
-    static CapacityAnswer Acquire(CapacityGate gate, GateState state, string id, DateTime now, string priority = CapacityGate.Normal,
+    private static CapacityAnswer Acquire(CapacityGate gate, GateState state, string id, DateTime now, string priority = CapacityGate.Normal,
         List<string>? woken = null) =>
         gate.Acquire(state, Job(id, priority, now), now, woken ?? []);
 
@@ -31,8 +31,8 @@ public class CapacityGateTests
 
         Assert.True(Acquire(gate, state, "a", T0).Granted);
         Assert.True(Acquire(gate, state, "b", T0.AddSeconds(1)).Granted);
-        CapacityAnswer c = Acquire(gate, state, "c", T0.AddSeconds(2));
-        CapacityAnswer d = Acquire(gate, state, "d", T0.AddSeconds(3));
+        var c = Acquire(gate, state, "c", T0.AddSeconds(2));
+        var d = Acquire(gate, state, "d", T0.AddSeconds(3));
 
         Assert.False(c.Granted);
         Assert.Equal(1, c.Position);
@@ -95,8 +95,8 @@ public class CapacityGateTests
         Assert.Equal(["high1", "high2", "normal1", "normal2", "low"], CapacityGate.InOrder(state.Queue).Select(w => w.JobId));
 
         var order = new List<string>();
-        string current = "holder";
-        for (int i = 0; i < 5; i++)
+        var current = "holder";
+        for (var i = 0; i < 5; i++)
         {
             var woken = new List<string>();
             gate.Release(state, current, T0.AddSeconds(10 + i), woken);
@@ -143,7 +143,7 @@ public class CapacityGateTests
         var state = new GateState();
         Acquire(gate, state, "a", T0);
 
-        DateTime until = gate.Renew(state, Job("a"), T0.AddMinutes(4), []);
+        var until = gate.Renew(state, Job("a"), T0.AddMinutes(4), []);
         Assert.Equal(T0.AddMinutes(4) + Options.LeaseDuration, until);
         Assert.True(Acquire(gate, state, "b", T0.AddMinutes(8)) is { Granted: false });
 
@@ -162,7 +162,7 @@ public class CapacityGateTests
         var gate = Gate(slots: 10, perSecond: 2);
         var state = new GateState();
 
-        DateTime?[] submitAt = new[] { "a", "b", "c", "d", "e" }.Select(id => Acquire(gate, state, id, T0).SubmitAt).ToArray();
+        var submitAt = new[] { "a", "b", "c", "d", "e" }.Select(id => Acquire(gate, state, id, T0).SubmitAt).ToArray();
 
         Assert.Equal([T0, T0, T0.AddSeconds(1), T0.AddSeconds(1), T0.AddSeconds(2)], submitAt);
         // A grant long after the last ones is not held back.
@@ -174,14 +174,14 @@ public class CapacityGateTests
     {
         var gate = Gate(slots: 5);
         var state = new GateState();
-        foreach (string id in new[] { "a", "b", "c", "d", "e" })
+        foreach (var id in new[] { "a", "b", "c", "d", "e" })
         {
             Acquire(gate, state, id, T0);
         }
 
         Acquire(gate, state, "later", T0.AddSeconds(5));
 
-        CapacityAnswer throttled = gate.Throttled(state, Job("e", queuedSince: T0), T0.AddSeconds(10), []);
+        var throttled = gate.Throttled(state, Job("e", queuedSince: T0), T0.AddSeconds(10), []);
 
         Assert.False(throttled.Granted);
         Assert.Equal(2, state.EffectiveLimit);
@@ -216,7 +216,7 @@ public class CapacityGateTests
     {
         var gate = Gate(slots: 4);
         var state = new GateState();
-        foreach (string id in new[] { "a", "b", "c", "d" })
+        foreach (var id in new[] { "a", "b", "c", "d" })
         {
             Acquire(gate, state, id, T0);
         }

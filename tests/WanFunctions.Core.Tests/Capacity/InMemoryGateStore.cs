@@ -4,9 +4,9 @@ using WanFunctions.Capacity;
 namespace WanFunctions.Core.Tests.Capacity;
 
 /// <summary>An <see cref="IGateStore"/> in memory (JSON round trip, as the blob store does).</summary>
-sealed class InMemoryGateStore : IGateStore
+internal sealed class InMemoryGateStore : IGateStore
 {
-    readonly Dictionary<string, byte[]> states = [];
+    private readonly Dictionary<string, byte[]> states = [];
 
     public int Writes { get; private set; }
 
@@ -14,8 +14,8 @@ sealed class InMemoryGateStore : IGateStore
     {
         lock (states)
         {
-            GateState state = Read(account);
-            T result = change(state);
+            var state = Read(account);
+            var result = change(state);
             states[account] = JsonSerializer.SerializeToUtf8Bytes(state);
             Writes++;
             return Task.FromResult(result);
@@ -30,7 +30,7 @@ sealed class InMemoryGateStore : IGateStore
         }
     }
 
-    GateState Read(string account) => states.TryGetValue(account, out byte[]? json)
+    private GateState Read(string account) => states.TryGetValue(account, out var json)
         ? JsonSerializer.Deserialize<GateState>(json)!
         : new GateState { Account = account };
 }

@@ -22,7 +22,7 @@ public class ArchiveOptionsTests
     [InlineData("AttemptTimeout=1.00:00:00")]
     public void Limits_within_range_are_accepted(string setting)
     {
-        using ServiceProvider provider = WorkflowOptionsBoundaryTests.Build([setting], ArchiveOptions.SectionName);
+        using var provider = WorkflowOptionsBoundaryTests.Build([setting], ArchiveOptions.SectionName);
         WorkflowOptionsBoundaryTests.ValidateAtStart(provider);
     }
 
@@ -33,7 +33,7 @@ public class ArchiveOptionsTests
     [InlineData("AttemptTimeout", "AttemptTimeout=1.00:00:00.0000001")]
     public void Limits_out_of_range_stop_the_start_naming_the_setting(string name, string setting)
     {
-        using ServiceProvider provider = WorkflowOptionsBoundaryTests.Build([setting], ArchiveOptions.SectionName);
+        using var provider = WorkflowOptionsBoundaryTests.Build([setting], ArchiveOptions.SectionName);
 
         var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<ArchiveOptions>>().Value);
         Assert.Contains(ex.Failures, failure => failure.Contains(name, StringComparison.Ordinal));
@@ -45,7 +45,7 @@ public class ArchiveOptionsTests
     [InlineData("a23456789012345678901234567890123456789012345678901234567890123")] // 63 characters
     public void Valid_container_names_are_accepted(string container)
     {
-        using ServiceProvider provider = WorkflowOptionsBoundaryTests.Build([$"Container={container}"], ArchiveOptions.SectionName);
+        using var provider = WorkflowOptionsBoundaryTests.Build([$"Container={container}"], ArchiveOptions.SectionName);
         WorkflowOptionsBoundaryTests.ValidateAtStart(provider);
     }
 
@@ -60,7 +60,7 @@ public class ArchiveOptionsTests
     [InlineData("videos\n")]
     public void Invalid_container_names_stop_the_start_naming_the_setting(string container)
     {
-        using ServiceProvider provider = WorkflowOptionsBoundaryTests.Build([$"Container={container}"], ArchiveOptions.SectionName);
+        using var provider = WorkflowOptionsBoundaryTests.Build([$"Container={container}"], ArchiveOptions.SectionName);
 
         var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<ArchiveOptions>>().Value);
         Assert.Contains("Archive:Container must be a valid container name.", Assert.Single(ex.Failures), StringComparison.Ordinal);

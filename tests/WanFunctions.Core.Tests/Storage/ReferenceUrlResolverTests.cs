@@ -18,7 +18,7 @@ namespace WanFunctions.Core.Tests.Storage;
 /// </summary>
 public class ReferenceUrlResolverTests
 {
-    static readonly DateTimeOffset Now = new(2025, 3, 4, 10, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Now = new(2025, 3, 4, 10, 0, 0, TimeSpan.Zero);
 
     [Fact]
     public async Task Private_blobs_get_a_read_only_https_user_delegation_sas_and_public_urls_pass_through()
@@ -28,7 +28,7 @@ public class ReferenceUrlResolverTests
             new BlobClientOptions { Transport = new HttpClientTransport(new HttpClient(storage)) });
         var resolver = new ReferenceUrlResolver(blobService, Options.Create(new StorageOptions()), new FixedTimeProvider(Now));
 
-        IReadOnlyList<string> urls = await resolver.ResolveAsync(
+        var urls = await resolver.ResolveAsync(
         [
             new ValidatedReference(null, "references/people/a.png", ReferenceKind.Image),
             new ValidatedReference("https://example.com/b.mp4", null, ReferenceKind.Video),
@@ -36,7 +36,7 @@ public class ReferenceUrlResolverTests
         ], CancellationToken.None);
 
         Assert.Equal("https://example.com/b.mp4", urls[1]);
-        foreach ((string url, string path) in new[] { (urls[0], "/references/people/a.png"), (urls[2], "/other/c.mp4") })
+        foreach ((var url, var path) in new[] { (urls[0], "/references/people/a.png"), (urls[2], "/other/c.mp4") })
         {
             var uri = new Uri(url);
             Assert.Equal("acct.blob.core.windows.net", uri.Host);
@@ -51,12 +51,12 @@ public class ReferenceUrlResolverTests
         }
 
         // One delegation key for the whole job, valid from a little before now until the SAS expires.
-        string keyRequest = Assert.Single(storage.KeyRequests);
+        var keyRequest = Assert.Single(storage.KeyRequests);
         Assert.Contains("<Start>2025-03-04T09:55:00Z</Start>", keyRequest);
         Assert.Contains("<Expiry>2025-03-04T13:00:00Z</Expiry>", keyRequest);
     }
 
-    sealed class FakeCredential : TokenCredential
+    private sealed class FakeCredential : TokenCredential
     {
         public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
             new("token", DateTimeOffset.UtcNow.AddHours(1));
@@ -66,7 +66,7 @@ public class ReferenceUrlResolverTests
     }
 
     /// <summary>Answers the user delegation key request and every blob's properties (1 KB); no network.</summary>
-    sealed class FakeStorage : HttpMessageHandler
+    private sealed class FakeStorage : HttpMessageHandler
     {
         public const string Oid = "11111111-2222-3333-4444-555555555555";
 

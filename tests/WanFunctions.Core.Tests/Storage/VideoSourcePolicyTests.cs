@@ -6,7 +6,7 @@ namespace WanFunctions.Core.Tests.Storage;
 
 public sealed class VideoSourcePolicyTests
 {
-    static VideoSourcePolicy Policy(bool allowHttpLoopback = false, params string[] hosts)
+    private static VideoSourcePolicy Policy(bool allowHttpLoopback = false, params string[] hosts)
     {
         var options = new ArchiveOptions { AllowHttpLoopback = allowHttpLoopback };
         if (hosts.Length > 0)

@@ -10,7 +10,7 @@ public class JobJsonTests
 
     private static async Task<IReadOnlyDictionary<string, string[]>> ParseErrorsAsync(string json)
     {
-        JobJsonParseResult parsed = await ParseAsync(json);
+        var parsed = await ParseAsync(json);
         Assert.False(parsed.Succeeded);
         Assert.Null(parsed.Request);
         Assert.Single(parsed.Errors);
@@ -142,10 +142,10 @@ public class JobJsonTests
     public async Task The_stream_reader_reads_a_job_and_reports_a_wrong_type()
     {
         var good = Encoding.UTF8.GetBytes("""{"prompt":"character1","references":[{"url":"https://e.com/a.mp4"}]}""");
-        JobJsonParseResult parsed = await JobJson.ParseAsync(new MemoryStream(good));
+        var parsed = await JobJson.ParseAsync(new MemoryStream(good));
         Assert.Equal("character1", parsed.Request!.Prompt);
 
-        JobJsonParseResult wrongType = await JobJson.ParseAsync(new MemoryStream(Encoding.UTF8.GetBytes("""{"duration":1.5}""")));
+        var wrongType = await JobJson.ParseAsync(new MemoryStream(Encoding.UTF8.GetBytes("""{"duration":1.5}""")));
         Assert.False(wrongType.Succeeded);
         Assert.True(wrongType.Errors.ContainsKey("duration"));
     }

@@ -13,7 +13,7 @@ namespace WanFunctions.Core.Tests.Workflow;
 /// </summary>
 public class JobErrorJsonTests
 {
-    static readonly JobResult Failed = new(JobOutcome.Failed, TaskId, null, null, new JobTimings(AcceptedAt, StartedAt, StartedAt, 1),
+    private static readonly JobResult Failed = new(JobOutcome.Failed, TaskId, null, null, new JobTimings(AcceptedAt, StartedAt, StartedAt, 1),
         new JobError("InvalidApiKey", "Invalid API-key provided.", JobErrorSource.Provider));
 
     public static TheoryData<string, string> Writers() => new()
@@ -27,7 +27,7 @@ public class JobErrorJsonTests
     [MemberData(nameof(Writers))]
     public void The_source_is_written_in_lower_case(string writer, string json)
     {
-        string error = JsonDocument.Parse(json).RootElement.GetProperty("error").GetRawText();
+        var error = JsonDocument.Parse(json).RootElement.GetProperty("error").GetRawText();
 
         Assert.True(error == """{"code":"InvalidApiKey","message":"Invalid API-key provided.","source":"provider"}""", $"{writer}: {error}");
     }
@@ -37,7 +37,7 @@ public class JobErrorJsonTests
     [InlineData("workflow", JobErrorSource.Workflow)]
     public void A_stored_error_reads_back_with_its_source(string stored, JobErrorSource expected)
     {
-        string json = $$"""{"code":"DeadlineExceeded","message":"Too late.","source":"{{stored}}"}""";
+        var json = $$"""{"code":"DeadlineExceeded","message":"Too late.","source":"{{stored}}"}""";
 
         Assert.Equal(expected, JsonSerializer.Deserialize<JobError>(json, ApiJson.DurableReadOptions)!.Source);
         Assert.Equal(expected, ((JobError)JsonDataConverter.Default.Deserialize(json, typeof(JobError))!).Source);

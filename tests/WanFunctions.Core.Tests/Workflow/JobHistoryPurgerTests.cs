@@ -9,9 +9,9 @@ namespace WanFunctions.Core.Tests.Workflow;
 
 public sealed class JobHistoryPurgerTests
 {
-    static readonly DateTimeOffset Now = new(2026, 11, 27, 3, 30, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Now = new(2026, 11, 27, 3, 30, 0, TimeSpan.Zero);
 
-    sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
     {
         public DateTimeOffset Now { get; set; } = now;
 
@@ -19,7 +19,7 @@ public sealed class JobHistoryPurgerTests
     }
 
     /// <summary>A client whose query finds <paramref name="finished"/> instances, page by page; purges are recorded.</summary>
-    sealed class Backlog
+    private sealed class Backlog
     {
         public Backlog(int finished)
         {
@@ -30,12 +30,12 @@ public sealed class JobHistoryPurgerTests
                     Queries.Add(query!);
                     return Pageable.Create((string? token, int? size, CancellationToken _) =>
                     {
-                        int from = token is null ? 0 : int.Parse(token);
-                        int count = size ?? query!.PageSize;
+                        var from = token is null ? 0 : int.Parse(token);
+                        var count = size ?? query!.PageSize;
                         var items = Ids.Skip(from).Take(count)
                             .Select(id => new OrchestrationMetadata(WorkflowNames.Orchestrator, id) { RuntimeStatus = OrchestrationRuntimeStatus.Completed })
                             .ToList();
-                        string? next = from + count < Ids.Count ? (from + count).ToString() : null;
+                        var next = from + count < Ids.Count ? (from + count).ToString() : null;
                         return Task.FromResult(new Page<OrchestrationMetadata>(items, next));
                     });
                 });
@@ -63,7 +63,7 @@ public sealed class JobHistoryPurgerTests
         public Action<string>? OnPurge { get; set; }
     }
 
-    static JobHistoryPurger Purger(int batchSize = 1000, TimeProvider? clock = null) =>
+    private static JobHistoryPurger Purger(int batchSize = 1000, TimeProvider? clock = null) =>
         new(Options.Create(new WorkflowOptions { HistoryRetention = TimeSpan.FromDays(30), PurgeBatchSize = batchSize }),
             clock ?? new FixedClock(Now), NullLogger<JobHistoryPurger>.Instance);
 
@@ -72,10 +72,10 @@ public sealed class JobHistoryPurgerTests
     {
         var backlog = new Backlog(7);
 
-        JobHistoryPurgeResult result = await Purger().PurgeAsync(backlog.Client.Object, CancellationToken.None);
+        var result = await Purger().PurgeAsync(backlog.Client.Object, CancellationToken.None);
 
         Assert.Equal(new JobHistoryPurgeResult(7, MoreRemain: false), result);
-        OrchestrationQuery query = Assert.Single(backlog.Queries);
+        var query = Assert.Single(backlog.Queries);
         Assert.Equal(Now.AddDays(-30), query.CreatedTo);
         Assert.NotNull(query.CreatedFrom);
         Assert.Equal(
@@ -90,7 +90,7 @@ public sealed class JobHistoryPurgerTests
     {
         var backlog = new Backlog(250);
 
-        JobHistoryPurgeResult result = await Purger(batchSize: 120).PurgeAsync(backlog.Client.Object, CancellationToken.None);
+        var result = await Purger(batchSize: 120).PurgeAsync(backlog.Client.Object, CancellationToken.None);
 
         Assert.Equal(new JobHistoryPurgeResult(120, MoreRemain: true), result);
         Assert.Equal(backlog.Ids.Take(120), backlog.Purged.Order());
@@ -102,7 +102,7 @@ public sealed class JobHistoryPurgerTests
     {
         var backlog = new Backlog(3);
 
-        JobHistoryPurgeResult result = await Purger(batchSize: 1).PurgeAsync(backlog.Client.Object, CancellationToken.None);
+        var result = await Purger(batchSize: 1).PurgeAsync(backlog.Client.Object, CancellationToken.None);
 
         Assert.Equal(new JobHistoryPurgeResult(1, MoreRemain: true), result);
         Assert.Equal(1, Assert.Single(backlog.Queries).PageSize);
@@ -113,7 +113,7 @@ public sealed class JobHistoryPurgerTests
     {
         var backlog = new Backlog(200);
 
-        JobHistoryPurgeResult result = await Purger(batchSize: 200).PurgeAsync(backlog.Client.Object, CancellationToken.None);
+        var result = await Purger(batchSize: 200).PurgeAsync(backlog.Client.Object, CancellationToken.None);
 
         Assert.Equal(new JobHistoryPurgeResult(200, MoreRemain: false), result);
     }
@@ -124,7 +124,7 @@ public sealed class JobHistoryPurgerTests
         var clock = new FixedClock(Now);
         var backlog = new Backlog(500) { OnPurge = _ => clock.Now = Now + JobHistoryPurger.TimeBudget };
 
-        JobHistoryPurgeResult result = await Purger(batchSize: 100_000, clock: clock).PurgeAsync(backlog.Client.Object, CancellationToken.None);
+        var result = await Purger(batchSize: 100_000, clock: clock).PurgeAsync(backlog.Client.Object, CancellationToken.None);
 
         Assert.Equal(new JobHistoryPurgeResult(100, MoreRemain: true), result);
     }
@@ -136,7 +136,7 @@ public sealed class JobHistoryPurgerTests
         backlog.Client.Setup(c => c.PurgeInstanceAsync("job-00003", It.IsAny<CancellationToken>()))
             .ThrowsAsync(new InvalidOperationException("storage hiccup"));
 
-        JobHistoryPurgeResult result = await Purger().PurgeAsync(backlog.Client.Object, CancellationToken.None);
+        var result = await Purger().PurgeAsync(backlog.Client.Object, CancellationToken.None);
 
         Assert.Equal(new JobHistoryPurgeResult(4, MoreRemain: true), result);
     }

@@ -11,7 +11,7 @@ namespace WanFunctions.Core.Tests.Workflow;
 
 public sealed class NotifyCallbackActivityTests
 {
-    sealed class RecordingHandler(HttpStatusCode status) : HttpMessageHandler
+    private sealed class RecordingHandler(HttpStatusCode status) : HttpMessageHandler
     {
         public List<HttpRequestMessage> Requests { get; } = [];
 
@@ -26,7 +26,7 @@ public sealed class NotifyCallbackActivityTests
         }
     }
 
-    static (NotifyCallbackActivity Activity, RecordingHandler Handler) Create(string? key, HttpStatusCode status = HttpStatusCode.OK)
+    private static (NotifyCallbackActivity Activity, RecordingHandler Handler) Create(string? key, HttpStatusCode status = HttpStatusCode.OK)
     {
         var handler = new RecordingHandler(status);
         var factory = new Mock<IHttpClientFactory>();
@@ -35,7 +35,7 @@ public sealed class NotifyCallbackActivityTests
             NullLogger<NotifyCallbackActivity>.Instance), handler);
     }
 
-    static CallbackInput Input => new("job-1", "https://hooks.example.com/done",
+    private static CallbackInput Input => new("job-1", "https://hooks.example.com/done",
         new JobResult(JobOutcome.Succeeded, "t-1", null, null, new JobTimings(DateTime.UnixEpoch, null, DateTime.UnixEpoch, 1)));
 
     [Fact]
@@ -45,7 +45,7 @@ public sealed class NotifyCallbackActivityTests
 
         Assert.True(await activity.RunAsync(Input, CancellationToken.None));
 
-        HttpRequestMessage request = Assert.Single(handler.Requests);
+        var request = Assert.Single(handler.Requests);
         Assert.Equal(HttpMethod.Post, request.Method);
         Assert.False(request.Headers.Contains(NotifyCallbackActivity.SignatureHeader));
     }
@@ -57,8 +57,8 @@ public sealed class NotifyCallbackActivityTests
 
         await activity.RunAsync(Input, CancellationToken.None);
 
-        HttpRequestMessage request = Assert.Single(handler.Requests);
-        byte[] body = Assert.Single(handler.Bodies);
+        var request = Assert.Single(handler.Requests);
+        var body = Assert.Single(handler.Bodies);
         Assert.Equal(activity.Signature(body), request.Headers.GetValues(NotifyCallbackActivity.SignatureHeader).Single());
         Assert.StartsWith("sha256=", activity.Signature(body));
         Assert.Contains("\"jobId\":\"job-1\"", System.Text.Encoding.UTF8.GetString(body));
@@ -82,7 +82,7 @@ public sealed class NotifyCallbackActivityTests
             ["Storage:ConnectionString"] = "UseDevelopmentStorage=true",
             ["Callbacks:SigningKey"] = "too-short",
         }).Build();
-        using ServiceProvider services = new ServiceCollection().AddLogging().AddWanFunctions(configuration).BuildServiceProvider();
+        using var services = new ServiceCollection().AddLogging().AddWanFunctions(configuration).BuildServiceProvider();
 
         var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<CallbackOptions>>().Value);
         Assert.Contains("Callbacks:SigningKey", error.Message);

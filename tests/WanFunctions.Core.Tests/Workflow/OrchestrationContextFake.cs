@@ -1,8 +1,8 @@
 using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Moq;
 using Moq.Protected;
-using Microsoft.Extensions.Logging;
 using WanFunctions.Workflow;
 
 namespace WanFunctions.Core.Tests.Workflow;
@@ -15,14 +15,14 @@ namespace WanFunctions.Core.Tests.Workflow;
 internal sealed class OrchestrationContextFake
 {
     /// <summary>Guards against an orchestrator that loops forever.</summary>
-    const int MaxTimers = 10_000;
+    private const int MaxTimers = 10_000;
 
-    readonly Mock<TaskOrchestrationContext> mock = new() { CallBase = true };
-    readonly Dictionary<string, Queue<Scripted>> scripted = new(StringComparer.Ordinal);
-    readonly Dictionary<string, Scripted> fallbacks = new(StringComparer.Ordinal);
-    readonly HashSet<int> cancelAtTimers = [];
-    readonly HashSet<(string Activity, int Call)> cancelDuringCalls = [];
-    TaskCompletionSource<CancelRequest>? cancelWaiter;
+    private readonly Mock<TaskOrchestrationContext> mock = new() { CallBase = true };
+    private readonly Dictionary<string, Queue<Scripted>> scripted = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Scripted> fallbacks = new(StringComparer.Ordinal);
+    private readonly HashSet<int> cancelAtTimers = [];
+    private readonly HashSet<(string Activity, int Call)> cancelDuringCalls = [];
+    private TaskCompletionSource<CancelRequest>? cancelWaiter;
 
     public OrchestrationContextFake(DateTime start, string instanceId = "job-1")
     {
@@ -95,12 +95,12 @@ internal sealed class OrchestrationContextFake
     /// <summary>Queues answers (results, or exceptions to fail with) for the next calls of an activity.</summary>
     public OrchestrationContextFake Answer(string activity, params object?[] answers)
     {
-        if (!scripted.TryGetValue(activity, out Queue<Scripted>? queue))
+        if (!scripted.TryGetValue(activity, out var queue))
         {
             scripted[activity] = queue = new Queue<Scripted>();
         }
 
-        foreach (object? answer in answers)
+        foreach (var answer in answers)
         {
             queue.Enqueue(new Scripted(answer));
         }
@@ -136,7 +136,7 @@ internal sealed class OrchestrationContextFake
     public static TaskFailedException Failure(string activity, string message, string errorType = "System.InvalidOperationException") =>
         new(activity, 7, new TaskFailureDetails(errorType, message, null, null, null));
 
-    Task CreateTimer(DateTime fireAt, CancellationToken token)
+    private Task CreateTimer(DateTime fireAt, CancellationToken token)
     {
         Timers.Add(fireAt);
         TimerTokens.Add(token);
@@ -163,7 +163,7 @@ internal sealed class OrchestrationContextFake
         return Task.CompletedTask;
     }
 
-    object Call(Type resultType, TaskName name, object? input, TaskOptions? options)
+    private object Call(Type resultType, TaskName name, object? input, TaskOptions? options)
     {
         Calls.Add(new ActivityCall(name.Name, input, options, Now));
         Log.Add($"activity:{name.Name}");
@@ -174,7 +174,7 @@ internal sealed class OrchestrationContextFake
         }
 
         Scripted answer;
-        if (scripted.TryGetValue(name.Name, out Queue<Scripted>? queue) && queue.Count > 0)
+        if (scripted.TryGetValue(name.Name, out var queue) && queue.Count > 0)
         {
             answer = queue.Dequeue();
         }
@@ -189,10 +189,10 @@ internal sealed class OrchestrationContextFake
             .Invoke(null, [answer.Value])!;
     }
 
-    static Task<T> Completed<T>(object? value) =>
+    private static Task<T> Completed<T>(object? value) =>
         value is Exception ex ? Task.FromException<T>(ex) : Task.FromResult((T)value!);
 
-    sealed record Scripted(object? Value);
+    private sealed record Scripted(object? Value);
 }
 
 internal sealed record ActivityCall(string Name, object? Input, TaskOptions? Options, DateTime At);

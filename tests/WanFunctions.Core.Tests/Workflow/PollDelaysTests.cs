@@ -4,7 +4,7 @@ namespace WanFunctions.Core.Tests.Workflow;
 
 public class PollDelaysTests
 {
-    static readonly PollingSchedule Defaults = new WorkflowOptions().ToSchedule();
+    private static readonly PollingSchedule Defaults = new WorkflowOptions().ToSchedule();
 
     [Theory]
     [InlineData(0, 45.0)]      // the first look, near the expected generation time
@@ -24,7 +24,7 @@ public class PollDelaysTests
     [Fact]
     public void Delay_exactly_at_the_cap_is_the_cap()
     {
-        PollingSchedule schedule = Defaults with { PollInterval = TimeSpan.FromSeconds(10), BackoffFactor = 2, MaxPollInterval = TimeSpan.FromSeconds(40) };
+        var schedule = Defaults with { PollInterval = TimeSpan.FromSeconds(10), BackoffFactor = 2, MaxPollInterval = TimeSpan.FromSeconds(40) };
 
         Assert.Equal(TimeSpan.FromSeconds(20), PollDelays.Next(schedule, 2));
         Assert.Equal(TimeSpan.FromSeconds(40), PollDelays.Next(schedule, 3));
@@ -34,7 +34,7 @@ public class PollDelaysTests
     [Fact]
     public void Factor_one_keeps_a_fixed_interval()
     {
-        PollingSchedule schedule = Defaults with { BackoffFactor = 1.0 };
+        var schedule = Defaults with { BackoffFactor = 1.0 };
 
         Assert.All(Enumerable.Range(1, 50), n => Assert.Equal(TimeSpan.FromSeconds(15), PollDelays.Next(schedule, n)));
     }
@@ -42,8 +42,8 @@ public class PollDelaysTests
     [Fact]
     public void Default_schedule_stays_within_about_32_queries_in_30_minutes()
     {
-        TimeSpan elapsed = TimeSpan.Zero;
-        int polls = 0;
+        var elapsed = TimeSpan.Zero;
+        var polls = 0;
         while (elapsed < Defaults.Deadline)
         {
             elapsed += PollDelays.Next(Defaults, polls++);

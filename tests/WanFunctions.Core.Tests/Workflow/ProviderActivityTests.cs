@@ -17,12 +17,12 @@ namespace WanFunctions.Core.Tests.Workflow;
 /// </summary>
 public class ProviderActivityTests
 {
-    const string TaskId = "t-1";
+    private const string TaskId = "t-1";
 
-    static DashScopeException Refused(HttpStatusCode status, string code, string message = "Refused.") =>
+    private static DashScopeException Refused(HttpStatusCode status, string code, string message = "Refused.") =>
         new(code, message, status, isTransient: false, requestId: "r-1");
 
-    static DashScopeException Transient() =>
+    private static DashScopeException Transient() =>
         new("InternalError", "An internal error has occured.", HttpStatusCode.InternalServerError, isTransient: true);
 
     // ---- CheckVideoTask ----
@@ -34,7 +34,7 @@ public class ProviderActivityTests
         dashScope.Setup(d => d.GetTaskAsync(TaskId, It.IsAny<CancellationToken>()))
             .ReturnsAsync(new DashScopeTaskStatus(TaskId, DashScopeTaskState.Other, RawState: "PRE-PROCESSING"));
 
-        TaskCheck check = await new CheckVideoTaskActivity(dashScope.Object).RunAsync(TaskId, CancellationToken.None);
+        var check = await new CheckVideoTaskActivity(dashScope.Object).RunAsync(TaskId, CancellationToken.None);
 
         Assert.Equal(new TaskCheck(DashScopeTaskState.Other, RawState: "PRE-PROCESSING"), check);
     }
@@ -48,7 +48,7 @@ public class ProviderActivityTests
         var dashScope = new Mock<IDashScopeClient>();
         dashScope.Setup(d => d.GetTaskAsync(TaskId, It.IsAny<CancellationToken>())).ThrowsAsync(Refused(status, code, "No way."));
 
-        TaskCheck check = await new CheckVideoTaskActivity(dashScope.Object).RunAsync(TaskId, CancellationToken.None);
+        var check = await new CheckVideoTaskActivity(dashScope.Object).RunAsync(TaskId, CancellationToken.None);
 
         Assert.Equal(new JobError(code, "No way.", JobErrorSource.Provider), check.Error);
     }
@@ -74,7 +74,7 @@ public class ProviderActivityTests
             .ThrowsAsync(Refused(HttpStatusCode.BadRequest, "UnsupportedOperation", "Failed to cancel the task, please confirm if the task is in PENDING status."));
         dashScope.Setup(d => d.GetTaskAsync(TaskId, It.IsAny<CancellationToken>())).ReturnsAsync(new DashScopeTaskStatus(TaskId, DashScopeTaskState.Running));
 
-        CancelOutcome outcome = await new CancelVideoTaskActivity(dashScope.Object).RunAsync(TaskId, CancellationToken.None);
+        var outcome = await new CancelVideoTaskActivity(dashScope.Object).RunAsync(TaskId, CancellationToken.None);
 
         Assert.False(outcome.Canceled);
         Assert.Equal("UnsupportedOperation", outcome.Code);
@@ -88,7 +88,7 @@ public class ProviderActivityTests
         dashScope.Setup(d => d.CancelAsync(TaskId, It.IsAny<CancellationToken>())).ThrowsAsync(Refused(HttpStatusCode.BadRequest, "UnsupportedOperation"));
         dashScope.Setup(d => d.GetTaskAsync(TaskId, It.IsAny<CancellationToken>())).ReturnsAsync(new DashScopeTaskStatus(TaskId, DashScopeTaskState.Canceled));
 
-        CancelOutcome outcome = await new CancelVideoTaskActivity(dashScope.Object).RunAsync(TaskId, CancellationToken.None);
+        var outcome = await new CancelVideoTaskActivity(dashScope.Object).RunAsync(TaskId, CancellationToken.None);
 
         Assert.Equal(new CancelOutcome(true), outcome);
     }
@@ -102,7 +102,7 @@ public class ProviderActivityTests
         var dashScope = new Mock<IDashScopeClient>();
         dashScope.Setup(d => d.CancelAsync(TaskId, It.IsAny<CancellationToken>())).ThrowsAsync(Refused(status, code, "No way."));
 
-        CancelOutcome outcome = await new CancelVideoTaskActivity(dashScope.Object).RunAsync(TaskId, CancellationToken.None);
+        var outcome = await new CancelVideoTaskActivity(dashScope.Object).RunAsync(TaskId, CancellationToken.None);
 
         Assert.False(outcome.Canceled);
         Assert.Equal(new JobError(code, "No way.", JobErrorSource.Provider), outcome.Error);
@@ -117,7 +117,7 @@ public class ProviderActivityTests
         dashScope.Setup(d => d.GetTaskAsync(TaskId, It.IsAny<CancellationToken>()))
             .ThrowsAsync(Refused(HttpStatusCode.Unauthorized, "InvalidApiKey", "Invalid API-key provided."));
 
-        CancelOutcome outcome = await new CancelVideoTaskActivity(dashScope.Object).RunAsync(TaskId, CancellationToken.None);
+        var outcome = await new CancelVideoTaskActivity(dashScope.Object).RunAsync(TaskId, CancellationToken.None);
 
         Assert.False(outcome.Canceled);
         Assert.Equal(new JobError("InvalidApiKey", "Invalid API-key provided.", JobErrorSource.Provider), outcome.Error);
@@ -135,7 +135,7 @@ public class ProviderActivityTests
     // ---- ArchiveVideo ----
 
     /// <summary>The archive activity from the app's own registrations, over a blob service that holds nothing yet.</summary>
-    static ArchiveVideoActivity Archive(IDashScopeClient dashScope)
+    private static ArchiveVideoActivity Archive(IDashScopeClient dashScope)
     {
         // No blob exists (every storage call answers 404), so the archive goes on to ask the provider for the URL.
         var storage = new BlobServiceClient(new Uri("https://acct.blob.core.windows.net"), new BlobClientOptions
@@ -143,7 +143,7 @@ public class ProviderActivityTests
             Transport = new HttpClientTransport(new HttpClient(new FakeHandler(_ => new HttpResponseMessage(HttpStatusCode.NotFound)))),
             Retry = { MaxRetries = 0 },
         });
-        ServiceProvider services = new ServiceCollection()
+        var services = new ServiceCollection()
             .AddLogging()
             .AddHttpClient()
             .AddSingleton(TimeProvider.System)
@@ -156,7 +156,7 @@ public class ProviderActivityTests
         return services.GetRequiredService<ArchiveVideoActivity>();
     }
 
-    static readonly ArchiveVideoInput ArchiveInput = new("job-1", TaskId, "2025/03/04/job-1.mp4", "wan2.6-r2v-flash", "1280*720", 5, "abc");
+    private static readonly ArchiveVideoInput ArchiveInput = new("job-1", TaskId, "2025/03/04/job-1.mp4", "wan2.6-r2v-flash", "1280*720", 5, "abc");
 
     [Theory]
     [InlineData(HttpStatusCode.Unauthorized, "InvalidApiKey")]
@@ -166,7 +166,7 @@ public class ProviderActivityTests
         var dashScope = new Mock<IDashScopeClient>();
         dashScope.Setup(d => d.GetTaskAsync(TaskId, It.IsAny<CancellationToken>())).ThrowsAsync(Refused(status, code, "No way."));
 
-        ArchiveOutcome outcome = await Archive(dashScope.Object).RunAsync(ArchiveInput, CancellationToken.None);
+        var outcome = await Archive(dashScope.Object).RunAsync(ArchiveInput, CancellationToken.None);
 
         Assert.Null(outcome.Video);
         Assert.Equal(new JobError(code, "No way.", JobErrorSource.Provider), outcome.Error);

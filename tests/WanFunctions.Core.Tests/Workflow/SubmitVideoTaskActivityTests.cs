@@ -17,9 +17,9 @@ namespace WanFunctions.Core.Tests.Workflow;
 public sealed class SubmitVideoTaskActivityTests
 {
     /// <summary>A clock that never sleeps: a wait returns at once and moves the clock on by its length.</summary>
-    sealed class InstantTime(DateTimeOffset start) : TimeProvider
+    private sealed class InstantTime(DateTimeOffset start) : TimeProvider
     {
-        long ticks = start.UtcTicks;
+        private long ticks = start.UtcTicks;
 
         public List<TimeSpan> Waits { get; } = [];
 
@@ -37,7 +37,7 @@ public sealed class SubmitVideoTaskActivityTests
             return new NoTimer();
         }
 
-        sealed class NoTimer : ITimer
+        private sealed class NoTimer : ITimer
         {
             public bool Change(TimeSpan dueTime, TimeSpan period) => true;
 
@@ -49,17 +49,17 @@ public sealed class SubmitVideoTaskActivityTests
         }
     }
 
-    const string OurTask = "task-ours";
-    static readonly string[] NoTasks = [];
-    static readonly DateTimeOffset Now = new(2026, 3, 1, 20, 30, 0, TimeSpan.Zero);
-    static readonly string Prompt = Job().Prompt;
-    static readonly string PromptSha = Hashing.Sha256Hex(Prompt);
+    private const string OurTask = "task-ours";
+    private static readonly string[] NoTasks = [];
+    private static readonly DateTimeOffset Now = new(2026, 3, 1, 20, 30, 0, TimeSpan.Zero);
+    private static readonly string Prompt = Job().Prompt;
+    private static readonly string PromptSha = Hashing.Sha256Hex(Prompt);
 
-    readonly Mock<IDashScopeClient> dashScope = new(MockBehavior.Strict);
-    readonly Mock<ISubmissionLedger> ledger = new();
-    readonly InstantTime time = new(Now);
-    readonly DashScopeOptions settings = new() { SubmitSettleLooks = 3, SubmitSettleInterval = TimeSpan.FromSeconds(10) };
-    readonly List<string> order = [];
+    private readonly Mock<IDashScopeClient> dashScope = new(MockBehavior.Strict);
+    private readonly Mock<ISubmissionLedger> ledger = new();
+    private readonly InstantTime time = new(Now);
+    private readonly DashScopeOptions settings = new() { SubmitSettleLooks = 3, SubmitSettleInterval = TimeSpan.FromSeconds(10) };
+    private readonly List<string> order = [];
 
     public SubmitVideoTaskActivityTests()
     {
@@ -71,36 +71,36 @@ public sealed class SubmitVideoTaskActivityTests
             .Callback(() => order.Add("intent")).Returns(Task.CompletedTask);
     }
 
-    SubmitVideoTaskActivity Activity() => new(dashScope.Object,
+    private SubmitVideoTaskActivity Activity() => new(dashScope.Object,
         new ReferenceUrlResolver(Mock.Of<BlobServiceClient>(), Options.Create(new StorageOptions()), time),
         ledger.Object, Options.Create(settings), time, NullLogger<SubmitVideoTaskActivity>.Instance);
 
-    static SubmitVideoTaskInput Input => new(JobId, Job());
+    private static SubmitVideoTaskInput Input => new(JobId, Job());
 
-    void SubmitFails(DashScopeException failure) =>
+    private void SubmitFails(DashScopeException failure) =>
         dashScope.Setup(d => d.SubmitAsync(It.IsAny<VideoSynthesisRequest>(), It.IsAny<CancellationToken>()))
             .Callback(() => order.Add("submit")).ThrowsAsync(failure);
 
-    void SubmitTimesOut() => SubmitFails(new DashScopeException("Timeout", "The request to DashScope timed out.", null, isTransient: true,
+    private void SubmitTimesOut() => SubmitFails(new DashScopeException("Timeout", "The request to DashScope timed out.", null, isTransient: true,
         innerException: new TaskCanceledException(), outcomeUnknown: true));
 
     /// <summary>Each look at the list returns the next of <paramref name="looks"/> (the last one repeats).</summary>
-    void Listed(params string[][] looks)
+    private void Listed(params string[][] looks)
     {
-        int call = 0;
+        var call = 0;
         dashScope.Setup(d => d.ListTasksAsync(It.IsAny<DashScopeTaskQuery>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync(() =>
             {
-                string[] ids = looks[Math.Min(call++, looks.Length - 1)];
+                var ids = looks[Math.Min(call++, looks.Length - 1)];
                 return new DashScopeTaskPage(ids.Select(id => new DashScopeTaskStatus(id, DashScopeTaskState.Pending)).ToList(), ids.Length);
             });
     }
 
-    void Prompted(string taskId, string? origPrompt) =>
+    private void Prompted(string taskId, string? origPrompt) =>
         dashScope.Setup(d => d.GetTaskAsync(taskId, It.IsAny<CancellationToken>()))
             .ReturnsAsync(new DashScopeTaskStatus(taskId, DashScopeTaskState.Pending, OrigPrompt: origPrompt));
 
-    void SubmitCalls(int times) =>
+    private void SubmitCalls(int times) =>
         dashScope.Verify(d => d.SubmitAsync(It.IsAny<VideoSynthesisRequest>(), It.IsAny<CancellationToken>()), Times.Exactly(times));
 
     [Fact]
@@ -108,7 +108,7 @@ public sealed class SubmitVideoTaskActivityTests
     {
         ledger.Setup(l => l.FindTaskIdAsync(JobId, It.IsAny<CancellationToken>())).ReturnsAsync(OurTask);
 
-        SubmitOutcome outcome = await Activity().RunAsync(Input, CancellationToken.None);
+        var outcome = await Activity().RunAsync(Input, CancellationToken.None);
 
         Assert.Equal(OurTask, outcome.TaskId);
         SubmitCalls(0);
@@ -125,7 +125,7 @@ public sealed class SubmitVideoTaskActivityTests
         ledger.Setup(l => l.RecordAsync(JobId, OurTask, It.IsAny<CancellationToken>())).Callback(() => order.Add("record")).Returns(Task.CompletedTask);
         ledger.Setup(l => l.DeleteIntentAsync(JobId, PromptSha, It.IsAny<CancellationToken>())).Callback(() => order.Add("forget")).Returns(Task.CompletedTask);
 
-        SubmitOutcome outcome = await Activity().RunAsync(Input, CancellationToken.None);
+        var outcome = await Activity().RunAsync(Input, CancellationToken.None);
 
         Assert.Equal(OurTask, outcome.TaskId);
         Assert.Equal(["intent", "submit", "record", "forget"], order);
@@ -145,7 +145,7 @@ public sealed class SubmitVideoTaskActivityTests
             .ReturnsAsync(new DashScopeTaskPage(
                 new[] { "task-of-job-2", "task-foreign", OurTask }.Select(id => new DashScopeTaskStatus(id, DashScopeTaskState.Pending)).ToList(), 3));
 
-        SubmitOutcome outcome = await Activity().RunAsync(Input, CancellationToken.None);
+        var outcome = await Activity().RunAsync(Input, CancellationToken.None);
 
         Assert.Equal(OurTask, outcome.TaskId);
         Assert.Null(outcome.Error);
@@ -170,7 +170,7 @@ public sealed class SubmitVideoTaskActivityTests
         Listed([OurTask]);
         Prompted(OurTask, Prompt);
 
-        SubmitOutcome outcome = await Activity().RunAsync(Input, CancellationToken.None);
+        var outcome = await Activity().RunAsync(Input, CancellationToken.None);
 
         Assert.Equal(OurTask, outcome.TaskId);
         SubmitCalls(1);
@@ -183,7 +183,7 @@ public sealed class SubmitVideoTaskActivityTests
         Listed(NoTasks, [OurTask]);
         Prompted(OurTask, Prompt);
 
-        SubmitOutcome outcome = await Activity().RunAsync(Input, CancellationToken.None);
+        var outcome = await Activity().RunAsync(Input, CancellationToken.None);
 
         Assert.Equal(OurTask, outcome.TaskId);
         Assert.Equal([TimeSpan.FromSeconds(10)], time.Waits);
@@ -196,13 +196,13 @@ public sealed class SubmitVideoTaskActivityTests
         SubmitTimesOut();
         Listed(NoTasks);
 
-        SubmitOutcome outcome = await Activity().RunAsync(Input, CancellationToken.None);
+        var outcome = await Activity().RunAsync(Input, CancellationToken.None);
 
         Assert.Null(outcome.TaskId);
         Assert.NotNull(outcome.Error);
         Assert.Equal("SubmitOutcomeUnknown", outcome.Error.Code);
         Assert.Equal(JobErrorSource.Workflow, outcome.Error.Source);
-        string message = outcome.Error.Message;
+        var message = outcome.Error.Message;
         Assert.Contains(ModelCatalog.Wan26R2VFlash, message);
         // Window: attempt − 1 min to the last look (two 10 s waits later) + 1 min, in UTC and at UTC+8.
         Assert.Contains("between 2026-03-01 20:29:00 and 2026-03-01 20:31:20 UTC", message);
@@ -223,7 +223,7 @@ public sealed class SubmitVideoTaskActivityTests
         Prompted(OurTask, Prompt);
         Prompted("task-twin", Prompt);
 
-        SubmitOutcome outcome = await Activity().RunAsync(Input, CancellationToken.None);
+        var outcome = await Activity().RunAsync(Input, CancellationToken.None);
 
         Assert.Equal("SubmitOutcomeUnknown", outcome.Error?.Code);
         Assert.Contains("2 unrecorded tasks carry this job's prompt", outcome.Error!.Message);
@@ -239,7 +239,7 @@ public sealed class SubmitVideoTaskActivityTests
         Listed([OurTask]);
         Prompted(OurTask, null);
 
-        SubmitOutcome outcome = await Activity().RunAsync(Input, CancellationToken.None);
+        var outcome = await Activity().RunAsync(Input, CancellationToken.None);
 
         Assert.Equal("SubmitOutcomeUnknown", outcome.Error?.Code);
     }
@@ -253,7 +253,7 @@ public sealed class SubmitVideoTaskActivityTests
         ledger.Setup(l => l.FindOtherIntentsAsync(JobId, PromptSha, It.IsAny<CancellationToken>()))
             .ReturnsAsync([new SubmitIntent("job-2", ModelCatalog.Wan26R2VFlash, PromptSha, Now.AddSeconds(-3))]);
 
-        SubmitOutcome outcome = await Activity().RunAsync(Input, CancellationToken.None);
+        var outcome = await Activity().RunAsync(Input, CancellationToken.None);
 
         Assert.Equal("SubmitOutcomeUnknown", outcome.Error?.Code);
         Assert.Contains("another job with the same prompt", outcome.Error!.Message);
@@ -265,11 +265,11 @@ public sealed class SubmitVideoTaskActivityTests
         SubmitTimesOut();
         Listed([OurTask]);
         Prompted(OurTask, Prompt);
-        DateTimeOffset longAgo = Now - SubmitVideoTaskActivity.WindowMargin - settings.TotalTimeout - TimeSpan.FromSeconds(1);
+        var longAgo = Now - SubmitVideoTaskActivity.WindowMargin - settings.TotalTimeout - TimeSpan.FromSeconds(1);
         ledger.Setup(l => l.FindOtherIntentsAsync(JobId, PromptSha, It.IsAny<CancellationToken>()))
             .ReturnsAsync([new SubmitIntent("job-2", ModelCatalog.Wan26R2VFlash, PromptSha, longAgo)]);
 
-        SubmitOutcome outcome = await Activity().RunAsync(Input, CancellationToken.None);
+        var outcome = await Activity().RunAsync(Input, CancellationToken.None);
 
         Assert.Equal(OurTask, outcome.TaskId);
     }
@@ -277,7 +277,7 @@ public sealed class SubmitVideoTaskActivityTests
     [Fact]
     public async Task An_earlier_intent_without_a_task_id_is_settled_instead_of_submitted()
     {
-        DateTimeOffset earlier = Now.AddMinutes(-4);
+        var earlier = Now.AddMinutes(-4);
         ledger.Setup(l => l.FindIntentAsync(JobId, PromptSha, It.IsAny<CancellationToken>()))
             .ReturnsAsync(new SubmitIntent(JobId, ModelCatalog.Wan26R2VFlash, PromptSha, earlier));
         DashScopeTaskQuery? query = null;
@@ -287,7 +287,7 @@ public sealed class SubmitVideoTaskActivityTests
         // The first run recorded the task → job direction before it died.
         ledger.Setup(l => l.FindJobOfTaskAsync(OurTask, It.IsAny<CancellationToken>())).ReturnsAsync(JobId);
 
-        SubmitOutcome outcome = await Activity().RunAsync(Input, CancellationToken.None);
+        var outcome = await Activity().RunAsync(Input, CancellationToken.None);
 
         Assert.Equal(OurTask, outcome.TaskId);
         SubmitCalls(0);
@@ -302,7 +302,7 @@ public sealed class SubmitVideoTaskActivityTests
             .ReturnsAsync(new SubmitIntent(JobId, ModelCatalog.Wan26R2VFlash, PromptSha, Now.AddMinutes(-1)));
         Listed(NoTasks);
 
-        SubmitOutcome outcome = await Activity().RunAsync(Input, CancellationToken.None);
+        var outcome = await Activity().RunAsync(Input, CancellationToken.None);
 
         Assert.Equal("SubmitOutcomeUnknown", outcome.Error?.Code);
         Assert.Contains("an earlier attempt ended without recording", outcome.Error!.Message);
@@ -316,7 +316,7 @@ public sealed class SubmitVideoTaskActivityTests
         dashScope.Setup(d => d.ListTasksAsync(It.IsAny<DashScopeTaskQuery>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new DashScopeException("InternalError", "busy", HttpStatusCode.InternalServerError, isTransient: true));
 
-        SubmitOutcome outcome = await Activity().RunAsync(Input, CancellationToken.None);
+        var outcome = await Activity().RunAsync(Input, CancellationToken.None);
 
         Assert.Equal("SubmitOutcomeUnknown", outcome.Error?.Code);
         Assert.Contains("could not be read (InternalError)", outcome.Error!.Message);
@@ -340,7 +340,7 @@ public sealed class SubmitVideoTaskActivityTests
     {
         SubmitFails(new DashScopeException("InvalidParameter", "bad size", HttpStatusCode.BadRequest, isTransient: false));
 
-        SubmitOutcome outcome = await Activity().RunAsync(Input, CancellationToken.None);
+        var outcome = await Activity().RunAsync(Input, CancellationToken.None);
 
         Assert.Equal(new JobError("InvalidParameter", "bad size", JobErrorSource.Provider), outcome.Error);
         ledger.Verify(l => l.DeleteIntentAsync(JobId, PromptSha, It.IsAny<CancellationToken>()), Times.Once);
@@ -354,7 +354,7 @@ public sealed class SubmitVideoTaskActivityTests
         ledger.Setup(l => l.RecordAsync(JobId, OurTask, It.IsAny<CancellationToken>()))
             .ThrowsAsync(new RequestFailedException(503, "Server busy"));
 
-        SubmitOutcome outcome = await Activity().RunAsync(Input, CancellationToken.None);
+        var outcome = await Activity().RunAsync(Input, CancellationToken.None);
 
         // The id reaches the orchestration (and its history) anyway ...
         Assert.Equal(OurTask, outcome.TaskId);
@@ -373,7 +373,7 @@ public sealed class SubmitVideoTaskActivityTests
             .ThrowsAsync(new RequestFailedException(503, "Server busy"))
             .Returns(Task.CompletedTask);
 
-        SubmitOutcome outcome = await Activity().RunAsync(Input, CancellationToken.None);
+        var outcome = await Activity().RunAsync(Input, CancellationToken.None);
 
         Assert.Equal(OurTask, outcome.TaskId);
         ledger.Verify(l => l.RecordAsync(JobId, OurTask, It.IsAny<CancellationToken>()), Times.Exactly(2));

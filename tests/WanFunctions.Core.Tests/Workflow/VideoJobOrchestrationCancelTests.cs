@@ -10,13 +10,13 @@ public class VideoJobOrchestrationCancelTests
     [Fact]
     public async Task Cancel_event_cancels_the_provider_task_and_the_job()
     {
-        OrchestrationContextFake context = Context()
+        var context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Pending)
             .Answer(WorkflowNames.CancelVideoTask, new CancelOutcome(true))
             .CancelAtTimer(2);
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Canceled, result.Outcome);
         Assert.Equal("Canceled", result.Error!.Code);
@@ -32,7 +32,7 @@ public class VideoJobOrchestrationCancelTests
     [Fact]
     public async Task Cancel_event_cancels_the_pending_timer()
     {
-        OrchestrationContextFake context = Context()
+        var context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CancelVideoTask, new CancelOutcome(true))
             .CancelAtTimer(1);
@@ -48,14 +48,14 @@ public class VideoJobOrchestrationCancelTests
     [Fact]
     public async Task Refused_cancel_goes_on_polling_notes_it_and_the_job_can_still_succeed()
     {
-        OrchestrationContextFake context = Context()
+        var context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Running, Running, Succeeded)
             .Answer(WorkflowNames.CancelVideoTask, new CancelOutcome(false, "UnsupportedOperation", "The task is running."))
             .Answer(WorkflowNames.ArchiveVideo, Archived)
             .CancelAtTimer(2);
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Succeeded, result.Outcome);
         Assert.Equal(Video, result.Video);
@@ -67,8 +67,8 @@ public class VideoJobOrchestrationCancelTests
         // A fresh waiter, so a second cancel request is heard.
         Assert.Equal([WorkflowNames.CancelEvent, WorkflowNames.CancelEvent], context.EventWaits);
 
-        List<JobProgress> progress = context.Progress;
-        int refusedAt = progress.FindIndex(p => p.Note is not null);
+        var progress = context.Progress;
+        var refusedAt = progress.FindIndex(p => p.Note is not null);
         Assert.True(refusedAt > 0, "a progress note should tell the caller the cancel was refused");
         Assert.Contains("cannot be canceled", progress[refusedAt].Note);
         Assert.All(progress.Take(refusedAt), p => Assert.Null(p.Note));
@@ -78,14 +78,14 @@ public class VideoJobOrchestrationCancelTests
     [Fact]
     public async Task Cancel_activity_that_fails_is_treated_as_refused()
     {
-        OrchestrationContextFake context = Context()
+        var context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Succeeded)
             .Answer(WorkflowNames.CancelVideoTask, OrchestrationContextFake.Failure(WorkflowNames.CancelVideoTask, "DashScope InternalError"))
             .Answer(WorkflowNames.ArchiveVideo, Archived)
             .CancelAtTimer(1);
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Succeeded, result.Outcome);
         Assert.Contains(context.Progress, p => p.Note is not null);
@@ -94,14 +94,14 @@ public class VideoJobOrchestrationCancelTests
     [Fact]
     public async Task A_second_cancel_after_a_refusal_is_heard()
     {
-        OrchestrationContextFake context = Context()
+        var context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Running)
             .Answer(WorkflowNames.CancelVideoTask, new CancelOutcome(false, "UnsupportedOperation"), new CancelOutcome(true))
             .CancelAtTimer(1)
             .CancelAtTimer(3);
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Canceled, result.Outcome);
         Assert.Equal(2, context.CallsTo(WorkflowNames.CancelVideoTask).Count());
@@ -112,13 +112,13 @@ public class VideoJobOrchestrationCancelTests
     [Fact]
     public async Task A_cancel_during_a_query_in_mid_generation_is_handled_before_the_next_look()
     {
-        OrchestrationContextFake context = Context()
+        var context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Pending)
             .Answer(WorkflowNames.CancelVideoTask, new CancelOutcome(true))
             .CancelDuringActivity(WorkflowNames.CheckVideoTask, 1);
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Canceled, result.Outcome);
         Assert.Single(context.CallsTo(WorkflowNames.CheckVideoTask));
@@ -129,8 +129,8 @@ public class VideoJobOrchestrationCancelTests
     public async Task A_cancel_during_the_last_query_of_a_generation_is_carried_over_and_handled_first()
     {
         // Every poll is a generation boundary: the event completes the waiter, then the orchestration continues as new.
-        PollingSchedule schedule = DefaultSchedule with { PollsPerGeneration = 1 };
-        OrchestrationContextFake first = Context()
+        var schedule = DefaultSchedule with { PollsPerGeneration = 1 };
+        var first = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Pending)
             .CancelDuringActivity(WorkflowNames.CheckVideoTask, 1);
@@ -139,11 +139,11 @@ public class VideoJobOrchestrationCancelTests
 
         Assert.NotNull(first.ContinuedAsNew);
         Assert.True(first.ContinuedAsNew.Value.PreserveUnprocessedEvents);
-        VideoJobInput carried = Assert.IsType<VideoJobInput>(first.ContinuedAsNew.Value.Input);
+        var carried = Assert.IsType<VideoJobInput>(first.ContinuedAsNew.Value.Input);
         Assert.Equal(new CancelRequest("test"), carried.Poll!.CancelRequested);
 
-        OrchestrationContextFake second = Context(first.Now).Answer(WorkflowNames.CancelVideoTask, new CancelOutcome(true));
-        JobResult result = await new VideoJobOrchestration().RunAsync(second.Object, carried);
+        var second = Context(first.Now).Answer(WorkflowNames.CancelVideoTask, new CancelOutcome(true));
+        var result = await new VideoJobOrchestration().RunAsync(second.Object, carried);
 
         Assert.Equal(JobOutcome.Canceled, result.Outcome);
         Assert.Equal("Canceled", result.Error!.Code);
@@ -154,17 +154,17 @@ public class VideoJobOrchestrationCancelTests
     [Fact]
     public async Task A_carried_cancel_the_provider_refuses_is_noted_once_and_not_carried_again()
     {
-        PollingSchedule schedule = DefaultSchedule with { PollsPerGeneration = 1 };
+        var schedule = DefaultSchedule with { PollsPerGeneration = 1 };
         var poll = new PollState(TaskId, StartedAt, AcceptedAt + schedule.Deadline, 1, DashScopeTaskState.Running,
             CancelRequested: new CancelRequest("test"));
-        OrchestrationContextFake context = Context()
+        var context = Context()
             .Answer(WorkflowNames.CancelVideoTask, new CancelOutcome(false, "UnsupportedOperation"))
             .Answer(WorkflowNames.CheckVideoTask, Running);
 
         await new VideoJobOrchestration().RunAsync(context.Object, Input(schedule, poll: poll));
 
         Assert.Equal([WorkflowNames.CancelVideoTask, WorkflowNames.CheckVideoTask], context.Calls.Select(c => c.Name));
-        PollState next = Assert.IsType<VideoJobInput>(context.ContinuedAsNew!.Value.Input).Poll!;
+        var next = Assert.IsType<VideoJobInput>(context.ContinuedAsNew!.Value.Input).Poll!;
         Assert.Null(next.CancelRequested);
         Assert.True(next.CancelRefused);
         Assert.Contains("cannot be canceled", context.Progress[^1].Note);

@@ -6,7 +6,7 @@ namespace WanFunctions.Core.Tests.Workflow;
 /// <summary>A replay must take the same path: time comes only from the context.</summary>
 public class VideoJobOrchestrationDeterminismTests
 {
-    static OrchestrationContextFake Scripted(DateTime start) => Context(start)
+    private static OrchestrationContextFake Scripted(DateTime start) => Context(start)
         .Answer(WorkflowNames.SubmitVideoTask, Submitted)
         .Answer(WorkflowNames.CheckVideoTask, Pending, Running, Running, Running, Running, Running, Succeeded)
         .Answer(WorkflowNames.ArchiveVideo, Archived)
@@ -15,12 +15,12 @@ public class VideoJobOrchestrationDeterminismTests
     [Fact]
     public async Task Same_history_gives_the_same_timers_statuses_and_result()
     {
-        OrchestrationContextFake first = Scripted(StartedAt);
-        OrchestrationContextFake second = Scripted(StartedAt);
+        var first = Scripted(StartedAt);
+        var second = Scripted(StartedAt);
 
-        JobResult one = await new VideoJobOrchestration().RunAsync(first.Object, Input(callbackUrl: "https://example.com/hook"));
+        var one = await new VideoJobOrchestration().RunAsync(first.Object, Input(callbackUrl: "https://example.com/hook"));
         await Task.Delay(20); // real time passes between the two runs
-        JobResult two = await new VideoJobOrchestration().RunAsync(second.Object, Input(callbackUrl: "https://example.com/hook"));
+        var two = await new VideoJobOrchestration().RunAsync(second.Object, Input(callbackUrl: "https://example.com/hook"));
 
         Assert.Equal(one, two);
         Assert.Equal(first.Timers, second.Timers);
@@ -34,11 +34,11 @@ public class VideoJobOrchestrationDeterminismTests
     {
         // A clock far from the real one: any DateTime.UtcNow would stand out.
         DateTime accepted = new(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc);
-        DateTime start = accepted.AddSeconds(3);
-        OrchestrationContextFake context = Scripted(start);
-        VideoJobInput input = Input() with { AcceptedAt = accepted };
+        var start = accepted.AddSeconds(3);
+        var context = Scripted(start);
+        var input = Input() with { AcceptedAt = accepted };
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, input with { Job = input.Job with { CallbackUrl = null } });
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, input with { Job = input.Job with { CallbackUrl = null } });
 
         Assert.Equal(new JobTimings(accepted, start, context.Timers[^1], 7), result.Timings);
         Assert.All(context.Timers, t => Assert.InRange(t, start, accepted.AddMinutes(30)));

@@ -6,12 +6,12 @@ namespace WanFunctions.Core.Tests.Workflow;
 
 public class VideoJobOrchestrationHappyPathTests
 {
-    static readonly DateTime Deadline = AcceptedAt.AddMinutes(30);
-    static readonly DateTime Poll1 = StartedAt.AddSeconds(45);
-    static readonly DateTime Poll2 = Poll1.AddSeconds(15);
-    static readonly DateTime Poll3 = Poll2.AddSeconds(22.5);
+    private static readonly DateTime Deadline = AcceptedAt.AddMinutes(30);
+    private static readonly DateTime Poll1 = StartedAt.AddSeconds(45);
+    private static readonly DateTime Poll2 = Poll1.AddSeconds(15);
+    private static readonly DateTime Poll3 = Poll2.AddSeconds(22.5);
 
-    static OrchestrationContextFake HappyContext() => Context()
+    private static OrchestrationContextFake HappyContext() => Context()
         .Answer(WorkflowNames.SubmitVideoTask, Submitted)
         .Answer(WorkflowNames.CheckVideoTask, Pending, Running, Succeeded)
         .Answer(WorkflowNames.ArchiveVideo, Archived);
@@ -19,9 +19,9 @@ public class VideoJobOrchestrationHappyPathTests
     [Fact]
     public async Task Submits_polls_until_succeeded_archives_and_returns_the_video()
     {
-        OrchestrationContextFake context = HappyContext();
+        var context = HappyContext();
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(new JobResult(JobOutcome.Succeeded, TaskId, Video, Usage,
             new JobTimings(AcceptedAt, StartedAt, Poll3, 3), Error: null), result);
@@ -30,8 +30,8 @@ public class VideoJobOrchestrationHappyPathTests
     [Fact]
     public async Task Calls_the_activities_in_order_with_their_inputs()
     {
-        OrchestrationContextFake context = HappyContext();
-        VideoJobInput input = Input();
+        var context = HappyContext();
+        var input = Input();
 
         await new VideoJobOrchestration().RunAsync(context.Object, input);
 
@@ -51,7 +51,7 @@ public class VideoJobOrchestrationHappyPathTests
     [Fact]
     public async Task Polls_only_after_each_timer_has_fired()
     {
-        OrchestrationContextFake context = HappyContext();
+        var context = HappyContext();
 
         await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
@@ -63,7 +63,7 @@ public class VideoJobOrchestrationHappyPathTests
     [Fact]
     public async Task Custom_status_goes_from_submitting_through_polling_and_archiving_to_finished()
     {
-        OrchestrationContextFake context = HappyContext();
+        var context = HappyContext();
 
         await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
@@ -82,7 +82,7 @@ public class VideoJobOrchestrationHappyPathTests
     [Fact]
     public async Task Each_status_is_set_before_the_step_it_announces()
     {
-        OrchestrationContextFake context = HappyContext();
+        var context = HappyContext();
 
         await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
@@ -101,7 +101,7 @@ public class VideoJobOrchestrationHappyPathTests
     [Fact]
     public async Task Waits_for_the_cancel_event_once_for_the_whole_generation()
     {
-        OrchestrationContextFake context = HappyContext();
+        var context = HappyContext();
 
         await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
@@ -111,7 +111,7 @@ public class VideoJobOrchestrationHappyPathTests
     [Fact]
     public async Task Without_a_callback_url_no_callback_is_sent()
     {
-        OrchestrationContextFake context = HappyContext();
+        var context = HappyContext();
 
         await new VideoJobOrchestration().RunAsync(context.Object, Input(callbackUrl: null));
 
@@ -121,14 +121,14 @@ public class VideoJobOrchestrationHappyPathTests
     [Fact]
     public async Task A_query_that_fails_after_its_retries_does_not_end_the_job()
     {
-        OrchestrationContextFake context = Context()
+        var context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask,
                 OrchestrationContextFake.Failure(WorkflowNames.CheckVideoTask, "DashScope Throttling: slow down", typeof(DashScopeException).FullName!),
                 Succeeded)
             .Answer(WorkflowNames.ArchiveVideo, Archived);
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Succeeded, result.Outcome);
         Assert.Equal(2, context.CallsTo(WorkflowNames.CheckVideoTask).Count());

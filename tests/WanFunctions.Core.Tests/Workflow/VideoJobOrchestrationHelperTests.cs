@@ -15,7 +15,7 @@ public class VideoJobOrchestrationHelperTests
     [Fact]
     public void Blob_name_does_not_depend_on_the_current_culture()
     {
-        System.Globalization.CultureInfo saved = System.Globalization.CultureInfo.CurrentCulture;
+        var saved = System.Globalization.CultureInfo.CurrentCulture;
         try
         {
             System.Globalization.CultureInfo.CurrentCulture = new System.Globalization.CultureInfo("th-TH"); // Buddhist calendar
@@ -33,7 +33,7 @@ public class VideoJobOrchestrationHelperTests
     [InlineData("é", "4a99557e4033c3539de2eb65472017cad5f9557f7a0625a09f1c3f6e2ba69c4c")]
     public void Sha256Hex_is_lowercase_hex_of_the_utf8_bytes(string text, string expected)
     {
-        string hex = Hashing.Sha256Hex(text);
+        var hex = Hashing.Sha256Hex(text);
 
         Assert.Equal(64, hex.Length);
         Assert.Equal(hex.ToLowerInvariant(), hex);

@@ -7,17 +7,17 @@ namespace WanFunctions.Core.Tests.Workflow;
 /// <summary>Every way a job ends other than success.</summary>
 public class VideoJobOrchestrationOutcomeTests
 {
-    static OrchestrationContextFake ContextAnswering(TaskCheck terminal) => Context()
+    private static OrchestrationContextFake ContextAnswering(TaskCheck terminal) => Context()
         .Answer(WorkflowNames.SubmitVideoTask, Submitted)
         .Answer(WorkflowNames.CheckVideoTask, Running, terminal);
 
     [Fact]
     public async Task Failed_task_fails_the_job_with_the_providers_code_and_message()
     {
-        OrchestrationContextFake context = ContextAnswering(
+        var context = ContextAnswering(
             new TaskCheck(DashScopeTaskState.Failed, "DataInspectionFailed", "Input data may contain inappropriate content."));
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal(new JobError("DataInspectionFailed", "Input data may contain inappropriate content.", JobErrorSource.Provider), result.Error);
@@ -32,9 +32,9 @@ public class VideoJobOrchestrationOutcomeTests
     [Fact]
     public async Task Failed_task_without_a_code_gets_the_fallback_code()
     {
-        OrchestrationContextFake context = ContextAnswering(new TaskCheck(DashScopeTaskState.Failed));
+        var context = ContextAnswering(new TaskCheck(DashScopeTaskState.Failed));
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal("TaskFailed", result.Error!.Code);
@@ -45,9 +45,9 @@ public class VideoJobOrchestrationOutcomeTests
     [Fact]
     public async Task Canceled_task_cancels_the_job()
     {
-        OrchestrationContextFake context = ContextAnswering(new TaskCheck(DashScopeTaskState.Canceled));
+        var context = ContextAnswering(new TaskCheck(DashScopeTaskState.Canceled));
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Canceled, result.Outcome);
         Assert.Equal("Canceled", result.Error!.Code);
@@ -59,9 +59,9 @@ public class VideoJobOrchestrationOutcomeTests
     [Fact]
     public async Task Unknown_task_fails_the_job_with_the_providers_code()
     {
-        OrchestrationContextFake context = ContextAnswering(new TaskCheck(DashScopeTaskState.Unknown, "TaskNotFound", "No such task."));
+        var context = ContextAnswering(new TaskCheck(DashScopeTaskState.Unknown, "TaskNotFound", "No such task."));
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal(new JobError("TaskNotFound", "No such task.", JobErrorSource.Provider), result.Error);
@@ -70,9 +70,9 @@ public class VideoJobOrchestrationOutcomeTests
     [Fact]
     public async Task Unknown_task_without_a_code_fails_with_TaskUnknown()
     {
-        OrchestrationContextFake context = ContextAnswering(new TaskCheck(DashScopeTaskState.Unknown));
+        var context = ContextAnswering(new TaskCheck(DashScopeTaskState.Unknown));
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal("TaskUnknown", result.Error!.Code);
@@ -84,9 +84,9 @@ public class VideoJobOrchestrationOutcomeTests
     public async Task Permanent_submit_error_fails_the_job_without_polling()
     {
         var refusal = new JobError("InvalidParameter", "The size is not supported.", JobErrorSource.Provider);
-        OrchestrationContextFake context = Context().Answer(WorkflowNames.SubmitVideoTask, new SubmitOutcome(null, refusal));
+        var context = Context().Answer(WorkflowNames.SubmitVideoTask, new SubmitOutcome(null, refusal));
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(new JobResult(JobOutcome.Failed, null, null, null, new JobTimings(AcceptedAt, null, StartedAt, 0), refusal), result);
         Assert.Equal([WorkflowNames.SubmitVideoTask], context.Calls.Select(c => c.Name));
@@ -98,9 +98,9 @@ public class VideoJobOrchestrationOutcomeTests
     [Fact]
     public async Task Submit_answer_without_a_task_id_fails_the_job()
     {
-        OrchestrationContextFake context = Context().Answer(WorkflowNames.SubmitVideoTask, new SubmitOutcome(null));
+        var context = Context().Answer(WorkflowNames.SubmitVideoTask, new SubmitOutcome(null));
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal("SubmitFailed", result.Error!.Code);
@@ -111,10 +111,10 @@ public class VideoJobOrchestrationOutcomeTests
     [Fact]
     public async Task Submit_that_fails_after_its_retries_fails_the_job_with_SubmitFailed()
     {
-        OrchestrationContextFake context = Context().Answer(WorkflowNames.SubmitVideoTask,
+        var context = Context().Answer(WorkflowNames.SubmitVideoTask,
             OrchestrationContextFake.Failure(WorkflowNames.SubmitVideoTask, "DashScope Throttling: too many requests", typeof(DashScopeException).FullName!));
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal(new JobError("SubmitFailed", "DashScope Throttling: too many requests", JobErrorSource.Workflow), result.Error);
@@ -128,12 +128,12 @@ public class VideoJobOrchestrationOutcomeTests
     [Fact]
     public async Task Archive_that_fails_after_its_retries_fails_the_job_but_keeps_the_usage()
     {
-        OrchestrationContextFake context = Context()
+        var context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Succeeded)
             .Answer(WorkflowNames.ArchiveVideo, OrchestrationContextFake.Failure(WorkflowNames.ArchiveVideo, "The video host is not allowed."));
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal(new JobError("ArchiveFailed", "The video host is not allowed.", JobErrorSource.Workflow), result.Error);
@@ -146,9 +146,9 @@ public class VideoJobOrchestrationOutcomeTests
     [Fact]
     public async Task An_orchestration_started_without_a_job_fails_with_a_clear_message()
     {
-        OrchestrationContextFake context = Context();
+        var context = Context();
 
-        InvalidOperationException ex = await Assert.ThrowsAsync<InvalidOperationException>(
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(
             () => new VideoJobOrchestration().RunAsync(context.Object, null!));
 
         Assert.Equal("The orchestration was started without a job.", ex.Message);
@@ -159,15 +159,15 @@ public class VideoJobOrchestrationOutcomeTests
     public async Task Callback_url_receives_the_result()
     {
         const string hook = "https://example.com/hooks/video";
-        OrchestrationContextFake context = Context()
+        var context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Succeeded)
             .Answer(WorkflowNames.ArchiveVideo, Archived)
             .Answer(WorkflowNames.NotifyCallback, (object?)null);
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input(callbackUrl: hook));
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input(callbackUrl: hook));
 
-        ActivityCall callback = context.CallsTo(WorkflowNames.NotifyCallback).Single();
+        var callback = context.CallsTo(WorkflowNames.NotifyCallback).Single();
         Assert.Equal(new CallbackInput(JobId, hook, result), callback.Input);
         Assert.Equal(JobOutcome.Succeeded, result.Outcome);
         Assert.Equal(3, callback.Options!.Retry!.Policy!.MaxNumberOfAttempts);
@@ -180,11 +180,11 @@ public class VideoJobOrchestrationOutcomeTests
     public async Task Callback_is_sent_for_failures_too()
     {
         const string hook = "https://example.com/hooks/video";
-        OrchestrationContextFake context = Context()
+        var context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, new SubmitOutcome(null, new JobError("InvalidParameter", "no", JobErrorSource.Provider)))
             .Answer(WorkflowNames.NotifyCallback, (object?)null);
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input(callbackUrl: hook));
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input(callbackUrl: hook));
 
         var sent = (CallbackInput)context.CallsTo(WorkflowNames.NotifyCallback).Single().Input!;
         Assert.Equal(JobOutcome.Failed, sent.Result.Outcome);
@@ -194,13 +194,13 @@ public class VideoJobOrchestrationOutcomeTests
     [Fact]
     public async Task A_failing_callback_does_not_change_the_outcome()
     {
-        OrchestrationContextFake context = Context()
+        var context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Succeeded)
             .Answer(WorkflowNames.ArchiveVideo, Archived)
             .Answer(WorkflowNames.NotifyCallback, OrchestrationContextFake.Failure(WorkflowNames.NotifyCallback, "404 from the hook"));
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input(callbackUrl: "https://example.com/hook"));
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input(callbackUrl: "https://example.com/hook"));
 
         Assert.Equal(JobOutcome.Succeeded, result.Outcome);
         Assert.Equal(Video, result.Video);

@@ -7,16 +7,16 @@ namespace WanFunctions.Core.Tests.Workflow;
 /// <summary>Task states the docs do not list, and the provider refusing a call for good while the job polls.</summary>
 public class VideoJobOrchestrationProviderFaultTests
 {
-    static readonly JobError KeyRevoked = new("InvalidApiKey", "Invalid API-key provided.", JobErrorSource.Provider);
+    private static readonly JobError KeyRevoked = new("InvalidApiKey", "Invalid API-key provided.", JobErrorSource.Provider);
 
-    static TaskCheck Refused(JobError error) => new(DashScopeTaskState.Unknown, Error: error);
+    private static TaskCheck Refused(JobError error) => new(DashScopeTaskState.Unknown, Error: error);
 
     // ---- states the docs do not list ----
 
     [Fact]
     public async Task A_state_the_docs_do_not_list_keeps_the_job_polling_shows_the_raw_state_and_the_job_can_succeed()
     {
-        OrchestrationContextFake context = Context()
+        var context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask,
                 new TaskCheck(DashScopeTaskState.Pending, RawState: "PENDING"),
@@ -26,11 +26,11 @@ public class VideoJobOrchestrationProviderFaultTests
                 Succeeded)
             .Answer(WorkflowNames.ArchiveVideo, Archived);
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Succeeded, result.Outcome);
         Assert.Equal(5, context.CallsTo(WorkflowNames.CheckVideoTask).Count());
-        List<JobProgress> polling = context.Progress.Where(p => p.Phase == JobPhase.Polling).ToList();
+        var polling = context.Progress.Where(p => p.Phase == JobPhase.Polling).ToList();
         Assert.Equal([null, "PENDING", "PRE-PROCESSING", "SUSPENDED", "RUNNING"], polling.Select(p => p.ProviderRawState));
         Assert.Equal(DashScopeTaskState.Other, polling[2].ProviderState);
     }
@@ -38,12 +38,12 @@ public class VideoJobOrchestrationProviderFaultTests
     [Fact]
     public async Task The_deadline_message_names_the_providers_own_state()
     {
-        OrchestrationContextFake context = Context()
+        var context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Always(WorkflowNames.CheckVideoTask, new TaskCheck(DashScopeTaskState.Other, RawState: "SUSPENDED"))
             .Always(WorkflowNames.CancelVideoTask, new CancelOutcome(false, "UnsupportedOperation"));
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.TimedOut, result.Outcome);
         Assert.Equal("DeadlineExceeded", result.Error!.Code);
@@ -56,11 +56,11 @@ public class VideoJobOrchestrationProviderFaultTests
     [Fact]
     public async Task A_query_refused_for_good_ends_the_job_at_once_with_the_providers_code()
     {
-        OrchestrationContextFake context = Context()
+        var context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Pending, Refused(KeyRevoked));
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal(KeyRevoked, result.Error);
@@ -78,13 +78,13 @@ public class VideoJobOrchestrationProviderFaultTests
     public async Task A_cancel_refused_for_good_ends_the_job_with_the_providers_code()
     {
         var denied = new JobError("AccessDenied", "Access denied.", JobErrorSource.Provider);
-        OrchestrationContextFake context = Context()
+        var context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Pending)
             .Answer(WorkflowNames.CancelVideoTask, new CancelOutcome(false, Error: denied))
             .CancelAtTimer(2);
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal(denied, result.Error);
@@ -94,12 +94,12 @@ public class VideoJobOrchestrationProviderFaultTests
     [Fact]
     public async Task At_the_deadline_a_cancel_refused_for_good_ends_the_job_with_the_providers_code()
     {
-        OrchestrationContextFake context = Context()
+        var context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Always(WorkflowNames.CheckVideoTask, Running)
             .Always(WorkflowNames.CancelVideoTask, new CancelOutcome(false, Error: KeyRevoked));
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal(KeyRevoked, result.Error);
@@ -109,12 +109,12 @@ public class VideoJobOrchestrationProviderFaultTests
     [Fact]
     public async Task An_archive_look_up_refused_for_good_ends_the_job_with_the_providers_code_and_keeps_the_usage()
     {
-        OrchestrationContextFake context = Context()
+        var context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Succeeded)
             .Answer(WorkflowNames.ArchiveVideo, new ArchiveOutcome(null, KeyRevoked));
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal(KeyRevoked, result.Error);

@@ -13,15 +13,15 @@ public class VideoJobOrchestrationRetryTests
     /// the core TaskFailedException; <see cref="RetryPolicy.HandleFailure"/> sees it as <see cref="TaskFailureDetails"/>
     /// whose ErrorType (a full type name) IsCausedBy resolves among the loaded assemblies.
     /// </summary>
-    static bool Retries(RetryPolicy policy, Type exceptionType) => policy.Handle(
+    private static bool Retries(RetryPolicy policy, Type exceptionType) => policy.Handle(
         new DurableTask.Core.Exceptions.TaskFailedException(1, 1, "activity", "", "failed", null)
         {
             FailureDetails = new DurableTask.Core.FailureDetails(exceptionType.FullName!, "boom", null, null, false),
         });
 
-    static async Task<OrchestrationContextFake> RunHappyPathAsync(PollingSchedule? schedule = null)
+    private static async Task<OrchestrationContextFake> RunHappyPathAsync(PollingSchedule? schedule = null)
     {
-        OrchestrationContextFake context = Context()
+        var context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Succeeded)
             .Answer(WorkflowNames.ArchiveVideo, Archived);
@@ -29,9 +29,9 @@ public class VideoJobOrchestrationRetryTests
         return context;
     }
 
-    static RetryPolicy PolicyOf(OrchestrationContextFake context, string activity)
+    private static RetryPolicy PolicyOf(OrchestrationContextFake context, string activity)
     {
-        TaskOptions? options = context.CallsTo(activity).First().Options;
+        var options = context.CallsTo(activity).First().Options;
         Assert.NotNull(options?.Retry?.Policy);
         return options.Retry.Policy;
     }
@@ -39,9 +39,9 @@ public class VideoJobOrchestrationRetryTests
     [Fact]
     public async Task Submit_retries_with_the_schedules_attempts_and_interval_until_the_deadline()
     {
-        PollingSchedule schedule = DefaultSchedule with { SubmitAttempts = 4, RetryInterval = TimeSpan.FromSeconds(7) };
+        var schedule = DefaultSchedule with { SubmitAttempts = 4, RetryInterval = TimeSpan.FromSeconds(7) };
 
-        RetryPolicy policy = PolicyOf(await RunHappyPathAsync(schedule), WorkflowNames.SubmitVideoTask);
+        var policy = PolicyOf(await RunHappyPathAsync(schedule), WorkflowNames.SubmitVideoTask);
 
         Assert.Equal(4, policy.MaxNumberOfAttempts);
         Assert.Equal(TimeSpan.FromSeconds(7), policy.FirstRetryInterval);
@@ -53,7 +53,7 @@ public class VideoJobOrchestrationRetryTests
     [Fact]
     public async Task Submit_retries_provider_faults_only()
     {
-        RetryPolicy policy = PolicyOf(await RunHappyPathAsync(), WorkflowNames.SubmitVideoTask);
+        var policy = PolicyOf(await RunHappyPathAsync(), WorkflowNames.SubmitVideoTask);
 
         Assert.True(Retries(policy, typeof(DashScopeException)));
         Assert.False(Retries(policy, typeof(InvalidOperationException)));
@@ -63,7 +63,7 @@ public class VideoJobOrchestrationRetryTests
     [Fact]
     public async Task Submit_retries_an_attempt_cut_short_by_shutdown_or_storage_because_its_rerun_settles_instead_of_resubmitting()
     {
-        RetryPolicy policy = PolicyOf(await RunHappyPathAsync(), WorkflowNames.SubmitVideoTask);
+        var policy = PolicyOf(await RunHappyPathAsync(), WorkflowNames.SubmitVideoTask);
 
         Assert.True(Retries(policy, typeof(OperationCanceledException)));
         Assert.True(Retries(policy, typeof(TaskCanceledException)));
@@ -74,7 +74,7 @@ public class VideoJobOrchestrationRetryTests
     [Fact]
     public async Task Query_retries_provider_faults_only_three_times()
     {
-        RetryPolicy policy = PolicyOf(await RunHappyPathAsync(), WorkflowNames.CheckVideoTask);
+        var policy = PolicyOf(await RunHappyPathAsync(), WorkflowNames.CheckVideoTask);
 
         Assert.Equal(3, policy.MaxNumberOfAttempts);
         Assert.Equal(DefaultSchedule.RetryInterval, policy.FirstRetryInterval);
@@ -85,7 +85,7 @@ public class VideoJobOrchestrationRetryTests
     [Fact]
     public async Task Query_does_not_retry_a_plain_http_failure()
     {
-        RetryPolicy policy = PolicyOf(await RunHappyPathAsync(), WorkflowNames.CheckVideoTask);
+        var policy = PolicyOf(await RunHappyPathAsync(), WorkflowNames.CheckVideoTask);
 
         Assert.False(Retries(policy, typeof(HttpRequestException)));
     }
@@ -93,7 +93,7 @@ public class VideoJobOrchestrationRetryTests
     [Fact]
     public async Task Archive_retries_everything_but_a_rejected_video()
     {
-        RetryPolicy policy = PolicyOf(await RunHappyPathAsync(), WorkflowNames.ArchiveVideo);
+        var policy = PolicyOf(await RunHappyPathAsync(), WorkflowNames.ArchiveVideo);
 
         Assert.Equal(4, policy.MaxNumberOfAttempts);
         Assert.True(Retries(policy, typeof(IOException)));
@@ -104,7 +104,7 @@ public class VideoJobOrchestrationRetryTests
     [Fact]
     public async Task Archive_retries_a_failed_download()
     {
-        RetryPolicy policy = PolicyOf(await RunHappyPathAsync(), WorkflowNames.ArchiveVideo);
+        var policy = PolicyOf(await RunHappyPathAsync(), WorkflowNames.ArchiveVideo);
 
         Assert.True(Retries(policy, typeof(HttpRequestException)));
     }
@@ -112,13 +112,13 @@ public class VideoJobOrchestrationRetryTests
     [Fact]
     public async Task Cancel_retries_provider_faults_only()
     {
-        OrchestrationContextFake context = Context()
+        var context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CancelVideoTask, new CancelOutcome(true))
             .CancelAtTimer(1);
         await new VideoJobOrchestration().RunAsync(context.Object, Input());
 
-        RetryPolicy policy = PolicyOf(context, WorkflowNames.CancelVideoTask);
+        var policy = PolicyOf(context, WorkflowNames.CancelVideoTask);
 
         Assert.Equal(3, policy.MaxNumberOfAttempts);
         Assert.True(Retries(policy, typeof(DashScopeException)));

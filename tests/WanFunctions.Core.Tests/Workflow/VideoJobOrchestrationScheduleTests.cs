@@ -8,7 +8,7 @@ namespace WanFunctions.Core.Tests.Workflow;
 public class VideoJobOrchestrationScheduleTests
 {
     // 10 s first look, then 4 s doubling up to 20 s; 2 min deadline from acceptance.
-    static readonly PollingSchedule Short = new(
+    private static readonly PollingSchedule Short = new(
         FirstPollDelay: TimeSpan.FromSeconds(10),
         PollInterval: TimeSpan.FromSeconds(4),
         BackoffFactor: 2.0,
@@ -18,16 +18,16 @@ public class VideoJobOrchestrationScheduleTests
         SubmitAttempts: 3,
         RetryInterval: TimeSpan.FromSeconds(1));
 
-    static readonly DateTime ShortDeadline = AcceptedAt.AddMinutes(2);
+    private static readonly DateTime ShortDeadline = AcceptedAt.AddMinutes(2);
 
-    static OrchestrationContextFake RunningForever() => Context()
+    private static OrchestrationContextFake RunningForever() => Context()
         .Answer(WorkflowNames.SubmitVideoTask, Submitted)
         .Always(WorkflowNames.CheckVideoTask, Running);
 
     [Fact]
     public async Task Timers_follow_first_delay_then_backoff_capped_at_the_max_and_never_pass_the_deadline()
     {
-        OrchestrationContextFake context = RunningForever().Always(WorkflowNames.CancelVideoTask, new CancelOutcome(true));
+        var context = RunningForever().Always(WorkflowNames.CancelVideoTask, new CancelOutcome(true));
 
         await new VideoJobOrchestration().RunAsync(context.Object, Input(Short));
 
@@ -41,11 +41,11 @@ public class VideoJobOrchestrationScheduleTests
     [Fact]
     public async Task Progress_announces_each_next_poll_and_the_deadline()
     {
-        OrchestrationContextFake context = RunningForever().Always(WorkflowNames.CancelVideoTask, new CancelOutcome(true));
+        var context = RunningForever().Always(WorkflowNames.CancelVideoTask, new CancelOutcome(true));
 
         await new VideoJobOrchestration().RunAsync(context.Object, Input(Short));
 
-        List<JobProgress> polling = context.Progress.Where(p => p.Phase == JobPhase.Polling).ToList();
+        var polling = context.Progress.Where(p => p.Phase == JobPhase.Polling).ToList();
         Assert.Equal(context.Timers, polling.Select(p => p.NextPollAt!.Value));
         Assert.Equal(Enumerable.Range(0, context.Timers.Count), polling.Select(p => p.Polls));
         Assert.All(polling, p => Assert.Equal(ShortDeadline, p.DeadlineAt));
@@ -56,16 +56,16 @@ public class VideoJobOrchestrationScheduleTests
     [Fact]
     public async Task Deadline_times_the_job_out_and_cancels_the_provider_task()
     {
-        OrchestrationContextFake context = RunningForever().Always(WorkflowNames.CancelVideoTask, new CancelOutcome(true));
+        var context = RunningForever().Always(WorkflowNames.CancelVideoTask, new CancelOutcome(true));
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input(Short));
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input(Short));
 
         Assert.Equal(JobOutcome.TimedOut, result.Outcome);
         Assert.Equal("DeadlineExceeded", result.Error!.Code);
         Assert.Equal(JobErrorSource.Workflow, result.Error.Source);
         Assert.Contains("RUNNING", result.Error.Message);
         Assert.Contains("canceled at the provider", result.Error.Message);
-        ActivityCall cancel = context.CallsTo(WorkflowNames.CancelVideoTask).Single();
+        var cancel = context.CallsTo(WorkflowNames.CancelVideoTask).Single();
         Assert.Equal(TaskId, cancel.Input);
         Assert.Equal(ShortDeadline, cancel.At);
         Assert.Equal(new JobTimings(AcceptedAt, StartedAt, ShortDeadline, 8), result.Timings);
@@ -76,10 +76,10 @@ public class VideoJobOrchestrationScheduleTests
     [Fact]
     public async Task Deadline_says_so_when_the_provider_task_could_not_be_canceled()
     {
-        OrchestrationContextFake context = RunningForever()
+        var context = RunningForever()
             .Always(WorkflowNames.CancelVideoTask, OrchestrationContextFake.Failure(WorkflowNames.CancelVideoTask, "timeout"));
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input(Short));
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input(Short));
 
         Assert.Equal(JobOutcome.TimedOut, result.Outcome);
         Assert.Equal("DeadlineExceeded", result.Error!.Code);
@@ -89,12 +89,12 @@ public class VideoJobOrchestrationScheduleTests
     [Fact]
     public async Task A_task_that_succeeds_at_the_last_look_before_the_deadline_is_archived()
     {
-        OrchestrationContextFake context = Context()
+        var context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Running, Running, Running, Running, Running, Running, Running, Succeeded)
             .Answer(WorkflowNames.ArchiveVideo, Archived);
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input(Short));
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input(Short));
 
         Assert.Equal(JobOutcome.Succeeded, result.Outcome);
         Assert.Equal(ShortDeadline, context.Timers[^1]);
@@ -105,10 +105,10 @@ public class VideoJobOrchestrationScheduleTests
     public async Task Deadline_counts_from_acceptance_not_from_submission()
     {
         // Submitted a whole minute after acceptance: only one minute of polling is left.
-        OrchestrationContextFake context = RunningForever().Always(WorkflowNames.CancelVideoTask, new CancelOutcome(true));
+        var context = RunningForever().Always(WorkflowNames.CancelVideoTask, new CancelOutcome(true));
         context.Now = AcceptedAt.AddMinutes(1);
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input(Short));
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input(Short));
 
         Assert.Equal(JobOutcome.TimedOut, result.Outcome);
         Assert.Equal(ShortDeadline, context.Timers[^1]);
@@ -119,10 +119,10 @@ public class VideoJobOrchestrationScheduleTests
     public async Task Resumed_job_already_past_its_deadline_times_out_without_polling()
     {
         var poll = new PollState(TaskId, StartedAt, ShortDeadline, 7, DashScopeTaskState.Pending);
-        OrchestrationContextFake context = Context(ShortDeadline.AddSeconds(1))
+        var context = Context(ShortDeadline.AddSeconds(1))
             .Always(WorkflowNames.CancelVideoTask, new CancelOutcome(true));
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input(Short, poll: poll));
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input(Short, poll: poll));
 
         Assert.Equal(JobOutcome.TimedOut, result.Outcome);
         Assert.Contains("PENDING", result.Error!.Message);
@@ -134,17 +134,17 @@ public class VideoJobOrchestrationScheduleTests
     [Fact]
     public async Task After_PollsPerGeneration_polls_continues_as_new_carrying_the_poll_state()
     {
-        PollingSchedule schedule = Short with { PollsPerGeneration = 3 };
-        OrchestrationContextFake context = Context()
+        var schedule = Short with { PollsPerGeneration = 3 };
+        var context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Always(WorkflowNames.CheckVideoTask, Running);
-        VideoJobInput input = Input(schedule);
+        var input = Input(schedule);
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, input);
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, input);
 
         Assert.Null(result);
         Assert.NotNull(context.ContinuedAsNew);
-        (object? next, bool preserve) = context.ContinuedAsNew.Value;
+        (var next, var preserve) = context.ContinuedAsNew.Value;
         Assert.True(preserve, "a cancel event raised meanwhile must survive ContinueAsNew");
         Assert.Equal(input with { Poll = new PollState(TaskId, StartedAt, ShortDeadline, 3, DashScopeTaskState.Running) }, next);
         Assert.Equal(3, context.CallsTo(WorkflowNames.CheckVideoTask).Count());
@@ -157,14 +157,14 @@ public class VideoJobOrchestrationScheduleTests
     [Fact]
     public async Task Resumed_job_does_not_submit_again_and_goes_on_with_the_schedule()
     {
-        PollingSchedule schedule = Short with { PollsPerGeneration = 3 };
+        var schedule = Short with { PollsPerGeneration = 3 };
         var poll = new PollState(TaskId, StartedAt, ShortDeadline, 3, DashScopeTaskState.Running);
-        DateTime resumedAt = AcceptedAt.AddSeconds(27);
-        OrchestrationContextFake context = Context(resumedAt)
+        var resumedAt = AcceptedAt.AddSeconds(27);
+        var context = Context(resumedAt)
             .Answer(WorkflowNames.CheckVideoTask, Running, Succeeded)
             .Answer(WorkflowNames.ArchiveVideo, Archived);
 
-        JobResult result = await new VideoJobOrchestration().RunAsync(context.Object, Input(schedule, poll: poll));
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input(schedule, poll: poll));
 
         Assert.Empty(context.CallsTo(WorkflowNames.SubmitVideoTask));
         Assert.DoesNotContain(context.Progress, p => p.Phase == JobPhase.Submitting);
@@ -179,16 +179,16 @@ public class VideoJobOrchestrationScheduleTests
     public async Task Continued_job_makes_the_same_looks_as_one_long_generation()
     {
         // Generation 1 stops after 3 polls; generation 2 starts from its ContinueAsNew input.
-        PollingSchedule schedule = Short with { PollsPerGeneration = 3 };
-        OrchestrationContextFake first = Context()
+        var schedule = Short with { PollsPerGeneration = 3 };
+        var first = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Always(WorkflowNames.CheckVideoTask, Running);
         await new VideoJobOrchestration().RunAsync(first.Object, Input(schedule));
         var resumed = (VideoJobInput)first.ContinuedAsNew!.Value.Input!;
-        OrchestrationContextFake second = Context(first.Now) // Running until the deadline
+        var second = Context(first.Now) // Running until the deadline
             .Always(WorkflowNames.CheckVideoTask, Running)
             .Always(WorkflowNames.CancelVideoTask, new CancelOutcome(true));
-        JobResult result = await new VideoJobOrchestration().RunAsync(second.Object, resumed with { Schedule = Short });
+        var result = await new VideoJobOrchestration().RunAsync(second.Object, resumed with { Schedule = Short });
 
         Assert.Equal(
             new[] { 15, 19, 27, 43, 63, 83, 103, 120 }.Select(s => AcceptedAt.AddSeconds(s)),

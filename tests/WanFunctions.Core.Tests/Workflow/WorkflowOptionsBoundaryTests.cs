@@ -25,9 +25,9 @@ public class WorkflowOptionsBoundaryTests
             ["DashScope:Region"] = "International",
             ["Storage:ConnectionString"] = "UseDevelopmentStorage=true",
         };
-        foreach (string setting in settings)
+        foreach (var setting in settings)
         {
-            string[] parts = setting.Split('=', 2);
+            var parts = setting.Split('=', 2);
             values[$"{section}:{parts[0]}"] = parts[1];
         }
 
@@ -65,26 +65,26 @@ public class WorkflowOptionsBoundaryTests
     [InlineData("PurgeBatchSize=100000")]
     public async Task Accepted_settings_start_and_their_jobs_run(params string[] settings)
     {
-        using ServiceProvider provider = Build(settings);
+        using var provider = Build(settings);
         ValidateAtStart(provider);
-        PollingSchedule schedule = provider.GetRequiredService<IOptions<WorkflowOptions>>().Value.ToSchedule();
+        var schedule = provider.GetRequiredService<IOptions<WorkflowOptions>>().Value.ToSchedule();
 
         // Succeeds with a callback: submit, poll, archive and callback each get their retry policy.
-        OrchestrationContextFake succeeds = Context(AcceptedAt)
+        var succeeds = Context(AcceptedAt)
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Succeeded)
             .Answer(WorkflowNames.ArchiveVideo, Archived)
             .Always(WorkflowNames.NotifyCallback, true);
-        JobResult result = await new VideoJobOrchestration().RunAsync(succeeds.Object, Input(schedule, callbackUrl: "https://example.com/hook"));
+        var result = await new VideoJobOrchestration().RunAsync(succeeds.Object, Input(schedule, callbackUrl: "https://example.com/hook"));
         Assert.Equal(JobOutcome.Succeeded, result.Outcome);
         Assert.Equal(4, succeeds.Calls.Count(c => c.Options?.Retry?.Policy is not null));
 
         // Never leaves PENDING: polls on the schedule until the deadline (cancel, TimedOut) or the end of a generation.
-        OrchestrationContextFake pending = Context(AcceptedAt)
+        var pending = Context(AcceptedAt)
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Always(WorkflowNames.CheckVideoTask, Pending)
             .Always(WorkflowNames.CancelVideoTask, new CancelOutcome(true));
-        JobResult? late = await new VideoJobOrchestration().RunAsync(pending.Object, Input(schedule));
+        var late = await new VideoJobOrchestration().RunAsync(pending.Object, Input(schedule));
         Assert.True(late?.Outcome == JobOutcome.TimedOut || pending.ContinuedAsNew is not null);
 
         // The history purge (HistoryRetention, PurgeBatchSize) runs with these settings too.
@@ -93,7 +93,7 @@ public class WorkflowOptionsBoundaryTests
             .Returns(Pageable.Create((string? _, int? _, CancellationToken _) =>
                 Task.FromResult(new Page<OrchestrationMetadata>([new OrchestrationMetadata(WorkflowNames.Orchestrator, JobId)], null))));
         client.Setup(c => c.PurgeInstanceAsync(JobId, It.IsAny<CancellationToken>())).ReturnsAsync(new PurgeResult(1));
-        JobHistoryPurgeResult purge = await provider.GetRequiredService<JobHistoryPurger>().PurgeAsync(client.Object, CancellationToken.None);
+        var purge = await provider.GetRequiredService<JobHistoryPurger>().PurgeAsync(client.Object, CancellationToken.None);
         Assert.Equal(1, purge.Purged);
     }
 
@@ -139,7 +139,7 @@ public class WorkflowOptionsBoundaryTests
     [Fact]
     public void The_shortest_deadline_with_the_default_first_poll_and_retry_interval_is_refused_for_both()
     {
-        IReadOnlyList<string> failures = Refused(["PollDeadline=00:00:01"]);
+        var failures = Refused(["PollDeadline=00:00:01"]);
 
         Assert.Contains(failures, f => f.StartsWith("Workflow:RetryInterval (00:00:15) must not exceed Workflow:PollDeadline (00:00:01)", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.StartsWith("Workflow:FirstPollDelay (00:00:45) must be shorter than Workflow:PollDeadline (00:00:01)", StringComparison.Ordinal));
@@ -148,27 +148,27 @@ public class WorkflowOptionsBoundaryTests
     [Fact]
     public async Task A_retry_interval_above_a_minute_raises_the_submit_policys_max_interval()
     {
-        PollingSchedule schedule = DefaultSchedule with { RetryInterval = TimeSpan.FromMinutes(2) };
-        OrchestrationContextFake context = Context()
+        var schedule = DefaultSchedule with { RetryInterval = TimeSpan.FromMinutes(2) };
+        var context = Context()
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
             .Answer(WorkflowNames.CheckVideoTask, Succeeded)
             .Answer(WorkflowNames.ArchiveVideo, Archived);
 
         await new VideoJobOrchestration().RunAsync(context.Object, Input(schedule));
 
-        RetryPolicy policy = context.CallsTo(WorkflowNames.SubmitVideoTask).Single().Options!.Retry!.Policy!;
+        var policy = context.CallsTo(WorkflowNames.SubmitVideoTask).Single().Options!.Retry!.Policy!;
         Assert.Equal(TimeSpan.FromMinutes(2), policy.FirstRetryInterval);
         Assert.Equal(TimeSpan.FromMinutes(2), policy.MaxRetryInterval);
         Assert.Equal(schedule.Deadline, policy.RetryTimeout);
     }
 
     /// <summary>The start fails; returns the WorkflowOptions failures (other options are valid here).</summary>
-    static IReadOnlyList<string> Refused(string[] settings)
+    private static IReadOnlyList<string> Refused(string[] settings)
     {
-        using ServiceProvider provider = Build(settings);
-        Exception ex = Assert.ThrowsAny<Exception>(() => ValidateAtStart(provider));
+        using var provider = Build(settings);
+        var ex = Assert.ThrowsAny<Exception>(() => ValidateAtStart(provider));
         IEnumerable<Exception> all = ex is AggregateException aggregate ? aggregate.Flatten().InnerExceptions : [ex];
-        OptionsValidationException failure = Assert.Single(all.OfType<OptionsValidationException>());
+        var failure = Assert.Single(all.OfType<OptionsValidationException>());
         Assert.Equal(typeof(WorkflowOptions), failure.OptionsType);
         return failure.Failures.ToList();
     }

@@ -25,7 +25,7 @@ public sealed class CancelVideoTaskActivity(IDashScopeClient dashScope) : IWorkf
             // A second run after a successful cancel lands here too: the task is CANCELED, no longer PENDING.
             try
             {
-                DashScopeTaskStatus status = await dashScope.GetTaskAsync(taskId, cancellationToken);
+                var status = await dashScope.GetTaskAsync(taskId, cancellationToken);
                 return status.State == DashScopeTaskState.Canceled
                     ? new CancelOutcome(true)
                     : new CancelOutcome(false, ex.Code, ex.ProviderMessage);

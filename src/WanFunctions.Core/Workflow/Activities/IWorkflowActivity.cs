@@ -7,5 +7,5 @@ namespace WanFunctions.Workflow.Activities;
 /// </summary>
 public interface IWorkflowActivity<in TInput, TOutput>
 {
-    Task<TOutput> RunAsync(TInput input, CancellationToken cancellationToken);
+    public Task<TOutput> RunAsync(TInput input, CancellationToken cancellationToken);
 }

@@ -13,7 +13,7 @@ namespace WanFunctions.Workflow.Activities;
 /// (the body carries the job id to de-duplicate on) and, when a signing key is configured, check
 /// <see cref="SignatureHeader"/> against an HMAC-SHA256 of the raw body.
 /// </summary>
-public sealed class NotifyCallbackActivity(
+public sealed partial class NotifyCallbackActivity(
     IHttpClientFactory httpClientFactory,
     IOptions<CallbackOptions> options,
     ILogger<NotifyCallbackActivity> log) : IWorkflowActivity<CallbackInput, bool>
@@ -23,7 +23,7 @@ public sealed class NotifyCallbackActivity(
 
     public async Task<bool> RunAsync(CallbackInput input, CancellationToken cancellationToken)
     {
-        byte[] body = JsonSerializer.SerializeToUtf8Bytes(new { jobId = input.JobId, result = input.Result }, ApiJson.Options);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new { jobId = input.JobId, result = input.Result }, ApiJson.Options);
         using var request = new HttpRequestMessage(HttpMethod.Post, input.CallbackUrl)
         {
             Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
@@ -33,9 +33,9 @@ public sealed class NotifyCallbackActivity(
             request.Headers.Add(SignatureHeader, signature);
         }
 
-        HttpClient http = httpClientFactory.CreateClient(HttpClientName);
-        using HttpResponseMessage response = await http.SendAsync(request, cancellationToken);
-        log.LogInformation("Job {JobId}: callback answered {Status}", input.JobId, (int)response.StatusCode);
+        var http = httpClientFactory.CreateClient(HttpClientName);
+        using var response = await http.SendAsync(request, cancellationToken);
+        LogCallbackAnswered(log, input.JobId, (int)response.StatusCode);
         response.EnsureSuccessStatusCode();
         return true;
     }
@@ -44,4 +44,11 @@ public sealed class NotifyCallbackActivity(
     public string? Signature(byte[] body) => options.Value.SigningKey is { } key
         ? "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(key), body))
         : null;
+}
+
+// Log lines: ids, states and codes only, never a URL or a key.
+public sealed partial class NotifyCallbackActivity
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: callback answered {Status}")]
+    private static partial void LogCallbackAnswered(ILogger logger, string jobId, int status);
 }

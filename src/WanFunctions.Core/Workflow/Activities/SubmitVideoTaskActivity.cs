@@ -19,7 +19,7 @@ namespace WanFunctions.Workflow.Activities;
 /// (model, time window), adopts the one unrecorded task whose <c>orig_prompt</c> is the job's, and otherwise ends the job
 /// with <c>SubmitOutcomeUnknown</c> naming the model and the window to check at the provider.
 /// </remarks>
-public sealed class SubmitVideoTaskActivity(
+public sealed partial class SubmitVideoTaskActivity(
     IDashScopeClient dashScope,
     ReferenceUrlResolver references,
     ISubmissionLedger ledger,
@@ -38,17 +38,16 @@ public sealed class SubmitVideoTaskActivity(
     {
         if (await ledger.FindTaskIdAsync(input.JobId, cancellationToken) is { } recorded)
         {
-            log.LogInformation("Job {JobId} was already submitted as task {TaskId}", input.JobId, recorded);
+            LogAlreadySubmitted(log, input.JobId, recorded);
             return new SubmitOutcome(recorded);
         }
 
-        ValidatedJob job = input.Job;
-        string promptSha256 = Hashing.Sha256Hex(job.Prompt);
+        var job = input.Job;
+        var promptSha256 = Hashing.Sha256Hex(job.Prompt);
         if (await ledger.FindIntentAsync(input.JobId, promptSha256, cancellationToken) is { } earlier)
         {
             // An earlier run may have sent the request and never recorded its answer: sending again could pay twice.
-            log.LogWarning("Job {JobId}: an earlier submit attempt at {AttemptedAt:o} left no task id; settling it in the provider's task list",
-                input.JobId, earlier.AttemptedAt);
+            LogEarlierAttemptUnsettled(log, input.JobId, earlier.AttemptedAt);
             return await SettleAsync(input, earlier, "an earlier attempt ended without recording the provider's answer", cancellationToken);
         }
 
@@ -74,8 +73,7 @@ public sealed class SubmitVideoTaskActivity(
         }
         catch (DashScopeException ex) when (ex.OutcomeUnknown)
         {
-            log.LogWarning("Job {JobId}: the submit's outcome is unknown ({Code}, HTTP {StatusCode}); settling it in the provider's task list",
-                input.JobId, ex.Code, ex.StatusCode is { } status ? (int)status : null);
+            LogSubmitOutcomeUnknown(log, input.JobId, ex.Code, ex.StatusCode is { } status ? (int)status : null);
             return await SettleAsync(input, intent, $"{ex.Code}: {ex.ProviderMessage}", cancellationToken);
         }
         catch (DashScopeException ex)
@@ -85,7 +83,7 @@ public sealed class SubmitVideoTaskActivity(
             if (input.ReturnThrottled && ex.StatusCode == System.Net.HttpStatusCode.TooManyRequests)
             {
                 // The capacity gate queues the job again rather than retrying here.
-                log.LogWarning("Job {JobId}: the provider throttled the submit ({Code})", input.JobId, ex.Code);
+                LogSubmitThrottled(log, input.JobId, ex.Code);
                 return new SubmitOutcome(null, new JobError(ex.Code, ex.ProviderMessage, JobErrorSource.Provider), Throttled: true);
             }
 
@@ -94,11 +92,11 @@ public sealed class SubmitVideoTaskActivity(
                 throw;
             }
 
-            log.LogWarning("Job {JobId} refused by the provider: {Code} (request {RequestId})", input.JobId, ex.Code, ex.RequestId);
+            LogSubmitRefused(log, input.JobId, ex.Code, ex.RequestId);
             return new SubmitOutcome(null, JobError.FromProvider(ex));
         }
 
-        log.LogInformation("Job {JobId} submitted as task {TaskId} (request {RequestId})", input.JobId, task.TaskId, task.RequestId);
+        LogSubmitted(log, input.JobId, task.TaskId, task.RequestId);
         return await AdoptAsync(intent, task.TaskId, cancellationToken);
     }
 
@@ -107,9 +105,9 @@ public sealed class SubmitVideoTaskActivity(
     /// anyway: the orchestration's history then holds it, and the intent left behind lets a re-run of this activity find
     /// the task in the provider's list instead of submitting again. Either way no accepted task is orphaned.
     /// </summary>
-    async Task<SubmitOutcome> AdoptAsync(SubmitIntent intent, string taskId, CancellationToken cancellationToken)
+    private async Task<SubmitOutcome> AdoptAsync(SubmitIntent intent, string taskId, CancellationToken cancellationToken)
     {
-        for (int attempt = 1; ; attempt++)
+        for (var attempt = 1; ; attempt++)
         {
             try
             {
@@ -120,8 +118,7 @@ public sealed class SubmitVideoTaskActivity(
             {
                 if (attempt >= RecordAttempts)
                 {
-                    log.LogError(ex, "Job {JobId}: task {TaskId} could not be recorded in the ledger; carrying on with it, the intent stays as evidence",
-                        intent.JobId, taskId);
+                    LogLedgerWriteFailed(log, ex, intent.JobId, taskId);
                     return new SubmitOutcome(taskId);
                 }
 
@@ -134,7 +131,7 @@ public sealed class SubmitVideoTaskActivity(
     }
 
     /// <summary>A leftover intent only makes a later run settle instead of submit, which is safe: a failure here is logged, not thrown.</summary>
-    async Task ForgetIntentAsync(SubmitIntent intent, CancellationToken cancellationToken)
+    private async Task ForgetIntentAsync(SubmitIntent intent, CancellationToken cancellationToken)
     {
         try
         {
@@ -142,7 +139,7 @@ public sealed class SubmitVideoTaskActivity(
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            log.LogWarning(ex, "Job {JobId}: the submit intent could not be removed", intent.JobId);
+            LogIntentNotRemoved(log, ex, intent.JobId);
         }
     }
 
@@ -150,13 +147,13 @@ public sealed class SubmitVideoTaskActivity(
     /// Looks for the job's task in the provider's list, a few times (the list may lag behind the submit), bounded by
     /// <see cref="DashScopeOptions.SubmitSettleLooks"/> × <see cref="DashScopeOptions.SubmitSettleInterval"/>.
     /// </summary>
-    async Task<SubmitOutcome> SettleAsync(SubmitVideoTaskInput input, SubmitIntent intent, string lostAnswer, CancellationToken cancellationToken)
+    private async Task<SubmitOutcome> SettleAsync(SubmitVideoTaskInput input, SubmitIntent intent, string lostAnswer, CancellationToken cancellationToken)
     {
-        DashScopeOptions settings = options.Value;
-        DateTimeOffset from = intent.AttemptedAt - WindowMargin;
-        DateTimeOffset to = from;
-        string problem = "no look was made";
-        for (int look = 1; look <= settings.SubmitSettleLooks; look++)
+        var settings = options.Value;
+        var from = intent.AttemptedAt - WindowMargin;
+        var to = from;
+        var problem = "no look was made";
+        for (var look = 1; look <= settings.SubmitSettleLooks; look++)
         {
             if (look > 1)
             {
@@ -166,10 +163,10 @@ public sealed class SubmitVideoTaskActivity(
             to = time.GetUtcNow() + WindowMargin;
             try
             {
-                (string? taskId, problem) = await LookAsync(input, intent, from, to, cancellationToken);
+                (var taskId, problem) = await LookAsync(input, intent, from, to, cancellationToken);
                 if (taskId is not null)
                 {
-                    log.LogWarning("Job {JobId}: found its task {TaskId} in the provider's list (look {Look}); adopting it", input.JobId, taskId, look);
+                    LogTaskFoundInList(log, input.JobId, taskId, look);
                     return await AdoptAsync(intent, taskId, cancellationToken);
                 }
             }
@@ -178,7 +175,7 @@ public sealed class SubmitVideoTaskActivity(
                 problem = $"the provider's task list could not be read ({ex.Code})";
             }
 
-            log.LogWarning("Job {JobId}: look {Look} in the provider's task list settled nothing: {Problem}", input.JobId, look, problem);
+            LogLookSettledNothing(log, input.JobId, look, problem);
         }
 
         // The intent stays: a re-run of this activity must settle again, never submit.
@@ -186,22 +183,22 @@ public sealed class SubmitVideoTaskActivity(
     }
 
     /// <summary>One look: the job's task id, or why it could not be told.</summary>
-    async Task<(string? TaskId, string Problem)> LookAsync(SubmitVideoTaskInput input, SubmitIntent intent,
+    private async Task<(string? TaskId, string Problem)> LookAsync(SubmitVideoTaskInput input, SubmitIntent intent,
         DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
         // Rivals before the list: a sibling job records its task before it drops its intent, so once the intent is gone
         // its task is excluded below as recorded; while the intent is there, the two tasks cannot be told apart. An
         // intent older than the window by more than a whole call (TotalTimeout) cannot have put a task into it.
-        IReadOnlyList<SubmitIntent> others = await ledger.FindOtherIntentsAsync(input.JobId, intent.PromptSha256, cancellationToken);
-        bool rival = others.Any(other => other.AttemptedAt + options.Value.TotalTimeout >= from);
+        var others = await ledger.FindOtherIntentsAsync(input.JobId, intent.PromptSha256, cancellationToken);
+        var rival = others.Any(other => other.AttemptedAt + options.Value.TotalTimeout >= from);
         var matches = new List<string>();
-        for (int page = 1; ; page++)
+        for (var page = 1; ; page++)
         {
-            DashScopeTaskPage listed = await dashScope.ListTasksAsync(
+            var listed = await dashScope.ListTasksAsync(
                 new DashScopeTaskQuery(page, ListPageSize, from, to, input.Job.Model), cancellationToken);
-            foreach (DashScopeTaskStatus candidate in listed.Tasks)
+            foreach (var candidate in listed.Tasks)
             {
-                string? owner = await ledger.FindJobOfTaskAsync(candidate.TaskId, cancellationToken);
+                var owner = await ledger.FindJobOfTaskAsync(candidate.TaskId, cancellationToken);
                 if (owner == input.JobId)
                 {
                     return (candidate.TaskId, "");
@@ -213,7 +210,7 @@ public sealed class SubmitVideoTaskActivity(
                 }
 
                 // Only the query answer carries the prompt the task was submitted with.
-                DashScopeTaskStatus detail = await dashScope.GetTaskAsync(candidate.TaskId, cancellationToken);
+                var detail = await dashScope.GetTaskAsync(candidate.TaskId, cancellationToken);
                 if (string.Equals(detail.OrigPrompt, input.Job.Prompt, StringComparison.Ordinal))
                 {
                     matches.Add(candidate.TaskId);
@@ -241,14 +238,48 @@ public sealed class SubmitVideoTaskActivity(
         };
     }
 
-    string OutcomeUnknownMessage(string model, string lostAnswer, string problem, DateTimeOffset from, DateTimeOffset to)
+    private string OutcomeUnknownMessage(string model, string lostAnswer, string problem, DateTimeOffset from, DateTimeOffset to)
     {
-        TimeSpan offset = options.Value.ProviderTimeOffset;
+        var offset = options.Value.ProviderTimeOffset;
         string Utc(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
         string Provider(DateTimeOffset t) => t.ToOffset(offset).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
-        string zone = (offset < TimeSpan.Zero ? "-" : "+") + offset.ToString(@"hh\:mm", CultureInfo.InvariantCulture);
+        var zone = (offset < TimeSpan.Zero ? "-" : "+") + offset.ToString(@"hh\:mm", CultureInfo.InvariantCulture);
         return $"The provider's answer to the submit was lost ({lostAnswer}) and its task list did not settle the outcome ({problem}). "
             + $"A task may have been created and billed: check the provider's {model} tasks submitted between {Utc(from)} and {Utc(to)} UTC "
             + $"({Provider(from)} and {Provider(to)} provider time, UTC{zone}) for one with this job's prompt. The job did not submit again.";
     }
+}
+
+// Log lines: ids, states and codes only, never a URL or a key.
+public sealed partial class SubmitVideoTaskActivity
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} was already submitted as task {TaskId}")]
+    private static partial void LogAlreadySubmitted(ILogger logger, string jobId, string taskId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: an earlier submit attempt at {AttemptedAt:o} left no task id; settling it in the provider's task list")]
+    private static partial void LogEarlierAttemptUnsettled(ILogger logger, string jobId, DateTimeOffset attemptedAt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the submit's outcome is unknown ({Code}, HTTP {StatusCode}); settling it in the provider's task list")]
+    private static partial void LogSubmitOutcomeUnknown(ILogger logger, string jobId, string code, int? statusCode);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} refused by the provider: {Code} (request {RequestId})")]
+    private static partial void LogSubmitRefused(ILogger logger, string jobId, string code, string? requestId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} submitted as task {TaskId} (request {RequestId})")]
+    private static partial void LogSubmitted(ILogger logger, string jobId, string taskId, string? requestId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: task {TaskId} could not be recorded in the ledger; carrying on with it, the intent stays as evidence")]
+    private static partial void LogLedgerWriteFailed(ILogger logger, Exception exception, string jobId, string taskId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the submit intent could not be removed")]
+    private static partial void LogIntentNotRemoved(ILogger logger, Exception exception, string jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: found its task {TaskId} in the provider's list (look {Look}); adopting it")]
+    private static partial void LogTaskFoundInList(ILogger logger, string jobId, string taskId, int look);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: look {Look} in the provider's task list settled nothing: {Problem}")]
+    private static partial void LogLookSettledNothing(ILogger logger, string jobId, int look, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the provider throttled the submit ({Code})")]
+    private static partial void LogSubmitThrottled(ILogger logger, string jobId, string code);
 }
