@@ -7,6 +7,7 @@ using Microsoft.DurableTask.Worker;
 using Microsoft.Extensions.Options;
 using WanFunctions.Api;
 using WanFunctions.Capacity;
+using WanFunctions.Telemetry;
 using WanFunctions.Workflow;
 
 namespace WanFunctions.LocalHost;
@@ -37,11 +38,14 @@ public sealed class LocalHostApp : IAsyncDisposable
     /// <summary>The HTTP API's base address (the first one Kestrel bound).</summary>
     public Uri BaseAddress => new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 
-    public static async Task<LocalHostApp> StartAsync(string[] args, Action<ConfigurationManager>? configure = null, CancellationToken cancellationToken = default)
+    /// <param name="configureServices">Last word on the services (tests add an in-memory telemetry exporter here).</param>
+    public static async Task<LocalHostApp> StartAsync(string[] args, Action<ConfigurationManager>? configure = null,
+        Action<IServiceCollection>? configureServices = null, CancellationToken cancellationToken = default)
     {
         var builder = WebApplication.CreateBuilder(args);
         configure?.Invoke(builder.Configuration);
         builder.Services.AddWanFunctions(builder.Configuration);
+        builder.Services.AddWanTelemetry(builder.Configuration, "WanFunctions.LocalHost");
         builder.Services.AddHealthChecks();
         builder.Services.AddHostedService<JobHistoryPurgeService>();
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(20));
@@ -68,6 +72,7 @@ public sealed class LocalHostApp : IAsyncDisposable
         builder.Services.AddSingleton<IJobWaker>(services => new DurableClientJobWaker(
             services.GetRequiredService<DurableTaskClient>(), services.GetRequiredService<ILogger<DurableClientJobWaker>>()));
 
+        configureServices?.Invoke(builder.Services);
         var app = builder.Build();
         MapEndpoints(app);
         try

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
 using DashScope.Simulator;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using WanFunctions.LocalHost;
 
 namespace WanFunctions.IntegrationTests;
@@ -18,6 +19,7 @@ public sealed class WorkflowHarness : IAsyncDisposable
     private readonly AzuriteFixture azurite;
     private readonly Dictionary<string, string?> settings;
     private string environment = "Production";
+    private Action<IServiceCollection>? configureServices;
 
     private WorkflowHarness(AzuriteFixture azurite, SimulatorHost simulator, Dictionary<string, string?> settings)
     {
@@ -34,8 +36,10 @@ public sealed class WorkflowHarness : IAsyncDisposable
 
     public BlobServiceClient Blobs => new(azurite.ConnectionString);
 
+    /// <param name="configureServices">Passed to the local host (e.g. an in-memory telemetry exporter).</param>
     public static async Task<WorkflowHarness> StartAsync(AzuriteFixture azurite, SimulatorOptions? simulator = null,
-        IDictionary<string, string?>? overrides = null, bool startHost = true, string environment = "Production")
+        IDictionary<string, string?>? overrides = null, bool startHost = true, string environment = "Production",
+        Action<IServiceCollection>? configureServices = null)
     {
         var sim = await SimulatorHost.StartAsync(simulator ?? new SimulatorOptions { PendingSeconds = 1, RunningSeconds = 1 });
         var hub = "it" + Guid.NewGuid().ToString("N")[..12];
@@ -66,7 +70,7 @@ public sealed class WorkflowHarness : IAsyncDisposable
             settings[key] = value;
         }
 
-        var harness = new WorkflowHarness(azurite, sim, settings) { environment = environment };
+        var harness = new WorkflowHarness(azurite, sim, settings) { environment = environment, configureServices = configureServices };
         if (startHost)
         {
             await harness.StartHostAsync();
@@ -79,7 +83,7 @@ public sealed class WorkflowHarness : IAsyncDisposable
     public async Task StartHostAsync()
     {
         Host = await LocalHostApp.StartAsync(["--urls", "http://127.0.0.1:0", "--environment", environment],
-            config => config.AddInMemoryCollection(settings));
+            config => config.AddInMemoryCollection(settings), configureServices);
         Api = new HttpClient { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WanFunctions.DashScope;
+using WanFunctions.Telemetry;
 using WanFunctions.Workflow.Activities;
 
 namespace WanFunctions.Capacity;
@@ -62,17 +64,19 @@ public sealed partial class AcquireCapacityActivity(CapacityGates gates, ILogger
 {
     public Task<CapacityAnswer> RunAsync(CapacityRequest input, CancellationToken cancellationToken) => RunAsync(input, waker, cancellationToken);
 
-    public async Task<CapacityAnswer> RunAsync(CapacityRequest input, IJobWaker? jobWaker, CancellationToken cancellationToken)
-    {
-        var answer = await gates.RunAsync(input.Account, (gate, state, now, woken) => gate.Acquire(state, input, now, woken),
-            jobWaker, cancellationToken);
-        if (!answer.Granted)
+    public Task<CapacityAnswer> RunAsync(CapacityRequest input, IJobWaker? jobWaker, CancellationToken cancellationToken) =>
+        GateTracing.TraceAsync("acquire", input, async () =>
         {
-            LogWaiting(log, input.JobId, input.Account, answer.Position);
-        }
+            var answer = await gates.RunAsync(input.Account, (gate, state, now, woken) => gate.Acquire(state, input, now, woken),
+                jobWaker, cancellationToken);
+            if (!answer.Granted)
+            {
+                LogWaiting(log, input.JobId, input.Account, answer.Position);
+            }
 
-        return answer;
-    }
+            Activity.Current?.SetTag(GateTracing.GrantedTag, answer.Granted);
+            return answer;
+        });
 }
 
 /// <summary>Gives the job's slot (or queue place) back and wakes the jobs that now get one. Safe to run twice.</summary>
@@ -81,11 +85,11 @@ public sealed class ReleaseCapacityActivity(CapacityGates gates, IJobWaker? wake
     public Task<bool> RunAsync(CapacityRequest input, CancellationToken cancellationToken) => RunAsync(input, waker, cancellationToken);
 
     public Task<bool> RunAsync(CapacityRequest input, IJobWaker? jobWaker, CancellationToken cancellationToken) =>
-        gates.RunAsync(input.Account, (gate, state, now, woken) =>
+        GateTracing.TraceAsync("release", input, () => gates.RunAsync(input.Account, (gate, state, now, woken) =>
         {
             gate.Release(state, input.JobId, now, woken);
             return true;
-        }, jobWaker, cancellationToken);
+        }, jobWaker, cancellationToken));
 }
 
 /// <summary>A polling job's sign of life: its slot's lease is extended (the new end is returned). Safe to run twice.</summary>
@@ -94,7 +98,8 @@ public sealed class RenewCapacityLeaseActivity(CapacityGates gates, IJobWaker? w
     public Task<DateTime> RunAsync(CapacityRequest input, CancellationToken cancellationToken) => RunAsync(input, waker, cancellationToken);
 
     public Task<DateTime> RunAsync(CapacityRequest input, IJobWaker? jobWaker, CancellationToken cancellationToken) =>
-        gates.RunAsync(input.Account, (gate, state, now, woken) => gate.Renew(state, input, now, woken), jobWaker, cancellationToken);
+        GateTracing.TraceAsync("renew", input, () =>
+            gates.RunAsync(input.Account, (gate, state, now, woken) => gate.Renew(state, input, now, woken), jobWaker, cancellationToken));
 }
 
 /// <summary>
@@ -106,12 +111,29 @@ public sealed partial class ReportThrottledActivity(CapacityGates gates, ILogger
 {
     public Task<CapacityAnswer> RunAsync(CapacityRequest input, CancellationToken cancellationToken) => RunAsync(input, waker, cancellationToken);
 
-    public async Task<CapacityAnswer> RunAsync(CapacityRequest input, IJobWaker? jobWaker, CancellationToken cancellationToken)
+    public Task<CapacityAnswer> RunAsync(CapacityRequest input, IJobWaker? jobWaker, CancellationToken cancellationToken) =>
+        GateTracing.TraceAsync("throttled", input, async () =>
+        {
+            var answer = await gates.RunAsync(input.Account, (gate, state, now, woken) => gate.Throttled(state, input, now, woken),
+                jobWaker, cancellationToken);
+            LogThrottledDespiteGate(log, input.JobId, input.Account, answer.EffectiveLimit);
+            return answer;
+        });
+}
+
+/// <summary>The gate's steps are traced as <c>wan.gate.{step}</c> with the job and the account.</summary>
+internal static class GateTracing
+{
+    public const string GrantedTag = "wan.gate.granted";
+
+    public static Task<T> TraceAsync<T>(string step, CapacityRequest input, Func<Task<T>> run)
     {
-        var answer = await gates.RunAsync(input.Account, (gate, state, now, woken) => gate.Throttled(state, input, now, woken),
-            jobWaker, cancellationToken);
-        LogThrottledDespiteGate(log, input.JobId, input.Account, answer.EffectiveLimit);
-        return answer;
+        ArgumentNullException.ThrowIfNull(input);
+        return WorkflowTelemetry.TraceAsync("gate." + step, input.JobId, span =>
+        {
+            span.SetSafeTag(WorkflowTelemetry.Tags.Account, input.Account);
+            return run();
+        });
     }
 }
 

@@ -29,6 +29,9 @@ public sealed partial class DashScopeClient : IDashScopeClient
     /// </summary>
     public static readonly HttpRequestOptionsKey<bool> RetryablePostKey = new("WanFunctions.DashScope.RetryablePost");
 
+    /// <summary>The call's operation (<c>submit</c>, <c>query</c>, <c>cancel</c>, <c>list</c>), for the provider-call metric.</summary>
+    public static readonly HttpRequestOptionsKey<string> OperationKey = new("WanFunctions.DashScope.Operation");
+
     internal const int MaxMessageLength = 300;
     internal const int MaxRawStateLength = 40;
     private const string SubmitPath = "api/v1/services/aigc/video-generation/video-synthesis";
@@ -97,6 +100,7 @@ public sealed partial class DashScopeClient : IDashScopeClient
         JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken, bool allowEmptyBody = false, bool createsTask = false)
     {
         cancellationToken.ThrowIfCancellationRequested(); // never start a submit the caller has already given up on
+        message.Options.Set(OperationKey, operation);
 
         HttpResponseMessage response;
         string body;

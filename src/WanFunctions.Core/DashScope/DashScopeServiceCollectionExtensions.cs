@@ -51,6 +51,9 @@ public static class DashScopeServiceCollectionExtensions
             configureResilience?.Invoke(resilience);
         });
 
+        // Inside the resilience handler: every attempt (retries, 429s) is counted once.
+        builder.AddHttpMessageHandler(() => new ProviderCallMetricsHandler());
+
         return builder;
     }
 

@@ -4,6 +4,7 @@ using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
 using WanFunctions.Capacity;
 using WanFunctions.DashScope;
+using WanFunctions.Telemetry;
 
 namespace WanFunctions.Workflow;
 
@@ -60,6 +61,11 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
         // Every ending gives the slot (or the queue place) back; a second release is harmless.
         input = await ReleaseSlotAsync(context, input);
         var result = Finish(context, input, ended);
+        if (!context.IsReplaying)
+        {
+            WorkflowTelemetry.RecordJobEnd(input, result); // once: a replay of this step records nothing
+        }
+
         await NotifyAsync(context, input, result);
         return result;
     }

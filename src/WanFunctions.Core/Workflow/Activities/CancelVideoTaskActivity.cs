@@ -1,4 +1,5 @@
 using WanFunctions.DashScope;
+using WanFunctions.Telemetry;
 
 namespace WanFunctions.Workflow.Activities;
 
@@ -13,7 +14,17 @@ public sealed class CancelVideoTaskActivity(IDashScopeClient dashScope) : IWorkf
     /// <summary>The provider's answer to a cancel of a task that is not PENDING (see the API reference's cancel call).</summary>
     public const string NotPendingCode = "UnsupportedOperation";
 
-    public async Task<CancelOutcome> RunAsync(string taskId, CancellationToken cancellationToken)
+    /// <summary>Traced as <c>wan.cancel</c>: the task id, and the refusal's code when the provider did not cancel.</summary>
+    public Task<CancelOutcome> RunAsync(string taskId, CancellationToken cancellationToken) =>
+        WorkflowTelemetry.TraceAsync("cancel", JobTelemetryScope.CurrentJobId, async span =>
+        {
+            span.SetSafeTag(WorkflowTelemetry.Tags.TaskId, taskId);
+            var outcome = await CancelAsync(taskId, cancellationToken);
+            span.SetSafeTag(WorkflowTelemetry.Tags.ErrorCode, outcome.Error?.Code ?? outcome.Code);
+            return outcome;
+        });
+
+    private async Task<CancelOutcome> CancelAsync(string taskId, CancellationToken cancellationToken)
     {
         try
         {

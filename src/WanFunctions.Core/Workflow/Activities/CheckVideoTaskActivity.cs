@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using WanFunctions.DashScope;
+using WanFunctions.Telemetry;
 
 namespace WanFunctions.Workflow.Activities;
 
@@ -6,22 +8,58 @@ namespace WanFunctions.Workflow.Activities;
 /// One look at the provider task. The signed video URL is left out on purpose: it must not enter history.
 /// A permanent refusal of the query (401 <c>InvalidApiKey</c>, 403 <c>AccessDenied</c>, 400 <c>Arrearage</c>…) comes back
 /// as <see cref="TaskCheck.Error"/>, since another try cannot help; transient faults (429, 5xx, timeouts) are thrown for
-/// the orchestration's retry policy.
+/// the orchestration's retry policy. Traced as <c>wan.check</c>; the look that finds the task final records the
+/// provider's generation time and how late the poll saw it (<see cref="WorkflowTelemetry.DetectionLatency"/>).
 /// </summary>
-public sealed class CheckVideoTaskActivity(IDashScopeClient dashScope) : IWorkflowActivity<string, TaskCheck>
+public sealed class CheckVideoTaskActivity(IDashScopeClient dashScope, TimeProvider? time = null) : IWorkflowActivity<string, TaskCheck>
 {
-    public async Task<TaskCheck> RunAsync(string taskId, CancellationToken cancellationToken)
+    public Task<TaskCheck> RunAsync(string taskId, CancellationToken cancellationToken) =>
+        WorkflowTelemetry.TraceAsync("check", JobTelemetryScope.CurrentJobId, async span =>
+        {
+            span.SetSafeTag(WorkflowTelemetry.Tags.TaskId, taskId);
+            DashScopeTaskStatus status;
+            try
+            {
+                status = await dashScope.GetTaskAsync(taskId, cancellationToken);
+            }
+            catch (DashScopeException ex) when (!ex.IsTransient)
+            {
+                span.SetErrorCode(ex.Code);
+                return new TaskCheck(DashScopeTaskState.Unknown, Error: JobError.FromProvider(ex));
+            }
+
+            span.SetSafeTag(WorkflowTelemetry.Tags.ProviderState, status.RawState ?? status.State.ToString().ToUpperInvariant());
+            if (status.State.IsTerminal())
+            {
+                RecordEnd(span, status, (time ?? TimeProvider.System).GetUtcNow());
+            }
+
+            return new TaskCheck(status.State, status.Code, status.Message, status.Usage, status.RawState);
+        });
+
+    /// <summary>
+    /// Generation time (end − scheduled, else − submitted) and detection latency (now − end), when the provider gave the
+    /// times: as metrics, and on the span (<see cref="WorkflowTelemetry.Tags.GenerationSeconds"/>,
+    /// <see cref="WorkflowTelemetry.Tags.DetectionSeconds"/>) for percentiles per job.
+    /// </summary>
+    private static void RecordEnd(Activity? span, DashScopeTaskStatus status, DateTimeOffset now)
     {
-        DashScopeTaskStatus status;
-        try
+        if (status.EndTime is not { } end)
         {
-            status = await dashScope.GetTaskAsync(taskId, cancellationToken);
-        }
-        catch (DashScopeException ex) when (!ex.IsTransient)
-        {
-            return new TaskCheck(DashScopeTaskState.Unknown, Error: JobError.FromProvider(ex));
+            return;
         }
 
-        return new TaskCheck(status.State, status.Code, status.Message, status.Usage, status.RawState);
+        var state = new KeyValuePair<string, object?>(WorkflowTelemetry.Tags.ProviderState, status.State.ToString().ToUpperInvariant());
+        if ((status.ScheduledTime ?? status.SubmitTime) is { } start && end >= start)
+        {
+            var generation = (end - start).TotalSeconds;
+            WorkflowTelemetry.GenerationTime.Record(generation, state);
+            span?.SetTag(WorkflowTelemetry.Tags.GenerationSeconds, generation);
+        }
+
+        // The provider's clock and ours differ a little: a negative latency is clock skew, counted as none.
+        var detection = Math.Max(0, (now - end).TotalSeconds);
+        WorkflowTelemetry.DetectionLatency.Record(detection, state);
+        span?.SetTag(WorkflowTelemetry.Tags.DetectionSeconds, detection);
     }
 }

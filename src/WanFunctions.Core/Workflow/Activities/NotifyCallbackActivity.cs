@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WanFunctions.Api;
+using WanFunctions.Telemetry;
 
 namespace WanFunctions.Workflow.Activities;
 
@@ -21,7 +22,14 @@ public sealed partial class NotifyCallbackActivity(
     public const string HttpClientName = "callbacks";
     public const string SignatureHeader = "X-WanFunctions-Signature";
 
-    public async Task<bool> RunAsync(CallbackInput input, CancellationToken cancellationToken)
+    /// <summary>Traced as <c>wan.notify</c> (the job id; never the callback URL, which may carry a token).</summary>
+    public Task<bool> RunAsync(CallbackInput input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return WorkflowTelemetry.TraceAsync("notify", input.JobId, _ => NotifyAsync(input, cancellationToken));
+    }
+
+    private async Task<bool> NotifyAsync(CallbackInput input, CancellationToken cancellationToken)
     {
         var body = JsonSerializer.SerializeToUtf8Bytes(new { jobId = input.JobId, result = input.Result }, ApiJson.Options);
         using var request = new HttpRequestMessage(HttpMethod.Post, input.CallbackUrl)

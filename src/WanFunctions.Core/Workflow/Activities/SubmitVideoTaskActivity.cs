@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using WanFunctions.DashScope;
 using WanFunctions.Jobs;
 using WanFunctions.Storage;
+using WanFunctions.Telemetry;
 
 namespace WanFunctions.Workflow.Activities;
 
@@ -34,7 +35,21 @@ public sealed partial class SubmitVideoTaskActivity(
     internal const int MaxListPages = 10;
     internal const int RecordAttempts = 3;
 
-    public async Task<SubmitOutcome> RunAsync(SubmitVideoTaskInput input, CancellationToken cancellationToken)
+    /// <summary>Traced as <c>wan.submit</c>: job, model and the provider task id or the refusal's code.</summary>
+    public Task<SubmitOutcome> RunAsync(SubmitVideoTaskInput input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return WorkflowTelemetry.TraceAsync("submit", input.JobId, async span =>
+        {
+            span.SetSafeTag(WorkflowTelemetry.Tags.Model, input.Job.Model);
+            var outcome = await SubmitAsync(input, cancellationToken);
+            span.SetSafeTag(WorkflowTelemetry.Tags.TaskId, outcome.TaskId);
+            span.SetErrorCode(outcome.Error?.Code);
+            return outcome;
+        });
+    }
+
+    private async Task<SubmitOutcome> SubmitAsync(SubmitVideoTaskInput input, CancellationToken cancellationToken)
     {
         if (await ledger.FindTaskIdAsync(input.JobId, cancellationToken) is { } recorded)
         {
