@@ -145,39 +145,10 @@ public sealed class WorkflowTelemetryTests
             counted.Order(StringComparer.Ordinal));
     }
 
-    /// <summary>The provider calls counted while <paramref name="run"/> runs, on its own async flow only (tests run in parallel).</summary>
-    private static async Task<List<string>> CountProviderCallsAsync(Func<Task> run)
-    {
-        var mine = new AsyncLocal<bool>();
-        List<string> counted = [];
-        using var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument == WorkflowTelemetry.ProviderCalls)
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-        {
-            if (!mine.Value)
-            {
-                return;
-            }
-
-            var named = tags.ToArray().ToDictionary(t => t.Key, t => t.Value?.ToString());
-            lock (counted)
-            {
-                counted.Add($"{named[WorkflowTelemetry.Tags.Operation]} {named[WorkflowTelemetry.Tags.StatusCode]}");
-            }
-        });
-        listener.Start();
-        mine.Value = true;
-        await run();
-        return counted;
-    }
+    private static async Task<List<string>> CountProviderCallsAsync(Func<Task> run) =>
+        (await Measurements.OnThisFlowAsync(WorkflowTelemetry.ProviderCalls, run))
+            .Select(m => $"{m.Tags[WorkflowTelemetry.Tags.Operation]} {m.Tags[WorkflowTelemetry.Tags.StatusCode]}")
+            .ToList();
 
     private static ActivityListener ListenToWorkflowSpans(List<Activity>? stopped = null)
     {
