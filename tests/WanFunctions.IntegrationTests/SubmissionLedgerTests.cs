@@ -25,7 +25,7 @@ public sealed class SubmissionLedgerTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_record_is_read_in_both_directions()
     {
-        await ledger.RecordAsync("job-1", "task/../1", CancellationToken.None);
+        await ledger.RecordAsync("job-1", "task/../1", "default", CancellationToken.None);
 
         Assert.Equal("task/../1", await ledger.FindTaskIdAsync("job-1", CancellationToken.None));
         Assert.Equal("job-1", await ledger.FindJobOfTaskAsync("task/../1", CancellationToken.None));
