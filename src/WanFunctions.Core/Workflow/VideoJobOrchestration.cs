@@ -222,7 +222,7 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
                     "The job was canceled at the caller's request while it waited for a slot; nothing was submitted.", JobErrorSource.Workflow)), input);
             case SlotWait.QueueTimeout:
                 return (new Stage.Ended(JobOutcome.TimedOut, null, new JobError(JobErrors.QueueTimeout,
-                    $"No slot of the provider account '{ticket.Account}' became free within the {ticket.MaxQueueTime} queue limit "
+                    $"No slot of the provider account '{slot.Ticket.Account}' became free within the {ticket.MaxQueueTime} queue limit "
                     + "(Workflow:MaxQueueTime); nothing was submitted.", JobErrorSource.Workflow)), input);
             default:
                 return (null, input);
