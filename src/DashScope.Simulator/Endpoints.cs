@@ -36,7 +36,7 @@ public sealed class Endpoints(
 
     private async Task<IResult> SubmitAsync(HttpContext ctx)
     {
-        if (Unauthorized(ctx) is { } denied)
+        if (Unauthorized(ctx, out var account) is { } denied)
         {
             return denied;
         }
@@ -92,7 +92,7 @@ public sealed class Endpoints(
         }
 
         var requestId = ProviderResults.NewRequestId();
-        var task = store.TryCreate(options.MaxConcurrentTasks, sequence => CreateTask(sequence, submit, markers, requestId));
+        var task = store.TryCreate(options.MaxConcurrentTasksOf(account), sequence => CreateTask(sequence, submit, markers, requestId, account), account);
         if (task is null)
         {
             return ProviderResults.Error(ctx, 429, "Throttling.AllocationQuota", "Allocated quota exceeded, please increase your quota limit.", options.RetryAfterSeconds);
@@ -125,7 +125,7 @@ public sealed class Endpoints(
         return ProviderResults.Ok(new SubmitResponse(new SubmitOutput("PENDING", task.Id), requestId));
     }
 
-    private SimTask CreateTask(long sequence, ValidatedSubmit submit, FaultMarkers markers, string requestId)
+    private SimTask CreateTask(long sequence, ValidatedSubmit submit, FaultMarkers markers, string requestId, string account)
     {
         var (pending, running) = timing.Plan(sequence, markers);
         var failCode = markers.FailCode
@@ -134,6 +134,7 @@ public sealed class Endpoints(
         {
             Id = Guid.NewGuid().ToString(),
             Sequence = sequence,
+            Account = account,
             RequestId = requestId,
             Model = submit.Model,
             Prompt = submit.Prompt,
@@ -152,13 +153,13 @@ public sealed class Endpoints(
 
     private async Task<IResult> QueryAsync(HttpContext ctx, string taskId)
     {
-        if (Unauthorized(ctx) is { } denied)
+        if (Unauthorized(ctx, out var account) is { } denied)
         {
             return denied;
         }
 
         var requestId = ProviderResults.NewRequestId();
-        var task = store.Get(taskId);
+        var task = Visible(taskId, account);
         if (task is null)
         {
             return ProviderResults.Ok(new TaskQueryResponse(requestId, new TaskOutput(taskId, nameof(SimTaskStatus.UNKNOWN)), null));
@@ -221,12 +222,12 @@ public sealed class Endpoints(
 
     private async Task<IResult> CancelAsync(HttpContext ctx, string taskId)
     {
-        if (Unauthorized(ctx) is { } denied)
+        if (Unauthorized(ctx, out var account) is { } denied)
         {
             return denied;
         }
 
-        var task = store.Get(taskId);
+        var task = Visible(taskId, account);
         if (task is not null)
         {
             await DelayAsync(task.Markers, ctx.RequestAborted);
@@ -247,7 +248,7 @@ public sealed class Endpoints(
 
     private IResult List(HttpContext ctx)
     {
-        if (Unauthorized(ctx) is { } denied)
+        if (Unauthorized(ctx, out var account) is { } denied)
         {
             return denied;
         }
@@ -278,6 +279,7 @@ public sealed class Endpoints(
 
         var now = clock.UtcNow;
         var matches = store.All
+            .Where(t => t.Account == account)
             .Select(t => (Task: t, State: timing.StateAt(t, now)))
             .Where(x => x.State.Status != SimTaskStatus.UNKNOWN || now - x.Task.SubmitTime < options.TaskTtl)
             .Where(x => status.Length == 0 || string.Equals(x.State.Reported, status, StringComparison.OrdinalIgnoreCase))
@@ -355,18 +357,15 @@ public sealed class Endpoints(
         return Results.Empty;
     }
 
-    private IResult? Unauthorized(HttpContext ctx)
+    /// <summary>Null when the key belongs to an account (<paramref name="account"/> is its label), else the 401.</summary>
+    private IResult? Unauthorized(HttpContext ctx, out string account)
     {
-        const string scheme = "Bearer ";
-        var header = ctx.Request.Headers.Authorization.ToString();
-        if (header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)
-            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header[scheme.Length..].Trim()), Encoding.UTF8.GetBytes(options.ApiKey)))
-        {
-            return null;
-        }
-
-        return InvalidApiKey(ctx);
+        account = options.AccountOf(RequestRecorder.BearerKey(ctx.Request.Headers.Authorization.ToString())) ?? "";
+        return account.Length > 0 ? null : InvalidApiKey(ctx);
     }
+
+    /// <summary>The task if <paramref name="account"/> created it: to any other key it does not exist, as at the provider.</summary>
+    private SimTask? Visible(string taskId, string account) => store.Get(taskId) is { } task && task.Account == account ? task : null;
 
     private static IResult InvalidApiKey(HttpContext ctx) => ProviderResults.Error(ctx, 401, "InvalidApiKey", "Invalid API-key provided.");
 

@@ -13,6 +13,9 @@ public sealed class RecordedRequest
     [JsonPropertyName("headers")] public required IReadOnlyDictionary<string, string> Headers { get; init; }
     [JsonPropertyName("body")] public required string Body { get; init; }
 
+    /// <summary>The label of the account whose key made the call (never the key), or null for a missing or unknown key.</summary>
+    [JsonPropertyName("account")] public string? Account { get; init; }
+
     /// <summary>Filled in just before the response starts, so it is set by the time a client sees the answer.</summary>
     [JsonPropertyName("status_code")] public int? StatusCode { get; internal set; }
 
@@ -92,6 +95,7 @@ public sealed class RequestRecorder(SimulatorOptions options)
             QueryString = context.Request.QueryString.Value ?? "",
             Headers = headers,
             Body = body,
+            Account = options.AccountOf(BearerKey(context.Request.Headers.Authorization.ToString())),
         };
         context.Response.OnStarting(() =>
         {
@@ -100,6 +104,13 @@ public sealed class RequestRecorder(SimulatorOptions options)
         });
         Add(record);
         await next(context);
+    }
+
+    /// <summary>The key of an <c>Authorization: Bearer …</c> value, or null.</summary>
+    internal static string? BearerKey(string header)
+    {
+        const string scheme = "Bearer ";
+        return header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) ? header[scheme.Length..].Trim() : null;
     }
 
     // Keep the scheme so tests can check "Bearer" was used, never the key itself.

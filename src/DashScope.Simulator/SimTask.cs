@@ -5,6 +5,8 @@ public sealed class SimTask
 {
     public required string Id { get; init; }
     public required long Sequence { get; init; }
+    /// <summary>The label of the account whose key created the task: only that key sees it.</summary>
+    public string Account { get; init; } = SimulatorOptions.DefaultAccount;
     public required string RequestId { get; init; }
     public required string Model { get; init; }
     public required string Prompt { get; init; }

@@ -38,6 +38,9 @@ public sealed class SimulatorHost : IAsyncDisposable
     /// <summary>The most provider tasks PENDING or RUNNING at once so far (see <see cref="TaskStore.PeakActive"/>).</summary>
     public int PeakActiveTasks => _app.Services.GetRequiredService<TaskStore>().PeakActive;
 
+    /// <summary>The most tasks of one account (its label, see <see cref="SimulatorOptions.AccountOf"/>) PENDING or RUNNING at once so far.</summary>
+    public int PeakActiveTasksOf(string account) => _app.Services.GetRequiredService<TaskStore>().PeakActiveOf(account);
+
     /// <summary>Service provider of the running app (e.g. to reach <see cref="TaskStore"/>).</summary>
     public IServiceProvider Services => _app.Services;
 

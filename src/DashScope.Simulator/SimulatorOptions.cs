@@ -18,8 +18,54 @@ public sealed class SimulatorOptions
 {
     public const string SectionName = "Simulator";
 
-    /// <summary>The only API key accepted in <c>Authorization: Bearer …</c>.</summary>
+    /// <summary>The API key of the account "default", accepted in <c>Authorization: Bearer …</c>.</summary>
     public string ApiKey { get; set; } = "sim-key";
+
+    /// <summary>
+    /// More accounts (<c>Simulator:Accounts:N:ApiKey</c>, <c>:Name</c>, <c>:MaxConcurrentTasks</c>), each with its own
+    /// concurrency limit and its own tasks: a task is visible only to the key that created it.
+    /// </summary>
+    public List<SimulatorAccount> Accounts { get; set; } = [];
+
+    /// <summary>The default account's name, the label of <see cref="ApiKey"/> in the request log.</summary>
+    public const string DefaultAccount = "default";
+
+    /// <summary>
+    /// The non-secret label of the account whose key is <paramref name="key"/> (<see cref="DefaultAccount"/>, an
+    /// account's <c>Name</c>, else <c>account{N}</c> for <c>Accounts:N</c>), or null for a key no account has.
+    /// </summary>
+    public string? AccountOf(string? key)
+    {
+        if (string.IsNullOrEmpty(key))
+        {
+            return null;
+        }
+
+        if (SameKey(key, ApiKey))
+        {
+            return DefaultAccount;
+        }
+
+        for (var i = 0; i < Accounts.Count; i++)
+        {
+            if (SameKey(key, Accounts[i].ApiKey))
+            {
+                return Accounts[i].Name ?? $"account{i}";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The concurrency limit of the account labelled <paramref name="account"/>.</summary>
+    public int MaxConcurrentTasksOf(string account) =>
+        account == DefaultAccount
+            ? MaxConcurrentTasks
+            : Accounts.Select((a, i) => (Label: a.Name ?? $"account{i}", a.MaxConcurrentTasks)).FirstOrDefault(a => a.Label == account).MaxConcurrentTasks
+                ?? MaxConcurrentTasks;
+
+    private static bool SameKey(string given, string known) =>
+        System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(given), System.Text.Encoding.UTF8.GetBytes(known));
 
     public SimulatorRegion Region { get; set; } = SimulatorRegion.International;
 
@@ -77,6 +123,19 @@ public sealed class SimulatorOptions
     public int MaxRecordedRequests { get; set; } = 10_000;
 }
 
+/// <summary>One more account of the simulator: its key, an optional label (never the key) and its own concurrency limit.</summary>
+public sealed class SimulatorAccount
+{
+    public string? Name { get; set; }
+
+    public string ApiKey { get; set; } = "";
+
+    /// <summary>This account's limit of PENDING + RUNNING tasks; null: <see cref="SimulatorOptions.MaxConcurrentTasks"/>.</summary>
+    public int? MaxConcurrentTasks { get; set; }
+
+    public override string ToString() => $"SimulatorAccount {{ Name = {Name}, MaxConcurrentTasks = {MaxConcurrentTasks} }}";
+}
+
 /// <summary>Start-up validation, so a bad configuration fails loudly instead of producing odd behaviour.</summary>
 public sealed class SimulatorOptionsValidator : IValidateOptions<SimulatorOptions>
 {
@@ -86,6 +145,27 @@ public sealed class SimulatorOptionsValidator : IValidateOptions<SimulatorOption
         if (string.IsNullOrWhiteSpace(o.ApiKey))
         {
             errors.Add("ApiKey must not be empty.");
+        }
+
+        var keys = new HashSet<string>(StringComparer.Ordinal) { o.ApiKey ?? "" };
+        var labels = new HashSet<string>(StringComparer.Ordinal) { SimulatorOptions.DefaultAccount };
+        for (var i = 0; i < o.Accounts.Count; i++)
+        {
+            var account = o.Accounts[i];
+            if (string.IsNullOrWhiteSpace(account.ApiKey) || !keys.Add(account.ApiKey))
+            {
+                errors.Add($"Accounts:{i}:ApiKey must be set and differ from every other key.");
+            }
+
+            if (!labels.Add(account.Name ?? $"account{i}"))
+            {
+                errors.Add($"Accounts:{i}:Name must differ from every other account's name.");
+            }
+
+            if (account.MaxConcurrentTasks is < 1)
+            {
+                errors.Add($"Accounts:{i}:MaxConcurrentTasks must be >= 1.");
+            }
         }
 
         if (o.PendingSeconds is < 0)

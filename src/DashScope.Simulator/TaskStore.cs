@@ -10,6 +10,7 @@ public sealed class TaskStore(TimingModel timing, SimulatorClock clock)
     private readonly Lock _gate = new();
     private long _sequence;
     private int _peakActive;
+    private readonly Dictionary<string, int> _peakByAccount = new(StringComparer.Ordinal);
 
     public SimTask? Get(string id) => _tasks.GetValueOrDefault(id);
 
@@ -28,16 +29,29 @@ public sealed class TaskStore(TimingModel timing, SimulatorClock clock)
         }
     }
 
+    /// <summary>The most tasks of one account (its label) PENDING or RUNNING at once so far.</summary>
+    public int PeakActiveOf(string account)
+    {
+        lock (_gate)
+        {
+            return _peakByAccount.GetValueOrDefault(account);
+        }
+    }
+
     /// <summary>1-based attempt number for submissions with this exact prompt (drives submit429=N / submit500=N).</summary>
     public int NextSubmitAttempt(string prompt) => _submitAttempts.AddOrUpdate(prompt, 1, (_, n) => n + 1);
 
-    /// <summary>Creates a task unless <paramref name="maxActive"/> tasks are already PENDING or RUNNING.</summary>
-    public SimTask? TryCreate(int maxActive, Func<long, SimTask> factory)
+    /// <summary>
+    /// Creates a task unless <paramref name="maxActive"/> tasks of <paramref name="account"/> are already PENDING or
+    /// RUNNING (each account has its own limit, as each of the provider's accounts does).
+    /// </summary>
+    public SimTask? TryCreate(int maxActive, Func<long, SimTask> factory, string account = SimulatorOptions.DefaultAccount)
     {
         lock (_gate)
         {
             var now = clock.UtcNow;
-            var active = _tasks.Values.Count(t => timing.StateAt(t, now).IsActive);
+            var activeTasks = _tasks.Values.Where(t => timing.StateAt(t, now).IsActive).ToList();
+            var active = activeTasks.Count(t => t.Account == account);
             if (active >= maxActive)
             {
                 return null;
@@ -45,7 +59,8 @@ public sealed class TaskStore(TimingModel timing, SimulatorClock clock)
 
             var task = factory(++_sequence);
             _tasks[task.Id] = task;
-            _peakActive = Math.Max(_peakActive, active + 1);
+            _peakActive = Math.Max(_peakActive, activeTasks.Count + 1);
+            _peakByAccount[account] = Math.Max(_peakByAccount.GetValueOrDefault(account), active + 1);
             return task;
         }
     }

@@ -36,7 +36,8 @@ public static class WanFunctionsServiceCollectionExtensions
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => CreateBlobServiceClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
-        services.AddSingleton(sp => new JobValidator(sp.GetRequiredService<IOptions<DashScopeOptions>>().Value.Region));
+        // A job is checked against the regions the account pool covers.
+        services.AddSingleton(sp => new JobValidator(sp.GetRequiredService<IOptions<DashScopeOptions>>().Value.Pool.Select(a => a.Region).ToList()));
 
         services.AddHttpClient(VideoArchiver.HttpClientName, client => client.Timeout = TimeSpan.FromMinutes(10));
         services.AddHttpClient(NotifyCallbackActivity.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30));

@@ -115,9 +115,10 @@ public sealed class FunctionAdapterTests
         var dashScope = new Mock<IDashScopeClient>();
         dashScope.Setup(d => d.GetTaskAsync("t-1", It.IsAny<CancellationToken>()))
             .ReturnsAsync(new DashScopeTaskStatus("t-1", DashScopeTaskState.Succeeded, VideoUrl: "https://x.aliyuncs.com/v.mp4?Signature=s"));
-        var function = new CheckVideoTaskFunction(new WanFunctions.Workflow.Activities.CheckVideoTaskActivity(dashScope.Object));
+        var function = new CheckVideoTaskFunction(new WanFunctions.Workflow.Activities.CheckVideoTaskActivity(
+            Mock.Of<IDashScopeClientFactory>(f => f.ClientOf(It.IsAny<string?>()) == dashScope.Object)));
 
-        var check = await function.Run("t-1", CancellationToken.None);
+        var check = await function.Run(new ProviderTaskRef("t-1"), CancellationToken.None);
 
         Assert.Equal(DashScopeTaskState.Succeeded, check.State);
         Assert.DoesNotContain("Signature", JsonSerializer.Serialize(check));

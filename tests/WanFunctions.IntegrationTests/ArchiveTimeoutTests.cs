@@ -125,7 +125,8 @@ public sealed class ArchiveTimeoutTests(AzuriteFixture azurite)
                 $"{server.BaseUrl}/results/{id}.mp4?Expires=4102444800&{Signature}"));
         var http = new Mock<IHttpClientFactory>();
         http.Setup(f => f.CreateClient(VideoArchiver.HttpClientName)).Returns(() => new HttpClient());
-        return new VideoArchiver(new BlobServiceClient(azurite.ConnectionString), dashScope.Object, new VideoSourcePolicy(options),
+        return new VideoArchiver(new BlobServiceClient(azurite.ConnectionString),
+            Mock.Of<IDashScopeClientFactory>(f => f.ClientOf(It.IsAny<string?>()) == dashScope.Object), new VideoSourcePolicy(options),
             http.Object, options, NullLogger<VideoArchiver>.Instance);
     }
 

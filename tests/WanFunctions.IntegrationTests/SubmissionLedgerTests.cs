@@ -25,7 +25,7 @@ public sealed class SubmissionLedgerTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_record_is_read_in_both_directions()
     {
-        await ledger.RecordAsync("job-1", "task/../1", CancellationToken.None);
+        await ledger.RecordAsync("job-1", "task/../1", "default", CancellationToken.None);
 
         Assert.Equal("task/../1", await ledger.FindTaskIdAsync("job-1", CancellationToken.None));
         Assert.Equal("job-1", await ledger.FindJobOfTaskAsync("task/../1", CancellationToken.None));
@@ -50,5 +50,21 @@ public sealed class SubmissionLedgerTests(AzuriteFixture azurite)
 
         Assert.Empty(await ledger.FindOtherIntentsAsync("job-1", "sha-a", CancellationToken.None));
         Assert.Equal(mine, await ledger.FindIntentAsync("job-1", "sha-a", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_task_is_recorded_with_the_account_that_accepted_it_and_a_record_from_before_the_pool_reads_as_default()
+    {
+        var blobs = new BlobServiceClient(azurite.ConnectionString);
+        var container = "ledger" + Guid.NewGuid().ToString("N")[..12];
+        var pool = new SubmissionLedger(blobs, Options.Create(new StorageOptions { StateContainer = container }));
+
+        await pool.RecordAsync("job-1", "task-1", "second", CancellationToken.None);
+        await blobs.GetBlobContainerClient(container).GetBlobClient("tasks/task-old.txt").UploadAsync(BinaryData.FromString("job-old"), CancellationToken.None);
+
+        Assert.Equal(new RecordedTask("job-1", "second"), await pool.FindTaskAsync("task-1", CancellationToken.None));
+        Assert.Equal("job-1", await pool.FindJobOfTaskAsync("task-1", CancellationToken.None));
+        Assert.Equal(new RecordedTask("job-old", "default"), await pool.FindTaskAsync("task-old", CancellationToken.None));
+        Assert.Null(await pool.FindTaskAsync("task-2", CancellationToken.None));
     }
 }

@@ -20,15 +20,15 @@ public sealed class SubmitVideoTaskFunction(SubmitVideoTaskActivity activity)
 public sealed class CheckVideoTaskFunction(CheckVideoTaskActivity activity)
 {
     [Function(WorkflowNames.CheckVideoTask)]
-    public Task<TaskCheck> Run([ActivityTrigger] string taskId, CancellationToken cancellationToken) =>
-        activity.RunAsync(taskId, cancellationToken);
+    public Task<TaskCheck> Run([ActivityTrigger] ProviderTaskRef task, CancellationToken cancellationToken) =>
+        activity.RunAsync(task, cancellationToken);
 }
 
 public sealed class CancelVideoTaskFunction(CancelVideoTaskActivity activity)
 {
     [Function(WorkflowNames.CancelVideoTask)]
-    public Task<CancelOutcome> Run([ActivityTrigger] string taskId, CancellationToken cancellationToken) =>
-        activity.RunAsync(taskId, cancellationToken);
+    public Task<CancelOutcome> Run([ActivityTrigger] ProviderTaskRef task, CancellationToken cancellationToken) =>
+        activity.RunAsync(task, cancellationToken);
 }
 
 public sealed class ArchiveVideoFunction(ArchiveVideoActivity activity)

@@ -49,7 +49,8 @@ public sealed partial class JobStarter(
     IOptions<WorkflowOptions> workflow,
     TimeProvider time,
     ILogger<JobStarter> log,
-    IOptions<Capacity.GateOptions>? gate = null)
+    IOptions<Capacity.GateOptions>? gate = null,
+    IOptions<DashScope.DashScopeOptions>? dashScope = null)
 {
     /// <summary>How long a request waits for the job that a concurrent request with the same key is starting.</summary>
     internal TimeSpan StartWait { get; init; } = TimeSpan.FromSeconds(10);
@@ -162,13 +163,23 @@ public sealed partial class JobStarter(
     private async Task ScheduleAsync(DurableTaskClient client, string jobId, ValidatedJob job, DateTimeOffset acceptedAt, CancellationToken cancellationToken)
     {
         var input = new VideoJobInput(jobId, job, acceptedAt.UtcDateTime, workflow.Value.ToSchedule(),
-            Gate: gate?.Value.Enabled == true
-                ? new Capacity.GateTicket(Capacity.GateAccounts.Default, job.Priority, acceptedAt.UtcDateTime,
-                    workflow.Value.MaxQueueTime, gate.Value.ChecksPerGeneration)
-                : null);
+            Gate: gate?.Value.Enabled == true ? Ticket(job, acceptedAt.UtcDateTime, gate.Value) : null,
+            MaxQueueTime: workflow.Value.MaxQueueTime);
         await client.ScheduleNewOrchestrationInstanceAsync(WorkflowNames.Orchestrator, input,
             new StartOrchestrationOptions(jobId).WithDedupeStatuses(AllStatuses), cancellationToken);
         LogJobStarted(log, jobId, job.Model, job.References.Count, job.BilledSecondsUpperBound);
+    }
+
+    /// <summary>
+    /// The job's gate ticket: its account when one account of the pool serves it, else the accounts that do, for the
+    /// gate to pick from (<see cref="Capacity.AcquireCapacityActivity"/>).
+    /// </summary>
+    private Capacity.GateTicket Ticket(ValidatedJob job, DateTime acceptedAt, Capacity.GateOptions options)
+    {
+        var serving = dashScope?.Value.Pool.Where(a => ModelCatalog.Serves(a.Region, job)).Select(a => a.Name).ToList()
+            ?? [Capacity.GateAccounts.Default];
+        return new Capacity.GateTicket(serving.Count == 1 ? serving[0] : null, job.Priority, acceptedAt, workflow.Value.MaxQueueTime,
+            options.ChecksPerGeneration, Candidates: serving.Count == 1 ? null : serving);
     }
 
     private async Task<bool> WaitForInstanceAsync(DurableTaskClient client, string jobId, CancellationToken cancellationToken)

@@ -8,8 +8,8 @@ using WanFunctions.Workflow.Activities;
 namespace WanFunctions.Capacity;
 
 /// <summary>
-/// The gate of each account as configured: its limits (today one account, <see cref="GateAccounts.Default"/>, with
-/// <c>DashScope:MaxConcurrentTasks</c> and <c>DashScope:MaxSubmitsPerSecond</c>) and the store it lives in.
+/// The gate of each account of the pool (<see cref="DashScopeOptions.Pool"/>): its limits (<c>MaxConcurrentTasks</c>,
+/// <c>MaxSubmitsPerSecond</c>, per account or from the <c>DashScope</c> section) and the store it lives in.
 /// </summary>
 public sealed class CapacityGates(IGateStore store, IOptions<DashScopeOptions> dashScope, IOptions<GateOptions> gate, TimeProvider time)
 {
@@ -19,13 +19,14 @@ public sealed class CapacityGates(IGateStore store, IOptions<DashScopeOptions> d
 
     public DateTime UtcNow => time.GetUtcNow().UtcDateTime;
 
-    /// <summary>The accounts the gate knows.</summary>
-    public IReadOnlyList<string> Accounts { get; } = [GateAccounts.Default];
+    /// <summary>The accounts the gate knows, in configuration order.</summary>
+    public IReadOnlyList<string> Accounts => dashScope.Value.Pool.Select(a => a.Name).ToList();
 
     /// <summary>The limits of <paramref name="account"/>; an unknown account is a clear error, not a default.</summary>
-    public AccountLimits LimitsOf(string account) => account == GateAccounts.Default
-        ? new AccountLimits(dashScope.Value.MaxConcurrentTasks, dashScope.Value.MaxSubmitsPerSecond)
-        : throw new InvalidOperationException($"No DashScope account named '{account}' is configured (known: {string.Join(", ", Accounts)}).");
+    public AccountLimits LimitsOf(string account) =>
+        dashScope.Value.Pool.FirstOrDefault(a => a.Name == account) is { } known
+            ? new AccountLimits(known.MaxConcurrentTasks, known.MaxSubmitsPerSecond)
+            : throw new InvalidOperationException($"No DashScope account named '{account}' is configured (known: {string.Join(", ", Accounts)}).");
 
     public CapacityGate GateOf(string account) => new(LimitsOf(account), gate.Value);
 
@@ -67,16 +68,66 @@ public sealed partial class AcquireCapacityActivity(CapacityGates gates, ILogger
     public Task<CapacityAnswer> RunAsync(CapacityRequest input, IJobWaker? jobWaker, CancellationToken cancellationToken) =>
         GateTracing.TraceAsync("acquire", input, async () =>
         {
-            var answer = await gates.RunAsync(input.Account, (gate, state, now, woken) => gate.Acquire(state, input, now, woken),
-                jobWaker, cancellationToken);
+            var answer = await AcquireAsync(input, jobWaker, cancellationToken);
             if (!answer.Granted)
             {
-                LogWaiting(log, input.JobId, input.Account, answer.Position);
+                LogWaiting(log, input.JobId, answer.Account!, answer.Position);
             }
 
             Activity.Current?.SetTag(GateTracing.GrantedTag, answer.Granted);
+            Activity.Current?.SetSafeTag(WorkflowTelemetry.Tags.Account, answer.Account);
             return answer;
         });
+
+    private async Task<CapacityAnswer> AcquireAsync(CapacityRequest input, IJobWaker? jobWaker, CancellationToken cancellationToken) =>
+        input.Account is { } account
+            ? await gates.RunAsync(account, (gate, state, now, woken) => gate.Acquire(state, input, now, woken), jobWaker, cancellationToken)
+                with { Account = account }
+            : await RouteAsync(input, jobWaker, cancellationToken);
+
+    /// <summary>
+    /// Places a job on one of its candidate accounts: where an earlier run already placed it (safe to run twice), else
+    /// the first one, by most free slots, that grants it a slot at once (its queue empty), else the one with the
+    /// shortest queue per slot. The job then waits on that account: it is not moved when another frees a slot first.
+    /// </summary>
+    private async Task<CapacityAnswer> RouteAsync(CapacityRequest input, IJobWaker? jobWaker, CancellationToken cancellationToken)
+    {
+        var known = gates.Accounts;
+        var candidates = input.Candidates is { } named ? known.Where(named.Contains).ToList() : known.ToList();
+        if (candidates.Count == 0)
+        {
+            throw new InvalidOperationException(
+                $"None of the job's accounts ({string.Join(", ", input.Candidates ?? [])}) is configured any more (configured: {string.Join(", ", known)}).");
+        }
+
+        var looks = new List<(string Account, GateState State)>();
+        foreach (var account in candidates)
+        {
+            var state = await gates.Store.ReadAsync(account, cancellationToken);
+            gates.GateOf(account).Tidy(state, gates.UtcNow, []);
+            if (state.Holders.Exists(h => h.JobId == input.JobId) || state.Queue.Exists(w => w.JobId == input.JobId))
+            {
+                return await AcquireAtAsync(account);
+            }
+
+            looks.Add((account, state));
+        }
+
+        foreach (var (account, _) in looks.OrderByDescending(l => l.State.EffectiveLimit - l.State.Holders.Count - l.State.Queue.Count))
+        {
+            if (await gates.RunAsync(account, (gate, state, now, woken) => gate.TryAcquire(state, input, now, woken), jobWaker, cancellationToken) is { } granted)
+            {
+                return granted with { Account = account };
+            }
+        }
+
+        var shortest = looks.OrderBy(l => (double)(l.State.Holders.Count + l.State.Queue.Count) / Math.Max(1, l.State.EffectiveLimit)).First().Account;
+        return await AcquireAtAsync(shortest);
+
+        async Task<CapacityAnswer> AcquireAtAsync(string account) =>
+            await gates.RunAsync(account, (gate, state, now, woken) => gate.Acquire(state, input, now, woken), jobWaker, cancellationToken)
+                with { Account = account };
+    }
 }
 
 /// <summary>Gives the job's slot (or queue place) back and wakes the jobs that now get one. Safe to run twice.</summary>
@@ -85,11 +136,14 @@ public sealed class ReleaseCapacityActivity(CapacityGates gates, IJobWaker? wake
     public Task<bool> RunAsync(CapacityRequest input, CancellationToken cancellationToken) => RunAsync(input, waker, cancellationToken);
 
     public Task<bool> RunAsync(CapacityRequest input, IJobWaker? jobWaker, CancellationToken cancellationToken) =>
-        GateTracing.TraceAsync("release", input, () => gates.RunAsync(input.Account, (gate, state, now, woken) =>
+        GateTracing.TraceAsync("release", input, () => gates.RunAsync(AccountOf(input), (gate, state, now, woken) =>
         {
             gate.Release(state, input.JobId, now, woken);
             return true;
         }, jobWaker, cancellationToken));
+
+    internal static string AccountOf(CapacityRequest input) =>
+        input.Account ?? throw new InvalidOperationException($"Job {input.JobId}: the capacity request names no account.");
 }
 
 /// <summary>A polling job's sign of life: its slot's lease is extended (the new end is returned). Safe to run twice.</summary>
@@ -98,8 +152,8 @@ public sealed class RenewCapacityLeaseActivity(CapacityGates gates, IJobWaker? w
     public Task<DateTime> RunAsync(CapacityRequest input, CancellationToken cancellationToken) => RunAsync(input, waker, cancellationToken);
 
     public Task<DateTime> RunAsync(CapacityRequest input, IJobWaker? jobWaker, CancellationToken cancellationToken) =>
-        GateTracing.TraceAsync("renew", input, () =>
-            gates.RunAsync(input.Account, (gate, state, now, woken) => gate.Renew(state, input, now, woken), jobWaker, cancellationToken));
+        GateTracing.TraceAsync("renew", input, () => gates.RunAsync(ReleaseCapacityActivity.AccountOf(input),
+            (gate, state, now, woken) => gate.Renew(state, input, now, woken), jobWaker, cancellationToken));
 }
 
 /// <summary>
@@ -114,10 +168,11 @@ public sealed partial class ReportThrottledActivity(CapacityGates gates, ILogger
     public Task<CapacityAnswer> RunAsync(CapacityRequest input, IJobWaker? jobWaker, CancellationToken cancellationToken) =>
         GateTracing.TraceAsync("throttled", input, async () =>
         {
-            var answer = await gates.RunAsync(input.Account, (gate, state, now, woken) => gate.Throttled(state, input, now, woken),
+            var account = ReleaseCapacityActivity.AccountOf(input);
+            var answer = await gates.RunAsync(account, (gate, state, now, woken) => gate.Throttled(state, input, now, woken),
                 jobWaker, cancellationToken);
-            LogThrottledDespiteGate(log, input.JobId, input.Account, answer.EffectiveLimit);
-            return answer;
+            LogThrottledDespiteGate(log, input.JobId, account, answer.EffectiveLimit);
+            return answer with { Account = account };
         });
 }
 

@@ -45,6 +45,17 @@ public sealed class CapacityGate(AccountLimits limits, GateOptions options)
         return Answer(state, request.JobId, now);
     }
 
+    /// <summary>
+    /// A slot for a job not placed yet, only if one is free now (the queue empty, a slot under the limit): its grant,
+    /// else null and the job is not queued here (routing tries the next account).
+    /// </summary>
+    public CapacityAnswer? TryAcquire(GateState state, CapacityRequest request, DateTime now, List<string> woken)
+    {
+        Maintain(state, now);
+        Promote(state, now, woken);
+        return state.Queue.Count > 0 || state.Holders.Count >= state.EffectiveLimit ? null : Acquire(state, request, now, woken);
+    }
+
     /// <summary>The job is done with its slot (or its queue place): both are removed, and waiting jobs that now fit are granted.</summary>
     public void Release(GateState state, string jobId, DateTime now, List<string> woken)
     {

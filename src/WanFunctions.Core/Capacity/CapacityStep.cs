@@ -48,7 +48,8 @@ public static partial class CapacityStep
             }
 
             var answer = await context.CallActivityAsync<CapacityAnswer>(WorkflowNames.AcquireCapacity, ticket.RequestFor(jobId), retry);
-            ticket = ticket with { Checks = ticket.Checks + 1 };
+            // The first answer places the job on an account of the pool; it stays there (and its task with it).
+            ticket = ticket with { Checks = ticket.Checks + 1, Account = answer.Account ?? ticket.Account };
             var now = context.CurrentUtcDateTime;
             if (answer.Granted)
             {
@@ -117,6 +118,11 @@ public static partial class CapacityStep
     /// <summary>Gives the slot (or queue place) back. A failure is logged: the lease reclaims the slot in the end.</summary>
     public static async Task ReleaseAsync(TaskOrchestrationContext context, string jobId, GateTicket ticket, TaskOptions retry)
     {
+        if (ticket.Account is null)
+        {
+            return; // never placed on an account: nothing to give back
+        }
+
         try
         {
             await context.CallActivityAsync<bool>(WorkflowNames.ReleaseCapacity, ticket.RequestFor(jobId), retry);

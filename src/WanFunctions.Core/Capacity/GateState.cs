@@ -55,8 +55,8 @@ public sealed record GateWaiter(
 /// <summary>The limits of one account.</summary>
 public sealed record AccountLimits(int MaxConcurrentTasks, int MaxSubmitsPerSecond);
 
-/// <summary>Account names. Today's single <c>DashScope:ApiKey</c> is the account "default".</summary>
+/// <summary>Account names. The single <c>DashScope:ApiKey</c> is the account "default".</summary>
 public static class GateAccounts
 {
-    public const string Default = "default";
+    public const string Default = WanFunctions.DashScope.DashScopeAccount.DefaultName;
 }

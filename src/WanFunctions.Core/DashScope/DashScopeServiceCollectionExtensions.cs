@@ -13,7 +13,8 @@ public static class DashScopeServiceCollectionExtensions
     public const string HttpClientName = "DashScope";
 
     /// <summary>
-    /// Registers <see cref="IDashScopeClient"/> as a typed HttpClient, binds <see cref="DashScopeOptions"/> from the
+    /// Registers <see cref="IDashScopeClientFactory"/> (a client per account of the pool, on the named HttpClient
+    /// <see cref="HttpClientName"/>) and <see cref="IDashScopeClient"/> (the pool's first account), binds <see cref="DashScopeOptions"/> from the
     /// <c>DashScope</c> section of the <see cref="IConfiguration"/> service and validates them at start-up.
     /// <paramref name="configuration"/> (the root configuration) is registered as that service when the host has not
     /// registered one.
@@ -37,7 +38,8 @@ public static class DashScopeServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DashScopeOptions>, DashScopeOptionsValidator>());
 
-        var builder = services.AddHttpClient<IDashScopeClient, DashScopeClient>(HttpClientName, (sp, client) =>
+        // One pipeline for every account (the circuit breaker and retries are shared): the clients differ only in key and URL.
+        var builder = services.AddHttpClient(HttpClientName, (sp, client) =>
         {
             // The resilience pipeline enforces the real timeouts; HttpClient's own is only a backstop behind them.
             var options = sp.GetRequiredService<IOptions<DashScopeOptions>>().Value;
@@ -54,6 +56,12 @@ public static class DashScopeServiceCollectionExtensions
         // Inside the resilience handler: every attempt (retries, 429s) is counted once.
         builder.AddHttpMessageHandler(() => new ProviderCallMetricsHandler());
 
+        services.TryAddSingleton<IDashScopeClientFactory, DashScopeClientFactory>();
+        services.TryAddTransient<IDashScopeClient>(sp =>
+        {
+            var clients = sp.GetRequiredService<IDashScopeClientFactory>();
+            return clients.ClientOf(clients.Accounts[0].Name);
+        });
         return builder;
     }
 

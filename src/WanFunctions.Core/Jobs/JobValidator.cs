@@ -4,12 +4,24 @@ using WanFunctions.DashScope;
 namespace WanFunctions.Jobs;
 
 /// <summary>
-/// Checks a job against what DashScope accepts in one region, before anything is submitted or billed.
-/// Reports every error at once, keyed by camelCase field path ("prompt", "references[2].url"), and fills in
-/// the provider's defaults.
+/// Checks a job against what DashScope accepts in the regions the account pool covers, before anything is submitted or
+/// billed: a job is valid when one of them takes it (models, durations and inputs differ per region), the first region
+/// in pool order first. Reports every error at once, keyed by camelCase field path ("prompt", "references[2].url"), and
+/// fills in the provider's defaults.
 /// </summary>
 public sealed partial class JobValidator(DashScopeRegion region)
 {
+    private readonly List<JobValidator> others = [];
+
+    /// <summary>A validator for a pool covering <paramref name="regions"/> (in pool order; at least one).</summary>
+    /// <exception cref="ArgumentException">No region.</exception>
+    public JobValidator(IReadOnlyList<DashScopeRegion> regions)
+        : this(regions is { Count: > 0 } ? regions[0] : throw new ArgumentException("At least one region is required.", nameof(regions))) =>
+        others = regions.Distinct().Skip(1).Select(r => new JobValidator(r)).ToList();
+
+    /// <summary>The regions the pool covers, in pool order.</summary>
+    public IReadOnlyList<DashScopeRegion> Regions => [Region, .. others.Select(o => o.Region)];
+
     public const int MinReferences = 1;
     public const int MaxReferences = 5;
     public const int MaxVideoReferences = 3;
@@ -21,6 +33,42 @@ public sealed partial class JobValidator(DashScopeRegion region)
     public DashScopeRegion Region { get; } = region;
 
     public JobValidationResult Validate(VideoJobRequest? request)
+    {
+        var first = ValidateIn(request);
+        if (first.IsValid || others.Count == 0 || request is null)
+        {
+            return first;
+        }
+
+        var offered = request.Model is not { } named || ModelCatalog.Find(Region, named) is not null;
+        foreach (var other in others)
+        {
+            var result = other.ValidateIn(request);
+            if (result.IsValid)
+            {
+                return result;
+            }
+
+            if (!offered && (request.Model is null || ModelCatalog.Find(other.Region, request.Model) is not null))
+            {
+                (first, offered) = (result, true); // the errors of the first region that offers the model say the most
+            }
+        }
+
+        if (offered)
+        {
+            return first;
+        }
+
+        var errors = first.Errors.ToDictionary();
+        var models = Regions.SelectMany(ModelCatalog.ModelsIn).Select(m => m.Name).Distinct();
+        errors["model"] = [$"model {ValidationErrors.Echo(request.Model!, 40)} is not offered in the regions the configured accounts cover "
+            + $"({string.Join(", ", Regions)}); use one of: {string.Join(", ", models)}."];
+        return first with { Errors = errors };
+    }
+
+    /// <summary>The job as <see cref="Region"/> takes it.</summary>
+    private JobValidationResult ValidateIn(VideoJobRequest? request)
     {
         var errors = new ValidationErrors();
         var warnings = new List<string>();

@@ -80,5 +80,16 @@ public static class ModelCatalog
     public static string DefaultModelFor(DashScopeRegion region) =>
         Find(region, DefaultModel)?.Name ?? ModelsIn(region)[0].Name;
 
+    /// <summary>
+    /// Whether an account of <paramref name="region"/> takes the validated job as it is: the model is offered there and
+    /// allows its duration, silence and reference kinds (Global's <c>wan2.6-r2v</c> differs from the others').
+    /// </summary>
+    public static bool Serves(DashScopeRegion region, ValidatedJob job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return Find(region, job.Model) is { } spec && spec.AllowsDuration(job.Duration) && (job.Audio || spec.SupportsSilent)
+            && job.References.All(r => spec.Accepts(r.Kind));
+    }
+
     public static bool IsKnownSize(string? size) => size is not null && Sizes.Contains(size, StringComparer.Ordinal);
 }

@@ -18,11 +18,20 @@ public interface ISubmissionLedger
     /// <summary>The provider task id recorded for <paramref name="jobId"/>, or null.</summary>
     public Task<string?> FindTaskIdAsync(string jobId, CancellationToken cancellationToken);
 
-    /// <summary>Records both directions, task → job first, so a task is marked as this deployment's before the job points at it.</summary>
-    public Task RecordAsync(string jobId, string taskId, CancellationToken cancellationToken);
+    /// <summary>
+    /// Records both directions, task → job (with the pool <paramref name="account"/> that accepted the task) first, so a
+    /// task is marked as this deployment's before the job points at it.
+    /// </summary>
+    public Task RecordAsync(string jobId, string taskId, string account, CancellationToken cancellationToken);
 
     /// <summary>The job a provider task was recorded for, or null when this deployment never recorded it.</summary>
     public Task<string?> FindJobOfTaskAsync(string taskId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The job a provider task was recorded for and the account that accepted it (<c>default</c> for a record written
+    /// before the pool), or null when this deployment never recorded it.
+    /// </summary>
+    public Task<RecordedTask?> FindTaskAsync(string taskId, CancellationToken cancellationToken);
 
     /// <summary>Writes (or replaces) the job's intent, before the submit is sent.</summary>
     public Task WriteIntentAsync(SubmitIntent intent, CancellationToken cancellationToken);
@@ -40,16 +49,26 @@ public interface ISubmissionLedger
     public Task<IReadOnlyList<SubmitIntent>> FindOtherIntentsAsync(string jobId, string promptSha256, CancellationToken cancellationToken);
 }
 
-/// <summary>A submit about to be sent: the job, its model, the SHA-256 of its prompt and when (UTC, our clock).</summary>
+/// <summary>
+/// A submit about to be sent: the job, its model, the SHA-256 of its prompt and when (UTC, our clock), and the pool
+/// account it is sent with (null: the account "default", also for intents written before the pool), whose task list
+/// settles a lost answer.
+/// </summary>
 public sealed record SubmitIntent(
     [property: JsonPropertyName("jobId")] string JobId,
     [property: JsonPropertyName("model")] string Model,
     [property: JsonPropertyName("promptSha256")] string PromptSha256,
-    [property: JsonPropertyName("attemptedAt")] DateTimeOffset AttemptedAt);
+    [property: JsonPropertyName("attemptedAt")] DateTimeOffset AttemptedAt,
+    [property: JsonPropertyName("account")] string? Account = null);
+
+/// <summary>A provider task this deployment recorded: its job and the pool account that accepted it.</summary>
+public sealed record RecordedTask(
+    [property: JsonPropertyName("jobId")] string JobId,
+    [property: JsonPropertyName("account")] string Account);
 
 /// <summary>
 /// <see cref="ISubmissionLedger"/> on small blobs in the state container: <c>submissions/{jobId}.txt</c> (task id),
-/// <c>tasks/{taskId}.txt</c> (job id) and <c>intents/{promptSha256}/{jobId}.json</c> (open intents, grouped by prompt
+/// <c>tasks/{taskId}.txt</c> (<see cref="RecordedTask"/> as JSON; a bare job id in records written before the pool) and <c>intents/{promptSha256}/{jobId}.json</c> (open intents, grouped by prompt
 /// so a look for rivals is one listing). The container's lifecycle rule ages them all out.
 /// </summary>
 public sealed class SubmissionLedger(BlobServiceClient blobService, IOptions<StorageOptions> options) : ISubmissionLedger
@@ -57,15 +76,21 @@ public sealed class SubmissionLedger(BlobServiceClient blobService, IOptions<Sto
     public Task<string?> FindTaskIdAsync(string jobId, CancellationToken cancellationToken) =>
         ReadTextAsync(Blob($"submissions/{jobId}.txt"), cancellationToken);
 
-    public async Task RecordAsync(string jobId, string taskId, CancellationToken cancellationToken)
+    public async Task RecordAsync(string jobId, string taskId, string account, CancellationToken cancellationToken)
     {
         await Container().CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-        await Blob(TaskRecord(taskId)).UploadAsync(new BinaryData(Encoding.UTF8.GetBytes(jobId)), overwrite: true, cancellationToken);
+        await Blob(TaskRecord(taskId)).UploadAsync(new BinaryData(JsonSerializer.SerializeToUtf8Bytes(new RecordedTask(jobId, account))),
+            overwrite: true, cancellationToken);
         await Blob($"submissions/{jobId}.txt").UploadAsync(new BinaryData(Encoding.UTF8.GetBytes(taskId)), overwrite: true, cancellationToken);
     }
 
-    public Task<string?> FindJobOfTaskAsync(string taskId, CancellationToken cancellationToken) =>
-        ReadTextAsync(Blob(TaskRecord(taskId)), cancellationToken);
+    public async Task<string?> FindJobOfTaskAsync(string taskId, CancellationToken cancellationToken) =>
+        (await FindTaskAsync(taskId, cancellationToken))?.JobId;
+
+    public async Task<RecordedTask?> FindTaskAsync(string taskId, CancellationToken cancellationToken) =>
+        await ReadTextAsync(Blob(TaskRecord(taskId)), cancellationToken) is { } text
+            ? text.StartsWith('{') ? JsonSerializer.Deserialize<RecordedTask>(text) : new RecordedTask(text, DashScope.DashScopeAccount.DefaultName)
+            : null;
 
     public async Task WriteIntentAsync(SubmitIntent intent, CancellationToken cancellationToken)
     {

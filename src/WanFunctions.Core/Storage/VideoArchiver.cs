@@ -16,7 +16,7 @@ namespace WanFunctions.Storage;
 /// </summary>
 public sealed partial class VideoArchiver(
     BlobServiceClient blobService,
-    IDashScopeClient dashScope,
+    IDashScopeClientFactory clients,
     VideoSourcePolicy sourcePolicy,
     IHttpClientFactory httpClientFactory,
     IOptions<ArchiveOptions> options,
@@ -37,7 +37,8 @@ public sealed partial class VideoArchiver(
         }
 
         // The signed URL is fetched here, not carried in durable history, and is never logged.
-        var status = await dashScope.GetTaskAsync(input.TaskId, cancellationToken);
+        // With the key of the account that accepted the task: to any other key the task does not exist.
+        var status = await clients.ClientOf(input.Account).GetTaskAsync(input.TaskId, cancellationToken);
         if (status.State != DashScopeTaskState.Succeeded || string.IsNullOrEmpty(status.VideoUrl))
         {
             throw new ArchiveRejectedException($"Task {input.TaskId} is {status.State.ToString().ToUpperInvariant()} and has no video to archive.");

@@ -116,8 +116,10 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
             SubmitOutcome submitted;
             try
             {
+                // The gate's grant names the account; without the gate the activity picks one that serves the job.
                 submitted = await context.CallActivityAsync<SubmitOutcome>(WorkflowNames.SubmitVideoTask,
-                    new SubmitVideoTaskInput(input.JobId, input.Job, ReturnThrottled: input.Gate is not null), SubmitRetry(input.Schedule));
+                    new SubmitVideoTaskInput(input.JobId, input.Job, ReturnThrottled: input.Gate is not null || input.MaxQueueTime is not null,
+                        Account: input.Gate?.Account), SubmitRetry(input.Schedule));
             }
             catch (TaskFailedException ex)
             {
@@ -125,9 +127,19 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
                     new JobError(JobErrors.SubmitFailed, ex.FailureDetails.ErrorMessage, JobErrorSource.Workflow)), input);
             }
 
-            if (submitted.Throttled && input.Gate is { } throttled)
+            if (submitted.Throttled)
             {
-                await ReportThrottledAsync(context, input, throttled);
+                if (input.Gate is { } throttled)
+                {
+                    await ReportThrottledAsync(context, input, throttled);
+                    continue;
+                }
+
+                if (await BackOffAsync(context, input, attempt) is { } queueTimeout)
+                {
+                    return (queueTimeout, input);
+                }
+
                 continue;
             }
 
@@ -141,16 +153,48 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
 #pragma warning disable CA1873
             LogSubmitted(Log(context), input.JobId, taskId);
 #pragma warning restore CA1873
-            // Behind the gate the wait for a slot has its own bound (MaxQueueTime), so the generation deadline counts from
-            // the provider's acceptance of the task; without it, from the POST (it then also bounds the submit's 429 retries).
+            // The generation deadline counts from the provider's acceptance of the task: the wait before it has its own
+            // bound (Workflow:MaxQueueTime), behind the gate and without it. A job started before MaxQueueTime was copied
+            // into its input (gate off) keeps the rule it started with: from the POST, which also bounded its 429 retries.
             var submittedAt = context.CurrentUtcDateTime;
-            var deadlineAt = (input.Gate is null ? input.AcceptedAt : submittedAt) + input.Schedule.Deadline;
-            return (new Stage.Polling(new PollState(taskId, submittedAt, deadlineAt, 0, DashScopeTaskState.Pending)), input);
+            var deadlineFrom = input.Gate is null && input.MaxQueueTime is null ? input.AcceptedAt : submittedAt;
+            var account = submitted.Account ?? input.Gate?.Account;
+            return (new Stage.Polling(new PollState(taskId, submittedAt, deadlineFrom + input.Schedule.Deadline, 0, DashScopeTaskState.Pending,
+                Account: account)), input);
         }
 
         return (new Stage.Ended(JobOutcome.Failed, null, new JobError(JobErrors.SubmitFailed,
-            $"The provider throttled all {input.Schedule.SubmitAttempts} submits (Workflow:SubmitAttempts) although the capacity gate "
-            + "admitted each one: another client may be using the account's quota. Nothing was created.", JobErrorSource.Workflow)), input);
+            $"The provider throttled all {input.Schedule.SubmitAttempts} submits (Workflow:SubmitAttempts)"
+            + (input.Gate is null ? "" : " although the capacity gate admitted each one: another client may be using the account's quota")
+            + ". Nothing was created.", JobErrorSource.Workflow)), input);
+    }
+
+    /// <summary>
+    /// Without the gate, a throttled submit waits (<see cref="PollingSchedule.RetryInterval"/> doubling, at most a minute
+    /// or the interval) and tries again; null to go on, or the job's end (<c>QueueTimeout</c>) when the wait would pass
+    /// <see cref="VideoJobInput.MaxQueueTime"/> from the POST.
+    /// </summary>
+    private static async Task<Stage?> BackOffAsync(TaskOrchestrationContext context, VideoJobInput input, int attempt)
+    {
+        var schedule = input.Schedule;
+        var cap = Max(TimeSpan.FromMinutes(1), schedule.RetryInterval);
+        var delay = TimeSpan.FromTicks((long)Math.Min(cap.Ticks, schedule.RetryInterval.Ticks * Math.Pow(2, attempt - 1)));
+        var limit = input.MaxQueueTime!.Value; // set whenever a 429 comes back as data without the gate
+        var retryAt = context.CurrentUtcDateTime + delay;
+        if (attempt >= schedule.SubmitAttempts)
+        {
+            return null; // the loop ends with SubmitFailed, naming Workflow:SubmitAttempts
+        }
+
+        if (retryAt > input.AcceptedAt + limit)
+        {
+            return new Stage.Ended(JobOutcome.TimedOut, null, new JobError(JobErrors.QueueTimeout,
+                $"The provider kept throttling the submit (its account's tasks or submit rate are at their limit) and the {limit} queue limit "
+                + "(Workflow:MaxQueueTime) has passed; nothing was submitted.", JobErrorSource.Workflow));
+        }
+
+        await context.CreateTimer(retryAt, CancellationToken.None);
+        return null;
     }
 
     /// <summary>
@@ -184,7 +228,7 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
                     "The job was canceled at the caller's request while it waited for a slot; nothing was submitted.", JobErrorSource.Workflow)), input);
             case SlotWait.QueueTimeout:
                 return (new Stage.Ended(JobOutcome.TimedOut, null, new JobError(JobErrors.QueueTimeout,
-                    $"No slot of the provider account '{ticket.Account}' became free within the {ticket.MaxQueueTime} queue limit "
+                    $"No slot of the provider account '{slot.Ticket.Account}' became free within the {ticket.MaxQueueTime} queue limit "
                     + "(Workflow:MaxQueueTime); nothing was submitted.", JobErrorSource.Workflow)), input);
             default:
                 return (null, input);
@@ -289,7 +333,7 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
         TaskCheck check;
         try
         {
-            check = await context.CallActivityAsync<TaskCheck>(WorkflowNames.CheckVideoTask, poll.TaskId, QueryRetry(input.Schedule));
+            check = await context.CallActivityAsync<TaskCheck>(WorkflowNames.CheckVideoTask, poll.Task, QueryRetry(input.Schedule));
         }
         catch (TaskFailedException ex)
         {
@@ -332,7 +376,7 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
     /// </summary>
     private static async Task<Stage> HandleCancelAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll)
     {
-        var cancel = await CancelProviderTaskAsync(context, poll.TaskId, input.Schedule);
+        var cancel = await CancelProviderTaskAsync(context, poll.Task, input.Schedule);
         if (cancel.Canceled)
         {
             return new Stage.Ended(JobOutcome.Canceled, poll,
@@ -352,7 +396,7 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
     /// <summary>The deadline passed: cancel the provider task if it is still PENDING, and end the job TimedOut.</summary>
     private static async Task<Stage> TimeOutAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll)
     {
-        var cancel = await CancelProviderTaskAsync(context, poll.TaskId, input.Schedule);
+        var cancel = await CancelProviderTaskAsync(context, poll.Task, input.Schedule);
         if (cancel.Error is { } refused)
         {
             // The provider refused the call itself (e.g. the key was rotated): that is the cause worth showing.
@@ -384,11 +428,11 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
         return new Stage.ContinuedAsNew();
     }
 
-    private static async Task<CancelOutcome> CancelProviderTaskAsync(TaskOrchestrationContext context, string taskId, PollingSchedule schedule)
+    private static async Task<CancelOutcome> CancelProviderTaskAsync(TaskOrchestrationContext context, ProviderTaskRef task, PollingSchedule schedule)
     {
         try
         {
-            return await context.CallActivityAsync<CancelOutcome>(WorkflowNames.CancelVideoTask, taskId, QueryRetry(schedule));
+            return await context.CallActivityAsync<CancelOutcome>(WorkflowNames.CancelVideoTask, task, QueryRetry(schedule));
         }
         catch (TaskFailedException ex)
         {
@@ -402,7 +446,7 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
         (var poll, var check) = succeeded;
         context.SetCustomStatus(Progress(JobPhase.Archiving, poll, null));
         var archiveInput = new ArchiveVideoInput(input.JobId, poll.TaskId, BlobNameFor(input.JobId, input.AcceptedAt),
-            input.Job.Model, input.Job.Size, input.Job.Duration, Hashing.Sha256Hex(input.Job.Prompt));
+            input.Job.Model, input.Job.Size, input.Job.Duration, Hashing.Sha256Hex(input.Job.Prompt), poll.Account);
         try
         {
             var archived = await context.CallActivityAsync<ArchiveOutcome>(WorkflowNames.ArchiveVideo, archiveInput, ArchiveRetry(input.Schedule));

@@ -11,7 +11,9 @@ namespace WanFunctions.Workflow;
 
 /// <summary>
 /// The orchestration's input. <see cref="Poll"/> is null until the provider task exists (set again on ContinueAsNew).
-/// <see cref="Gate"/> is the job's capacity-gate ticket, null when the gate is off.
+/// <see cref="Gate"/> is the job's capacity-gate ticket, null when the gate is off. <see cref="MaxQueueTime"/>
+/// (<c>Workflow:MaxQueueTime</c>, copied at start) bounds the wait before the provider accepts the task when the gate is
+/// off (behind the gate the ticket has its own copy); null for a job started before it was copied.
 /// </summary>
 public sealed record VideoJobInput(
     [property: JsonPropertyName("jobId")] string JobId,
@@ -19,7 +21,8 @@ public sealed record VideoJobInput(
     [property: JsonPropertyName("acceptedAt")] DateTime AcceptedAt,
     [property: JsonPropertyName("schedule")] PollingSchedule Schedule,
     [property: JsonPropertyName("poll")] PollState? Poll = null,
-    [property: JsonPropertyName("gate")] GateTicket? Gate = null);
+    [property: JsonPropertyName("gate")] GateTicket? Gate = null,
+    [property: JsonPropertyName("maxQueueTime")] TimeSpan? MaxQueueTime = null);
 
 /// <summary>
 /// When to look at the provider task. Carried in the input (not read from options inside the orchestrator)
@@ -38,7 +41,8 @@ public sealed record PollingSchedule(
 /// <summary>
 /// Where polling stands; survives ContinueAsNew. <see cref="ProviderRawState"/> is the provider's own status string
 /// (null before the first look). <see cref="CancelRequested"/> is a cancel event that arrived just before a
-/// ContinueAsNew, carried over to be handled first in the next generation.
+/// ContinueAsNew, carried over to be handled first in the next generation. <see cref="Account"/> is the pool account
+/// that accepted the task (null: a job started before the pool, the account "default"): every later call uses it.
 /// </summary>
 public sealed record PollState(
     [property: JsonPropertyName("taskId")] string TaskId,
@@ -48,7 +52,21 @@ public sealed record PollState(
     [property: JsonPropertyName("providerState")] DashScopeTaskState ProviderState,
     [property: JsonPropertyName("cancelRefused")] bool CancelRefused = false,
     [property: JsonPropertyName("providerRawState")] string? ProviderRawState = null,
-    [property: JsonPropertyName("cancelRequested")] CancelRequest? CancelRequested = null);
+    [property: JsonPropertyName("cancelRequested")] CancelRequest? CancelRequested = null,
+    [property: JsonPropertyName("account")] string? Account = null)
+{
+    /// <summary>The task and its account, the input of the query and cancel activities.</summary>
+    [JsonIgnore]
+    public ProviderTaskRef Task => new(TaskId, Account);
+}
+
+/// <summary>
+/// A provider task and the pool account that accepted it: a task is visible only to that account's key, so it is
+/// queried, canceled and fetched with it. <see cref="Account"/> null means the account "default".
+/// </summary>
+public sealed record ProviderTaskRef(
+    [property: JsonPropertyName("taskId")] string TaskId,
+    [property: JsonPropertyName("account")] string? Account = null);
 
 [JsonConverter(typeof(JsonStringEnumConverter<JobPhase>))]
 public enum JobPhase
@@ -116,20 +134,27 @@ public sealed record JobResult(
     [property: JsonPropertyName("timings")] JobTimings Timings,
     [property: JsonPropertyName("error")] JobError? Error = null);
 
-/// <summary><see cref="ReturnThrottled"/>: a 429 comes back as <see cref="SubmitOutcome.Throttled"/> (the gate handles it) instead of being thrown.</summary>
+/// <summary>
+/// <see cref="ReturnThrottled"/>: a 429 comes back as <see cref="SubmitOutcome.Throttled"/> (the gate handles it) instead
+/// of being thrown. <see cref="Account"/>: the pool account to submit with (the gate's grant); null lets the activity
+/// pick one of the accounts that serve the job (gate off).
+/// </summary>
 public sealed record SubmitVideoTaskInput(
     [property: JsonPropertyName("jobId")] string JobId,
     [property: JsonPropertyName("job")] ValidatedJob Job,
-    [property: JsonPropertyName("returnThrottled")] bool ReturnThrottled = false);
+    [property: JsonPropertyName("returnThrottled")] bool ReturnThrottled = false,
+    [property: JsonPropertyName("account")] string? Account = null);
 
 /// <summary>
 /// A submitted task, or the provider's permanent refusal (transient faults are thrown so the retry policy sees them).
 /// <see cref="Throttled"/>: the provider answered 429 and created nothing (only when the input asked for it).
+/// <see cref="Account"/>: the pool account the task belongs to (null: "default").
 /// </summary>
 public sealed record SubmitOutcome(
     [property: JsonPropertyName("taskId")] string? TaskId,
     [property: JsonPropertyName("error")] JobError? Error = null,
-    [property: JsonPropertyName("throttled")] bool Throttled = false);
+    [property: JsonPropertyName("throttled")] bool Throttled = false,
+    [property: JsonPropertyName("account")] string? Account = null);
 
 /// <summary>
 /// One look at the provider task, without its signed video URL. <see cref="Code"/>/<see cref="Message"/> are the task's
@@ -162,7 +187,8 @@ public sealed record ArchiveVideoInput(
     [property: JsonPropertyName("model")] string Model,
     [property: JsonPropertyName("size")] string Size,
     [property: JsonPropertyName("duration")] int Duration,
-    [property: JsonPropertyName("promptSha256")] string PromptSha256);
+    [property: JsonPropertyName("promptSha256")] string PromptSha256,
+    [property: JsonPropertyName("account")] string? Account = null);
 
 /// <summary>The archived video, or the provider's permanent refusal of the archive's own look-up of the video URL.</summary>
 public sealed record ArchiveOutcome(

@@ -20,8 +20,8 @@ public static class WorkflowRegistry
     public static IReadOnlyList<WorkflowActivity> Activities { get; } =
     [
         WorkflowActivity.Of<SubmitVideoTaskActivity, SubmitVideoTaskInput, SubmitOutcome>(WorkflowNames.SubmitVideoTask),
-        WorkflowActivity.Of<CheckVideoTaskActivity, string, TaskCheck>(WorkflowNames.CheckVideoTask),
-        WorkflowActivity.Of<CancelVideoTaskActivity, string, CancelOutcome>(WorkflowNames.CancelVideoTask),
+        WorkflowActivity.Of<CheckVideoTaskActivity, ProviderTaskRef, TaskCheck>(WorkflowNames.CheckVideoTask),
+        WorkflowActivity.Of<CancelVideoTaskActivity, ProviderTaskRef, CancelOutcome>(WorkflowNames.CancelVideoTask),
         WorkflowActivity.Of<ArchiveVideoActivity, ArchiveVideoInput, ArchiveOutcome>(WorkflowNames.ArchiveVideo),
         WorkflowActivity.Of<NotifyCallbackActivity, CallbackInput, bool>(WorkflowNames.NotifyCallback),
         WorkflowActivity.Of<AcquireCapacityActivity, CapacityRequest, CapacityAnswer>(WorkflowNames.AcquireCapacity),

@@ -120,3 +120,19 @@ internal static class DashScopeTestContext
         Watermark: null,
         Seed: 42);
 }
+
+/// <summary>A pool whose every account answers with one client; <see cref="Asked"/> lists the accounts asked for.</summary>
+internal sealed class SingleClientFactory(IDashScopeClient client, params string[] accounts) : IDashScopeClientFactory
+{
+    public List<string?> Asked { get; } = [];
+
+    public IReadOnlyList<DashScopeAccount> Accounts { get; } =
+        (accounts.Length == 0 ? [DashScopeAccount.DefaultName] : accounts)
+        .Select(a => new DashScopeAccount(a, "key-" + a, new Uri("https://dashscope.test"), DashScopeRegion.International, 5, 5)).ToList();
+
+    public IDashScopeClient ClientOf(string? account)
+    {
+        Asked.Add(account);
+        return client;
+    }
+}

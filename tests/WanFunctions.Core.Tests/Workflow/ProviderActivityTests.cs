@@ -34,7 +34,7 @@ public class ProviderActivityTests
         dashScope.Setup(d => d.GetTaskAsync(TaskId, It.IsAny<CancellationToken>()))
             .ReturnsAsync(new DashScopeTaskStatus(TaskId, DashScopeTaskState.Other, RawState: "PRE-PROCESSING"));
 
-        var check = await new CheckVideoTaskActivity(dashScope.Object).RunAsync(TaskId, CancellationToken.None);
+        var check = await new CheckVideoTaskActivity(new SingleClientFactory(dashScope.Object)).RunAsync(new ProviderTaskRef(TaskId), CancellationToken.None);
 
         Assert.Equal(new TaskCheck(DashScopeTaskState.Other, RawState: "PRE-PROCESSING"), check);
     }
@@ -48,7 +48,7 @@ public class ProviderActivityTests
         var dashScope = new Mock<IDashScopeClient>();
         dashScope.Setup(d => d.GetTaskAsync(TaskId, It.IsAny<CancellationToken>())).ThrowsAsync(Refused(status, code, "No way."));
 
-        var check = await new CheckVideoTaskActivity(dashScope.Object).RunAsync(TaskId, CancellationToken.None);
+        var check = await new CheckVideoTaskActivity(new SingleClientFactory(dashScope.Object)).RunAsync(new ProviderTaskRef(TaskId), CancellationToken.None);
 
         Assert.Equal(new JobError(code, "No way.", JobErrorSource.Provider), check.Error);
     }
@@ -59,7 +59,7 @@ public class ProviderActivityTests
         var dashScope = new Mock<IDashScopeClient>();
         dashScope.Setup(d => d.GetTaskAsync(TaskId, It.IsAny<CancellationToken>())).ThrowsAsync(Transient());
 
-        var ex = await Assert.ThrowsAsync<DashScopeException>(() => new CheckVideoTaskActivity(dashScope.Object).RunAsync(TaskId, CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<DashScopeException>(() => new CheckVideoTaskActivity(new SingleClientFactory(dashScope.Object)).RunAsync(new ProviderTaskRef(TaskId), CancellationToken.None));
 
         Assert.True(ex.IsTransient);
     }
@@ -74,7 +74,7 @@ public class ProviderActivityTests
             .ThrowsAsync(Refused(HttpStatusCode.BadRequest, "UnsupportedOperation", "Failed to cancel the task, please confirm if the task is in PENDING status."));
         dashScope.Setup(d => d.GetTaskAsync(TaskId, It.IsAny<CancellationToken>())).ReturnsAsync(new DashScopeTaskStatus(TaskId, DashScopeTaskState.Running));
 
-        var outcome = await new CancelVideoTaskActivity(dashScope.Object).RunAsync(TaskId, CancellationToken.None);
+        var outcome = await new CancelVideoTaskActivity(new SingleClientFactory(dashScope.Object)).RunAsync(new ProviderTaskRef(TaskId), CancellationToken.None);
 
         Assert.False(outcome.Canceled);
         Assert.Equal("UnsupportedOperation", outcome.Code);
@@ -88,7 +88,7 @@ public class ProviderActivityTests
         dashScope.Setup(d => d.CancelAsync(TaskId, It.IsAny<CancellationToken>())).ThrowsAsync(Refused(HttpStatusCode.BadRequest, "UnsupportedOperation"));
         dashScope.Setup(d => d.GetTaskAsync(TaskId, It.IsAny<CancellationToken>())).ReturnsAsync(new DashScopeTaskStatus(TaskId, DashScopeTaskState.Canceled));
 
-        var outcome = await new CancelVideoTaskActivity(dashScope.Object).RunAsync(TaskId, CancellationToken.None);
+        var outcome = await new CancelVideoTaskActivity(new SingleClientFactory(dashScope.Object)).RunAsync(new ProviderTaskRef(TaskId), CancellationToken.None);
 
         Assert.Equal(new CancelOutcome(true), outcome);
     }
@@ -102,7 +102,7 @@ public class ProviderActivityTests
         var dashScope = new Mock<IDashScopeClient>();
         dashScope.Setup(d => d.CancelAsync(TaskId, It.IsAny<CancellationToken>())).ThrowsAsync(Refused(status, code, "No way."));
 
-        var outcome = await new CancelVideoTaskActivity(dashScope.Object).RunAsync(TaskId, CancellationToken.None);
+        var outcome = await new CancelVideoTaskActivity(new SingleClientFactory(dashScope.Object)).RunAsync(new ProviderTaskRef(TaskId), CancellationToken.None);
 
         Assert.False(outcome.Canceled);
         Assert.Equal(new JobError(code, "No way.", JobErrorSource.Provider), outcome.Error);
@@ -117,7 +117,7 @@ public class ProviderActivityTests
         dashScope.Setup(d => d.GetTaskAsync(TaskId, It.IsAny<CancellationToken>()))
             .ThrowsAsync(Refused(HttpStatusCode.Unauthorized, "InvalidApiKey", "Invalid API-key provided."));
 
-        var outcome = await new CancelVideoTaskActivity(dashScope.Object).RunAsync(TaskId, CancellationToken.None);
+        var outcome = await new CancelVideoTaskActivity(new SingleClientFactory(dashScope.Object)).RunAsync(new ProviderTaskRef(TaskId), CancellationToken.None);
 
         Assert.False(outcome.Canceled);
         Assert.Equal(new JobError("InvalidApiKey", "Invalid API-key provided.", JobErrorSource.Provider), outcome.Error);
@@ -129,7 +129,7 @@ public class ProviderActivityTests
         var dashScope = new Mock<IDashScopeClient>();
         dashScope.Setup(d => d.CancelAsync(TaskId, It.IsAny<CancellationToken>())).ThrowsAsync(Transient());
 
-        await Assert.ThrowsAsync<DashScopeException>(() => new CancelVideoTaskActivity(dashScope.Object).RunAsync(TaskId, CancellationToken.None));
+        await Assert.ThrowsAsync<DashScopeException>(() => new CancelVideoTaskActivity(new SingleClientFactory(dashScope.Object)).RunAsync(new ProviderTaskRef(TaskId), CancellationToken.None));
     }
 
     // ---- ArchiveVideo ----
@@ -148,7 +148,7 @@ public class ProviderActivityTests
             .AddHttpClient()
             .AddSingleton(TimeProvider.System)
             .AddSingleton(storage)
-            .AddSingleton(dashScope)
+            .AddSingleton<IDashScopeClientFactory>(new SingleClientFactory(dashScope))
             .AddSingleton<VideoSourcePolicy>()
             .AddSingleton<VideoArchiver>()
             .AddSingleton<ArchiveVideoActivity>()

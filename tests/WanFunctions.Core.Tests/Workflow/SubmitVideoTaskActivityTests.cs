@@ -71,7 +71,7 @@ public sealed class SubmitVideoTaskActivityTests
             .Callback(() => order.Add("intent")).Returns(Task.CompletedTask);
     }
 
-    private SubmitVideoTaskActivity Activity() => new(dashScope.Object,
+    private SubmitVideoTaskActivity Activity() => new(new WanFunctions.Core.Tests.DashScope.SingleClientFactory(dashScope.Object),
         new ReferenceUrlResolver(Mock.Of<BlobServiceClient>(), Options.Create(new StorageOptions()), time),
         ledger.Object, Options.Create(settings), time, NullLogger<SubmitVideoTaskActivity>.Instance);
 
@@ -122,7 +122,7 @@ public sealed class SubmitVideoTaskActivityTests
             .Callback((SubmitIntent i, CancellationToken _) => { written = i; order.Add("intent"); }).Returns(Task.CompletedTask);
         dashScope.Setup(d => d.SubmitAsync(It.IsAny<VideoSynthesisRequest>(), It.IsAny<CancellationToken>()))
             .Callback(() => order.Add("submit")).ReturnsAsync(new SubmittedTask(OurTask, "r"));
-        ledger.Setup(l => l.RecordAsync(JobId, OurTask, It.IsAny<CancellationToken>())).Callback(() => order.Add("record")).Returns(Task.CompletedTask);
+        ledger.Setup(l => l.RecordAsync(JobId, OurTask, DashScopeAccount.DefaultName, It.IsAny<CancellationToken>())).Callback(() => order.Add("record")).Returns(Task.CompletedTask);
         ledger.Setup(l => l.DeleteIntentAsync(JobId, PromptSha, It.IsAny<CancellationToken>())).Callback(() => order.Add("forget")).Returns(Task.CompletedTask);
 
         var outcome = await Activity().RunAsync(Input, CancellationToken.None);
@@ -150,7 +150,7 @@ public sealed class SubmitVideoTaskActivityTests
         Assert.Equal(OurTask, outcome.TaskId);
         Assert.Null(outcome.Error);
         SubmitCalls(1);
-        ledger.Verify(l => l.RecordAsync(JobId, OurTask, It.IsAny<CancellationToken>()), Times.Once);
+        ledger.Verify(l => l.RecordAsync(JobId, OurTask, DashScopeAccount.DefaultName, It.IsAny<CancellationToken>()), Times.Once);
         ledger.Verify(l => l.DeleteIntentAsync(JobId, PromptSha, It.IsAny<CancellationToken>()), Times.Once);
         // A recorded task is never queried: it is another job's.
         dashScope.Verify(d => d.GetTaskAsync("task-of-job-2", It.IsAny<CancellationToken>()), Times.Never);
@@ -229,7 +229,7 @@ public sealed class SubmitVideoTaskActivityTests
         Assert.Contains("2 unrecorded tasks carry this job's prompt", outcome.Error!.Message);
         Assert.Contains(OurTask, outcome.Error.Message);
         Assert.Contains("task-twin", outcome.Error.Message);
-        ledger.Verify(l => l.RecordAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Never);
+        ledger.Verify(l => l.RecordAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 
     [Fact]
@@ -351,7 +351,7 @@ public sealed class SubmitVideoTaskActivityTests
     {
         dashScope.Setup(d => d.SubmitAsync(It.IsAny<VideoSynthesisRequest>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync(new SubmittedTask(OurTask, "r"));
-        ledger.Setup(l => l.RecordAsync(JobId, OurTask, It.IsAny<CancellationToken>()))
+        ledger.Setup(l => l.RecordAsync(JobId, OurTask, DashScopeAccount.DefaultName, It.IsAny<CancellationToken>()))
             .ThrowsAsync(new RequestFailedException(503, "Server busy"));
 
         var outcome = await Activity().RunAsync(Input, CancellationToken.None);
@@ -359,7 +359,7 @@ public sealed class SubmitVideoTaskActivityTests
         // The id reaches the orchestration (and its history) anyway ...
         Assert.Equal(OurTask, outcome.TaskId);
         SubmitCalls(1);
-        ledger.Verify(l => l.RecordAsync(JobId, OurTask, It.IsAny<CancellationToken>()), Times.Exactly(SubmitVideoTaskActivity.RecordAttempts));
+        ledger.Verify(l => l.RecordAsync(JobId, OurTask, DashScopeAccount.DefaultName, It.IsAny<CancellationToken>()), Times.Exactly(SubmitVideoTaskActivity.RecordAttempts));
         // ... and the intent stays, so a re-run would find the task in the list rather than submit again.
         ledger.Verify(l => l.DeleteIntentAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Never);
     }
@@ -369,14 +369,41 @@ public sealed class SubmitVideoTaskActivityTests
     {
         dashScope.Setup(d => d.SubmitAsync(It.IsAny<VideoSynthesisRequest>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync(new SubmittedTask(OurTask, "r"));
-        ledger.SetupSequence(l => l.RecordAsync(JobId, OurTask, It.IsAny<CancellationToken>()))
+        ledger.SetupSequence(l => l.RecordAsync(JobId, OurTask, DashScopeAccount.DefaultName, It.IsAny<CancellationToken>()))
             .ThrowsAsync(new RequestFailedException(503, "Server busy"))
             .Returns(Task.CompletedTask);
 
         var outcome = await Activity().RunAsync(Input, CancellationToken.None);
 
         Assert.Equal(OurTask, outcome.TaskId);
-        ledger.Verify(l => l.RecordAsync(JobId, OurTask, It.IsAny<CancellationToken>()), Times.Exactly(2));
+        ledger.Verify(l => l.RecordAsync(JobId, OurTask, DashScopeAccount.DefaultName, It.IsAny<CancellationToken>()), Times.Exactly(2));
         ledger.Verify(l => l.DeleteIntentAsync(JobId, PromptSha, It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    [Fact]
+    public async Task The_granted_account_submits_and_is_recorded_with_the_task_and_a_rerun_returns_it()
+    {
+        var clients = new WanFunctions.Core.Tests.DashScope.SingleClientFactory(dashScope.Object, DashScopeAccount.DefaultName, "second");
+        SubmitIntent? written = null;
+        ledger.Setup(l => l.WriteIntentAsync(It.IsAny<SubmitIntent>(), It.IsAny<CancellationToken>()))
+            .Callback((SubmitIntent i, CancellationToken _) => written = i).Returns(Task.CompletedTask);
+        dashScope.Setup(d => d.SubmitAsync(It.IsAny<VideoSynthesisRequest>(), It.IsAny<CancellationToken>())).ReturnsAsync(new SubmittedTask(OurTask, "r"));
+        var activity = new SubmitVideoTaskActivity(clients,
+            new ReferenceUrlResolver(Mock.Of<BlobServiceClient>(), Options.Create(new StorageOptions()), time),
+            ledger.Object, Options.Create(settings), time, NullLogger<SubmitVideoTaskActivity>.Instance);
+
+        var outcome = await activity.RunAsync(Input with { Account = "second" }, CancellationToken.None);
+
+        Assert.Equal((OurTask, "second"), (outcome.TaskId, outcome.Account));
+        Assert.Equal(["second"], clients.Asked);
+        Assert.Equal("second", written!.Account);
+        ledger.Verify(l => l.RecordAsync(JobId, OurTask, "second", It.IsAny<CancellationToken>()), Times.Once);
+
+        ledger.Setup(l => l.FindTaskIdAsync(JobId, It.IsAny<CancellationToken>())).ReturnsAsync(OurTask);
+        ledger.Setup(l => l.FindTaskAsync(OurTask, It.IsAny<CancellationToken>())).ReturnsAsync(new RecordedTask(JobId, "second"));
+        var again = await activity.RunAsync(Input, CancellationToken.None);
+
+        Assert.Equal((OurTask, "second"), (again.TaskId, again.Account));
+        SubmitCalls(1);
     }
 }

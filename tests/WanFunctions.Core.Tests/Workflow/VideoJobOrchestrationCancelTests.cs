@@ -22,7 +22,7 @@ public class VideoJobOrchestrationCancelTests
         Assert.Equal("Canceled", result.Error!.Code);
         Assert.Equal(JobErrorSource.Workflow, result.Error.Source);
         Assert.Equal(TaskId, result.TaskId);
-        Assert.Equal(TaskId, context.CallsTo(WorkflowNames.CancelVideoTask).Single().Input);
+        Assert.Equal(new ProviderTaskRef(TaskId), context.CallsTo(WorkflowNames.CancelVideoTask).Single().Input);
         Assert.Single(context.CallsTo(WorkflowNames.CheckVideoTask));
         Assert.Empty(context.CallsTo(WorkflowNames.ArchiveVideo));
         Assert.Equal(1, result.Timings.Polls);

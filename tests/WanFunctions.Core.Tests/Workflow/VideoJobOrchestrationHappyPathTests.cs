@@ -39,7 +39,7 @@ public class VideoJobOrchestrationHappyPathTests
             [WorkflowNames.SubmitVideoTask, WorkflowNames.CheckVideoTask, WorkflowNames.CheckVideoTask, WorkflowNames.CheckVideoTask, WorkflowNames.ArchiveVideo],
             context.Calls.Select(c => c.Name));
         Assert.Equal(new SubmitVideoTaskInput(JobId, input.Job), context.Calls[0].Input);
-        Assert.All(context.CallsTo(WorkflowNames.CheckVideoTask), c => Assert.Equal(TaskId, c.Input));
+        Assert.All(context.CallsTo(WorkflowNames.CheckVideoTask), c => Assert.Equal(new ProviderTaskRef(TaskId), c.Input));
         Assert.Equal(
             new ArchiveVideoInput(JobId, TaskId, "2025/03/04/job-1.mp4", input.Job.Model, input.Job.Size, input.Job.Duration,
                 Hashing.Sha256Hex(input.Job.Prompt)),

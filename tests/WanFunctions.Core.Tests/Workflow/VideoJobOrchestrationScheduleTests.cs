@@ -66,7 +66,7 @@ public class VideoJobOrchestrationScheduleTests
         Assert.Contains("RUNNING", result.Error.Message);
         Assert.Contains("canceled at the provider", result.Error.Message);
         var cancel = context.CallsTo(WorkflowNames.CancelVideoTask).Single();
-        Assert.Equal(TaskId, cancel.Input);
+        Assert.Equal(new ProviderTaskRef(TaskId), cancel.Input);
         Assert.Equal(ShortDeadline, cancel.At);
         Assert.Equal(new JobTimings(AcceptedAt, StartedAt, ShortDeadline, 8), result.Timings);
         Assert.Empty(context.CallsTo(WorkflowNames.ArchiveVideo));

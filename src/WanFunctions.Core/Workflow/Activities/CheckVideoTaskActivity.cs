@@ -8,19 +8,22 @@ namespace WanFunctions.Workflow.Activities;
 /// One look at the provider task. The signed video URL is left out on purpose: it must not enter history.
 /// A permanent refusal of the query (401 <c>InvalidApiKey</c>, 403 <c>AccessDenied</c>, 400 <c>Arrearage</c>…) comes back
 /// as <see cref="TaskCheck.Error"/>, since another try cannot help; transient faults (429, 5xx, timeouts) are thrown for
-/// the orchestration's retry policy. Traced as <c>wan.check</c>; the look that finds the task final records the
-/// provider's generation time and how late the poll saw it (<see cref="WorkflowTelemetry.DetectionLatency"/>).
+/// the orchestration's retry policy. The query goes with the key of the account that accepted the task. Traced as
+/// <c>wan.check</c>; the look that finds the task final records the provider's generation time and how late the poll
+/// saw it (<see cref="WorkflowTelemetry.DetectionLatency"/>).
 /// </summary>
-public sealed class CheckVideoTaskActivity(IDashScopeClient dashScope, TimeProvider? time = null) : IWorkflowActivity<string, TaskCheck>
+public sealed class CheckVideoTaskActivity(IDashScopeClientFactory clients, TimeProvider? time = null) : IWorkflowActivity<ProviderTaskRef, TaskCheck>
 {
-    public Task<TaskCheck> RunAsync(string taskId, CancellationToken cancellationToken) =>
+    public Task<TaskCheck> RunAsync(ProviderTaskRef task, CancellationToken cancellationToken) =>
         WorkflowTelemetry.TraceAsync("check", JobTelemetryScope.CurrentJobId, async span =>
         {
-            span.SetSafeTag(WorkflowTelemetry.Tags.TaskId, taskId);
+            ArgumentNullException.ThrowIfNull(task);
+            span.SetSafeTag(WorkflowTelemetry.Tags.TaskId, task.TaskId);
+            span.SetSafeTag(WorkflowTelemetry.Tags.Account, task.Account);
             DashScopeTaskStatus status;
             try
             {
-                status = await dashScope.GetTaskAsync(taskId, cancellationToken);
+                status = await clients.ClientOf(task.Account).GetTaskAsync(task.TaskId, cancellationToken);
             }
             catch (DashScopeException ex) when (!ex.IsTransient)
             {

@@ -19,9 +19,12 @@ namespace WanFunctions.Workflow.Activities;
 /// died, the ledger write failed), the activity never submits again: it settles the outcome in the provider's task list
 /// (model, time window), adopts the one unrecorded task whose <c>orig_prompt</c> is the job's, and otherwise ends the job
 /// with <c>SubmitOutcomeUnknown</c> naming the model and the window to check at the provider.
+/// The task belongs to the pool account it was sent with (the gate's grant, or without the gate one of the accounts that
+/// serve the job, picked by the job id): the intent, the ledger and the outcome name it, and the settling looks in its
+/// task list, the only one that shows the task.
 /// </remarks>
 public sealed partial class SubmitVideoTaskActivity(
-    IDashScopeClient dashScope,
+    IDashScopeClientFactory clients,
     ReferenceUrlResolver references,
     ISubmissionLedger ledger,
     IOptions<DashScopeOptions> options,
@@ -51,10 +54,12 @@ public sealed partial class SubmitVideoTaskActivity(
 
     private async Task<SubmitOutcome> SubmitAsync(SubmitVideoTaskInput input, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(input);
         if (await ledger.FindTaskIdAsync(input.JobId, cancellationToken) is { } recorded)
         {
             LogAlreadySubmitted(log, input.JobId, recorded);
-            return new SubmitOutcome(recorded);
+            var owner = await ledger.FindTaskAsync(recorded, cancellationToken);
+            return new SubmitOutcome(recorded, Account: owner?.Account ?? AccountFor(input));
         }
 
         var job = input.Job;
@@ -78,13 +83,15 @@ public sealed partial class SubmitVideoTaskActivity(
 
         var request = new VideoSynthesisRequest(job.Model, job.Prompt, job.NegativePrompt, urls,
             job.Size, job.Duration, job.Audio, job.ShotType, job.Watermark, job.Seed);
-        var intent = new SubmitIntent(input.JobId, job.Model, promptSha256, time.GetUtcNow());
+        var account = AccountFor(input);
+        var intent = new SubmitIntent(input.JobId, job.Model, promptSha256, time.GetUtcNow(),
+            account == DashScopeAccount.DefaultName ? null : account);
         await ledger.WriteIntentAsync(intent, cancellationToken);
 
         SubmittedTask task;
         try
         {
-            task = await dashScope.SubmitAsync(request, cancellationToken);
+            task = await clients.ClientOf(account).SubmitAsync(request, cancellationToken);
         }
         catch (DashScopeException ex) when (ex.OutcomeUnknown)
         {
@@ -99,7 +106,7 @@ public sealed partial class SubmitVideoTaskActivity(
             {
                 // The capacity gate queues the job again rather than retrying here.
                 LogSubmitThrottled(log, input.JobId, ex.Code);
-                return new SubmitOutcome(null, new JobError(ex.Code, ex.ProviderMessage, JobErrorSource.Provider), Throttled: true);
+                return new SubmitOutcome(null, new JobError(ex.Code, ex.ProviderMessage, JobErrorSource.Provider), Throttled: true, Account: account);
             }
 
             if (ex.IsTransient)
@@ -122,11 +129,12 @@ public sealed partial class SubmitVideoTaskActivity(
     /// </summary>
     private async Task<SubmitOutcome> AdoptAsync(SubmitIntent intent, string taskId, CancellationToken cancellationToken)
     {
+        var account = intent.Account ?? DashScopeAccount.DefaultName;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await ledger.RecordAsync(intent.JobId, taskId, cancellationToken);
+                await ledger.RecordAsync(intent.JobId, taskId, account, cancellationToken);
                 break;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -134,7 +142,7 @@ public sealed partial class SubmitVideoTaskActivity(
                 if (attempt >= RecordAttempts)
                 {
                     LogLedgerWriteFailed(log, ex, intent.JobId, taskId);
-                    return new SubmitOutcome(taskId);
+                    return new SubmitOutcome(taskId, Account: account);
                 }
 
                 await Task.Delay(TimeSpan.FromSeconds(attempt), time, cancellationToken);
@@ -142,7 +150,29 @@ public sealed partial class SubmitVideoTaskActivity(
         }
 
         await ForgetIntentAsync(intent, cancellationToken);
-        return new SubmitOutcome(taskId);
+        return new SubmitOutcome(taskId, Account: account);
+    }
+
+    /// <summary>
+    /// The account to submit with: the gate's grant, else (gate off) one of the pool accounts whose region serves the
+    /// job, the same for every run of the job (picked by a hash of its id, which spreads jobs over the accounts).
+    /// </summary>
+    private string AccountFor(SubmitVideoTaskInput input)
+    {
+        if (input.Account is { } granted)
+        {
+            return granted;
+        }
+
+        var serving = clients.Accounts.Where(a => ModelCatalog.Serves(a.Region, input.Job)).ToList();
+        if (serving.Count == 0)
+        {
+            throw new InvalidOperationException(
+                $"No configured DashScope account serves model {input.Job.Model} with this job's settings (accounts: {string.Join(", ", clients.Accounts.Select(a => $"{a.Name} in {a.Region}"))}).");
+        }
+
+        var hash = uint.Parse(Hashing.Sha256Hex(input.JobId)[..8], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+        return serving[(int)(hash % (uint)serving.Count)].Name;
     }
 
     /// <summary>A leftover intent only makes a later run settle instead of submit, which is safe: a failure here is logged, not thrown.</summary>
@@ -209,6 +239,7 @@ public sealed partial class SubmitVideoTaskActivity(
         var matches = new List<string>();
         for (var page = 1; ; page++)
         {
+            var dashScope = clients.ClientOf(intent.Account);
             var listed = await dashScope.ListTasksAsync(
                 new DashScopeTaskQuery(page, ListPageSize, from, to, input.Job.Model), cancellationToken);
             foreach (var candidate in listed.Tasks)
