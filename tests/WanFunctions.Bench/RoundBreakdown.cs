@@ -25,8 +25,8 @@ public static class RoundBreakdown
         var queries = sim.Requests.Where(r => r.Method == "GET" && r.Path.StartsWith("/api/v1/tasks/", StringComparison.Ordinal))
             .ToLookup(r => r.Path["/api/v1/tasks/".Length..], r => r.Timestamp.UtcDateTime, StringComparer.Ordinal);
 
-        List<double> detect = [], toRelease = [], release = [], wakeToAcquire = [], acquire = [], grantToSubmit = [];
-        var renewals = 0;
+        List<double> detect = [], toRelease = [], release = [], wakeToNext = [], acquire = [], grantToSubmit = [], submitted = [];
+        int renewals = 0, wokenDirect = 0;
         foreach (var (jobId, prompt) in promptByJob)
         {
             if (!tasks.TryGetValue(prompt, out var task))
@@ -56,21 +56,31 @@ public static class RoundBreakdown
             }
 
             renewals += Activity(events, WorkflowNames.RenewCapacityLease).Count();
-            var acquires = Activity(events, WorkflowNames.AcquireCapacity).ToList();
-            if (acquires.LastOrDefault() is not { Completed: { } grantedAt } granting)
+            if (Activity(events, WorkflowNames.SubmitVideoTask).LastOrDefault() is not { } submit)
             {
                 continue;
             }
 
-            // The grant's own acquire: after the wake event when the job was woken, the only one when it was granted at once.
-            if (events.LastOrDefault(e => e.Type == "EventRaised" && e.Name == DurableClientJobWaker.EventName) is { } woken
-                && woken.At <= granting.Scheduled)
+            // How the job got its slot: from the wake event (the grant in its payload), or an AcquireCapacity that granted it.
+            var woken = events.LastOrDefault(e => e.Type == "EventRaised" && e.Name == DurableClientJobWaker.EventName && e.At <= submit.Scheduled);
+            var granting = Activity(events, WorkflowNames.AcquireCapacity).LastOrDefault(a => a.Scheduled <= submit.Scheduled);
+            if (woken is not null && (granting is null || granting.Scheduled < woken.At))
             {
-                wakeToAcquire.Add((granting.Scheduled - woken.At).TotalSeconds);
+                wokenDirect++;
+                wakeToNext.Add((submit.Scheduled - woken.At).TotalSeconds);
+            }
+            else if (granting is { Completed: { } grantedAt })
+            {
+                if (woken is not null)
+                {
+                    wakeToNext.Add((granting.Scheduled - woken.At).TotalSeconds);
+                }
+
+                acquire.Add((grantedAt - granting.Scheduled).TotalSeconds);
+                grantToSubmit.Add((submit.Scheduled - grantedAt).TotalSeconds);
             }
 
-            acquire.Add((grantedAt - granting.Scheduled).TotalSeconds);
-            grantToSubmit.Add((task.SubmitTime.UtcDateTime - grantedAt).TotalSeconds);
+            submitted.Add((task.SubmitTime.UtcDateTime - submit.Scheduled).TotalSeconds);
         }
 
         return
@@ -78,9 +88,11 @@ public static class RoundBreakdown
             new("provider SUCCEEDED → the job's query that sees it (poll schedule)", Median(detect), detect.Count),
             new("that query → ReleaseCapacity scheduled (check result → orchestrator)", Median(toRelease), toRelease.Count),
             new("ReleaseCapacity scheduled → done (dispatch, gate blob, wake events)", Median(release), release.Count),
-            new("wake event raised → woken job's AcquireCapacity scheduled", Median(wakeToAcquire), wakeToAcquire.Count),
-            new("AcquireCapacity scheduled → done (the grant)", Median(acquire), acquire.Count),
-            new("grant → submit accepted by the provider (rate spacing, submit activity)", Median(grantToSubmit), grantToSubmit.Count),
+            new("wake event raised → woken job's next step scheduled (SubmitVideoTask with the event's grant, else AcquireCapacity)", Median(wakeToNext), wakeToNext.Count),
+            new("jobs that submitted on the wake event's grant, without another AcquireCapacity", wokenDirect, promptByJob.Count),
+            new("AcquireCapacity scheduled → done, when it granted (jobs not woken)", Median(acquire), acquire.Count),
+            new("that grant → SubmitVideoTask scheduled (submit-rate spacing, orchestrator)", Median(grantToSubmit), grantToSubmit.Count),
+            new("SubmitVideoTask scheduled → accepted by the provider (dispatch, intent record, POST)", Median(submitted), submitted.Count),
             new("lease renewals per job (RenewCapacityLease calls)", promptByJob.Count == 0 ? 0 : (double)renewals / promptByJob.Count, promptByJob.Count),
         ];
     }
