@@ -15,6 +15,7 @@ public sealed record BenchOptions
           --poll-ms N          Workflow:PollInterval in the end-to-end scenario, growing ×1.5 up to twice that (default 2000)
           --queue-poll-ms N    DurableTask:MaxQueuePollingInterval in the end-to-end scenario (default 1000, as in local development)
           --batch-jobs N       jobs in the batch scenario (default 100)
+          --batch-gate-on-only run the batch with the gate on only (skips the few-minute comparison with the gate off)
           --json FILE          also write the batch figures as {"batch": {...}} into FILE (merged with its other keys)
           --only LIST          comma-separated scenarios: validate, archive, e2e, batch (default: validate, archive, e2e;
                                batch runs a few minutes, so only when named)
@@ -28,6 +29,7 @@ public sealed record BenchOptions
     public int PollMs { get; init; } = 2000;
     public int QueuePollMs { get; init; } = 1000;
     public int BatchJobs { get; init; } = 100;
+    public bool BatchGateOff { get; init; } = true;
     public string? JsonFile { get; init; }
     public IReadOnlySet<string> Only { get; init; } = new HashSet<string> { "validate", "archive", "e2e" };
     public bool Strict { get; init; }
@@ -59,6 +61,7 @@ public sealed record BenchOptions
                 "--poll-ms" => o with { PollMs = Positive(100) },
                 "--queue-poll-ms" => o with { QueuePollMs = Positive(100) },
                 "--batch-jobs" => o with { BatchJobs = Positive() },
+                "--batch-gate-on-only" => o with { BatchGateOff = false },
                 "--json" => o with { JsonFile = Value() },
                 "--only" => o with { Only = ParseOnly(Value()) },
                 "--strict" => o with { Strict = true },

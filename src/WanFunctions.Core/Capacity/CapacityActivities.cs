@@ -30,25 +30,28 @@ public sealed class CapacityGates(IGateStore store, IOptions<DashScopeOptions> d
 
     public CapacityGate GateOf(string account) => new(LimitsOf(account), gate.Value);
 
-    /// <summary>Applies a gate operation to the account's stored state, then wakes the jobs it granted a slot.</summary>
+    /// <summary>Applies a gate operation to the account's stored state, then wakes the jobs it granted a slot, each with its grant.</summary>
     public async Task<T> RunAsync<T>(string account, Func<CapacityGate, GateState, DateTime, List<string>, T> operation,
         IJobWaker? waker, CancellationToken cancellationToken)
     {
         var rules = GateOf(account);
-        List<string> woken = [];
+        List<GateHolder> grants = [];
         var result = await store.UpdateAsync(account, state =>
         {
-            woken.Clear(); // the change may run again after a lost ETag race
-            return operation(rules, state, UtcNow, woken);
+            List<string> woken = [];
+            var answer = operation(rules, state, UtcNow, woken);
+            // The change may run again after a lost ETag race: only the last run's grants count.
+            grants = [.. state.Holders.Where(h => woken.Contains(h.JobId))];
+            return answer;
         }, cancellationToken);
-        if (woken.Count > 0)
+        if (grants.Count > 0)
         {
             if (waker is null)
             {
                 throw new InvalidOperationException("This host gave the capacity activity no way to wake jobs (IJobWaker).");
             }
 
-            await waker.WakeAsync(woken, cancellationToken);
+            await waker.WakeAsync(grants, cancellationToken);
         }
 
         return result;

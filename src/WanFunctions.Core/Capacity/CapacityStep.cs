@@ -30,7 +30,10 @@ public static partial class CapacityStep
     /// Waits for a slot of the ticket's account: <c>AcquireCapacity</c>, then (queued) a wait for the
     /// "capacity-granted" event raced against a re-check timer (the answer's <c>retryAt</c>, never past the queue
     /// deadline) and the cancel. Shows phase <see cref="JobPhase.Queued"/> with position and estimated start.
-    /// Granted with a later submit time (the account's submit rate), it waits for that time first.
+    /// The event carries the grant (a <see cref="GateHolder"/>): one made after the job's last look at the gate, with
+    /// its lease still running, is taken as is, without another <c>AcquireCapacity</c> (see <see cref="IsFreshGrant"/>);
+    /// any other wake (no payload, stale) makes the job look again. Granted with a later submit time (the account's
+    /// submit rate), it waits for that time first.
     /// </summary>
     public static async Task<SlotWaitResult> WaitForSlotAsync(TaskOrchestrationContext context, string jobId, GateTicket ticket,
         Task<CancelRequest> cancelRequested, TaskOptions retry)
@@ -38,7 +41,9 @@ public static partial class CapacityStep
         var log = context.CreateReplaySafeLogger(typeof(CapacityStep));
         var deadline = ticket.QueuedSince + ticket.MaxQueueTime;
         // One waiter for the wake event, kept until it fires: a fresh one per round would leave stale ones to swallow it.
-        Task<object?>? granted = null;
+        Task<GateHolder?>? granted = null;
+        GateHolder? wokenWith = null;
+        var askedAt = DateTime.MinValue;
         // Bounded per generation: after ChecksPerGeneration looks the job continues as new, which keeps history short.
         while (ticket.Checks < ticket.ChecksPerGeneration)
         {
@@ -47,9 +52,21 @@ public static partial class CapacityStep
                 return new SlotWaitResult(SlotWait.Canceled, ticket);
             }
 
-            var answer = await context.CallActivityAsync<CapacityAnswer>(WorkflowNames.AcquireCapacity, ticket.RequestFor(jobId), retry);
-            // The first answer places the job on an account of the pool; it stays there (and its task with it).
-            ticket = ticket with { Checks = ticket.Checks + 1, Account = answer.Account ?? ticket.Account };
+            CapacityAnswer answer;
+            if (IsFreshGrant(wokenWith, jobId, askedAt, context.CurrentUtcDateTime))
+            {
+                // The release that freed the slot granted it to this job already: no second trip to the gate.
+                answer = new CapacityAnswer(true, wokenWith!.LeaseUntil, wokenWith.SubmitAt);
+            }
+            else
+            {
+                askedAt = context.CurrentUtcDateTime;
+                answer = await context.CallActivityAsync<CapacityAnswer>(WorkflowNames.AcquireCapacity, ticket.RequestFor(jobId), retry);
+                // The first answer places the job on an account of the pool; it stays there (and its task with it).
+                ticket = ticket with { Checks = ticket.Checks + 1, Account = answer.Account ?? ticket.Account };
+            }
+
+            wokenWith = null;
             var now = context.CurrentUtcDateTime;
             if (answer.Granted)
             {
@@ -69,7 +86,7 @@ public static partial class CapacityStep
             context.SetCustomStatus(new JobProgress(JobPhase.Queued, QueuePosition: answer.Position, EstimatedStartAt: answer.EstimatedStartAt,
                 DeadlineAt: deadline));
             LogQueued(log, jobId, answer.Position);
-            granted ??= context.WaitForExternalEvent<object?>(DurableClientJobWaker.EventName);
+            granted ??= context.WaitForExternalEvent<GateHolder?>(DurableClientJobWaker.EventName);
             var recheckAt = answer.RetryAt is { } retryAt && retryAt < deadline ? retryAt : deadline;
             using var timerCancellation = new CancellationTokenSource();
             var timer = context.CreateTimer(recheckAt, timerCancellation.Token);
@@ -81,6 +98,7 @@ public static partial class CapacityStep
 
             if (winner == granted)
             {
+                wokenWith = granted.Result;
                 granted = null;
             }
         }
@@ -136,6 +154,14 @@ public static partial class CapacityStep
     /// <summary>The provider answered 429 despite the gate: the account's limit halves and the job queues again.</summary>
     public static Task<CapacityAnswer> ReportThrottledAsync(TaskOrchestrationContext context, string jobId, GateTicket ticket, TaskOptions retry) =>
         context.CallActivityAsync<CapacityAnswer>(WorkflowNames.ReportThrottled, ticket.RequestFor(jobId), retry);
+
+    /// <summary>
+    /// Whether a wake event's grant can be taken without asking the gate again: it is this job's, made at or after the
+    /// job last asked (<paramref name="askedAt"/>, the orchestration time before its last <c>AcquireCapacity</c>, so a
+    /// grant the job already used before a 429 sent it back to the queue does not count twice), and its lease runs.
+    /// </summary>
+    public static bool IsFreshGrant(GateHolder? grant, string jobId, DateTime askedAt, DateTime now) =>
+        grant is not null && grant.JobId == jobId && grant.GrantedAt >= askedAt && grant.LeaseUntil > now;
 
     /// <summary>When a lease that ends at <paramref name="leaseUntil"/> is half gone.</summary>
     public static DateTime HalfWay(DateTime now, DateTime leaseUntil) => now + (leaseUntil - now) / 2;

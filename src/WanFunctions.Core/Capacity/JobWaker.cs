@@ -6,8 +6,11 @@ namespace WanFunctions.Capacity;
 /// <summary>Tells jobs that the gate granted them a slot (the "capacity-granted" external event).</summary>
 public interface IJobWaker
 {
-    /// <summary>Best effort: a lost wake costs the job at most its re-check interval (<see cref="GateOptions.MaxRecheckInterval"/>).</summary>
-    public Task WakeAsync(IReadOnlyCollection<string> jobIds, CancellationToken cancellationToken);
+    /// <summary>
+    /// Wakes each job with its grant (the holder record the gate just wrote) as the event's payload. Best effort: a lost
+    /// wake costs the job at most its re-check interval (<see cref="GateOptions.MaxRecheckInterval"/>).
+    /// </summary>
+    public Task WakeAsync(IReadOnlyCollection<GateHolder> grants, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -18,17 +21,17 @@ public sealed partial class DurableClientJobWaker(DurableTaskClient client, ILog
 {
     public const string EventName = "capacity-granted";
 
-    public async Task WakeAsync(IReadOnlyCollection<string> jobIds, CancellationToken cancellationToken)
+    public async Task WakeAsync(IReadOnlyCollection<GateHolder> grants, CancellationToken cancellationToken)
     {
-        foreach (var jobId in jobIds)
+        foreach (var grant in grants)
         {
             try
             {
-                await client.RaiseEventAsync(jobId, EventName, eventPayload: null, cancellationToken);
+                await client.RaiseEventAsync(grant.JobId, EventName, grant, cancellationToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                LogWakeFailed(log, jobId, ex.GetType().Name);
+                LogWakeFailed(log, grant.JobId, ex.GetType().Name);
             }
         }
     }

@@ -43,14 +43,15 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
             : await QueueAndSubmitAsync(context, input, cancelRequested);
         if (stage is Stage.Polling polling)
         {
-            stage = await WaitForTaskAsync(context, input, polling.Poll, cancelRequested);
+            stage = await WaitForTaskAsync(context, input, polling, cancelRequested);
         }
 
         if (stage is Stage.Succeeded succeeded)
         {
-            // The provider task has ended: its slot is free for the next job while this one archives.
-            input = await ReleaseSlotAsync(context, input);
+            // The provider task has ended: its slot goes to the next job while this one archives (both in one step).
+            var released = ReleaseSlotAsync(context, input);
             stage = await ArchiveAsync(context, input, succeeded);
+            input = await released;
         }
 
         if (stage is not Stage.Ended ended)
@@ -77,8 +78,11 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
     /// <summary>Where the job stands between two steps.</summary>
     private abstract record Stage
     {
-        /// <summary>The provider task exists and is at work: look at it again.</summary>
-        public sealed record Polling(PollState Poll) : Stage;
+        /// <summary>
+        /// The provider task exists and is at work: look at it again. <see cref="RenewLeaseAt"/>: when the slot's lease
+        /// (from the grant) is half gone; null renews at the first look.
+        /// </summary>
+        public sealed record Polling(PollState Poll, DateTime? RenewLeaseAt = null) : Stage;
 
         /// <summary>The provider task SUCCEEDED: archive its video.</summary>
         public sealed record Succeeded(PollState Poll, TaskCheck Check) : Stage;
@@ -101,11 +105,12 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
         Task<CancelRequest>? cancelRequested)
     {
         // Each round is one submit: a 429 sends the job back to the queue, at most SubmitAttempts times.
+        DateTime? leaseUntil = null;
         for (var attempt = 1; attempt <= input.Schedule.SubmitAttempts; attempt++)
         {
             if (input.Gate is { } ticket)
             {
-                (var queued, input) = await WaitForSlotAsync(context, input, ticket, cancelRequested!);
+                (var queued, input, leaseUntil) = await WaitForSlotAsync(context, input, ticket, cancelRequested!);
                 if (queued is not null)
                 {
                     return (queued, input);
@@ -159,8 +164,10 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
             var submittedAt = context.CurrentUtcDateTime;
             var deadlineFrom = input.Gate is null && input.MaxQueueTime is null ? input.AcceptedAt : submittedAt;
             var account = submitted.Account ?? input.Gate?.Account;
+            // The grant's lease is fresh: the first renewal is due when half of it has gone, not at the first poll.
+            var renewLeaseAt = leaseUntil is { } until ? CapacityStep.HalfWay(submittedAt, until) : (DateTime?)null;
             return (new Stage.Polling(new PollState(taskId, submittedAt, deadlineFrom + input.Schedule.Deadline, 0, DashScopeTaskState.Pending,
-                Account: account)), input);
+                Account: account), renewLeaseAt), input);
         }
 
         return (new Stage.Ended(JobOutcome.Failed, null, new JobError(JobErrors.SubmitFailed,
@@ -198,11 +205,11 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
     }
 
     /// <summary>
-    /// Wait for a slot of the account: null when it is granted (the job may submit), or the generation's end: continued
-    /// as new (a long wait keeps its history short), canceled while queued, or the queue limit passed. Nothing is
-    /// submitted in any of these.
+    /// Wait for a slot of the account: null when it is granted (the job may submit; with the grant's lease end), or the
+    /// generation's end: continued as new (a long wait keeps its history short), canceled while queued, or the queue
+    /// limit passed. Nothing is submitted in any of these.
     /// </summary>
-    private static async Task<(Stage?, VideoJobInput)> WaitForSlotAsync(TaskOrchestrationContext context, VideoJobInput input,
+    private static async Task<(Stage?, VideoJobInput, DateTime?)> WaitForSlotAsync(TaskOrchestrationContext context, VideoJobInput input,
         GateTicket ticket, Task<CancelRequest> cancelRequested)
     {
         SlotWaitResult slot;
@@ -213,7 +220,7 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
         catch (TaskFailedException ex)
         {
             return (new Stage.Ended(JobOutcome.Failed, null, new JobError(JobErrors.GateUnavailable,
-                $"The capacity gate could not be reached, so nothing was submitted: {ex.FailureDetails.ErrorMessage}", JobErrorSource.Workflow)), input);
+                $"The capacity gate could not be reached, so nothing was submitted: {ex.FailureDetails.ErrorMessage}", JobErrorSource.Workflow)), input, null);
         }
 
         input = input with { Gate = slot.Ticket };
@@ -222,16 +229,16 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
             case SlotWait.ContinueAsNew:
                 // A cancel that completed the waiter was handled by the wait itself.
                 context.ContinueAsNew(input, preserveUnprocessedEvents: true);
-                return (new Stage.ContinuedAsNew(), input);
+                return (new Stage.ContinuedAsNew(), input, null);
             case SlotWait.Canceled:
                 return (new Stage.Ended(JobOutcome.Canceled, null, new JobError(JobErrors.Canceled,
-                    "The job was canceled at the caller's request while it waited for a slot; nothing was submitted.", JobErrorSource.Workflow)), input);
+                    "The job was canceled at the caller's request while it waited for a slot; nothing was submitted.", JobErrorSource.Workflow)), input, null);
             case SlotWait.QueueTimeout:
                 return (new Stage.Ended(JobOutcome.TimedOut, null, new JobError(JobErrors.QueueTimeout,
                     $"No slot of the provider account '{slot.Ticket.Account}' became free within the {ticket.MaxQueueTime} queue limit "
-                    + "(Workflow:MaxQueueTime); nothing was submitted.", JobErrorSource.Workflow)), input);
+                    + "(Workflow:MaxQueueTime); nothing was submitted.", JobErrorSource.Workflow)), input, null);
             default:
-                return (null, input);
+                return (null, input, slot.LeaseUntil);
         }
     }
 
@@ -263,12 +270,12 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
     /// Wait for the task: look at it on durable timers until it reaches a final state, the caller cancels or the deadline
     /// passes; after <see cref="PollingSchedule.PollsPerGeneration"/> looks, hand over to a new generation.
     /// </summary>
-    private static async Task<Stage> WaitForTaskAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll,
+    private static async Task<Stage> WaitForTaskAsync(TaskOrchestrationContext context, VideoJobInput input, Stage.Polling polling,
         Task<CancelRequest>? cancelRequested)
     {
         // The generation's waiter is renewed only after a refused cancel, so a second request is heard.
         cancelRequested ??= context.WaitForExternalEvent<CancelRequest>(WorkflowNames.CancelEvent);
-        DateTime? renewLeaseAt = null;
+        (var poll, var renewLeaseAt) = polling;
         if (poll.CancelRequested is not null)
         {
             // Carried over from the previous generation (see ContinueAsNew): handled before anything else.

@@ -36,16 +36,42 @@ public class CapacityActivityTests
 
         Assert.True((await acquire.RunAsync(Job("a"), default)).Granted);
         Assert.False((await acquire.RunAsync(Job("b"), default)).Granted);
-        waker.Verify(w => w.WakeAsync(It.IsAny<IReadOnlyCollection<string>>(), It.IsAny<CancellationToken>()), Times.Never);
+        waker.Verify(w => w.WakeAsync(It.IsAny<IReadOnlyCollection<GateHolder>>(), It.IsAny<CancellationToken>()), Times.Never);
 
         clock.Now = T0.AddSeconds(5);
         await release.RunAsync(Job("a"), default);
 
-        waker.Verify(w => w.WakeAsync(It.Is<IReadOnlyCollection<string>>(ids => ids.SequenceEqual(new[] { "b" })), It.IsAny<CancellationToken>()), Times.Once);
+        waker.Verify(w => w.WakeAsync(It.Is<IReadOnlyCollection<GateHolder>>(grants => grants.Select(g => g.JobId).SequenceEqual(new[] { "b" })), It.IsAny<CancellationToken>()), Times.Once);
         Assert.True((await acquire.RunAsync(Job("b"), default)).Granted);
         var state = await store.ReadAsync(GateAccounts.Default, default);
         Assert.Equal("b", Assert.Single(state.Holders).JobId);
         Assert.Equal(5, state.AverageHoldSeconds);
+    }
+
+    [Fact]
+    public async Task The_wake_carries_the_grant_the_release_wrote_so_the_woken_job_need_not_ask_again()
+    {
+        var store = new InMemoryGateStore();
+        var clock = new Clock(T0);
+        var gates = Gates(store, clock);
+        var waker = new Mock<IJobWaker>();
+        IReadOnlyCollection<GateHolder>? sent = null;
+        waker.Setup(w => w.WakeAsync(It.IsAny<IReadOnlyCollection<GateHolder>>(), It.IsAny<CancellationToken>()))
+            .Callback((IReadOnlyCollection<GateHolder> grants, CancellationToken _) => sent = grants)
+            .Returns(Task.CompletedTask);
+        var acquire = new AcquireCapacityActivity(gates, NullLogger<AcquireCapacityActivity>.Instance, waker.Object);
+        await acquire.RunAsync(Job("a"), default);
+        await acquire.RunAsync(Job("b"), default);
+
+        clock.Now = T0.AddSeconds(5);
+        await new ReleaseCapacityActivity(gates, waker.Object).RunAsync(Job("a"), default);
+
+        var grant = Assert.Single(sent!);
+        var stored = Assert.Single((await store.ReadAsync(GateAccounts.Default, default)).Holders);
+        Assert.Equal(stored, grant);
+        Assert.Equal("b", grant.JobId);
+        Assert.Equal(T0.AddSeconds(5), grant.GrantedAt);
+        Assert.Equal(T0.AddSeconds(5) + new GateOptions().LeaseDuration, grant.LeaseUntil);
     }
 
     [Fact]

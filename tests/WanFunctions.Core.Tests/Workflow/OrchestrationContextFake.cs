@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Moq;
 using Moq.Protected;
+using WanFunctions.Capacity;
 using WanFunctions.Workflow;
 
 namespace WanFunctions.Core.Tests.Workflow;
@@ -22,6 +23,7 @@ internal sealed class OrchestrationContextFake
     private readonly Dictionary<string, Scripted> fallbacks = new(StringComparer.Ordinal);
     private readonly HashSet<int> cancelAtTimers = [];
     private readonly HashSet<(string Activity, int Call)> cancelDuringCalls = [];
+    private readonly Queue<GateHolder?> wakes = new();
     private TaskCompletionSource<CancelRequest>? cancelWaiter;
 
     public OrchestrationContextFake(DateTime start, string instanceId = "job-1")
@@ -49,6 +51,12 @@ internal sealed class OrchestrationContextFake
                 EventWaits.Add(name);
                 cancelWaiter = new TaskCompletionSource<CancelRequest>();
                 return cancelWaiter.Task;
+            });
+        mock.Setup(c => c.WaitForExternalEvent<GateHolder?>(It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .Returns((string name, CancellationToken _) =>
+            {
+                EventWaits.Add(name);
+                return wakes.TryDequeue(out var grant) ? Task.FromResult(grant) : new TaskCompletionSource<GateHolder?>().Task;
             });
         mock.Setup(c => c.SetCustomStatus(It.IsAny<object?>()))
             .Callback((object? status) =>
@@ -112,6 +120,20 @@ internal sealed class OrchestrationContextFake
     public OrchestrationContextFake Always(string activity, object? answer)
     {
         fallbacks[activity] = new Scripted(answer);
+        return this;
+    }
+
+    /// <summary>
+    /// The capacity gate's wake events, one per wait for them, in order: each waiter finds its event already there
+    /// (so it wins the race against the re-check timer); once they are used up, waiters wait for ever.
+    /// </summary>
+    public OrchestrationContextFake WakeWith(params GateHolder?[] grants)
+    {
+        foreach (var grant in grants)
+        {
+            wakes.Enqueue(grant);
+        }
+
         return this;
     }
 
@@ -189,8 +211,13 @@ internal sealed class OrchestrationContextFake
             .Invoke(null, [answer.Value])!;
     }
 
-    private static Task<T> Completed<T>(object? value) =>
-        value is Exception ex ? Task.FromException<T>(ex) : Task.FromResult((T)value!);
+    // An answer may be a Task<T> the test completes later, to see what the orchestrator does meanwhile.
+    private static Task<T> Completed<T>(object? value) => value switch
+    {
+        Exception ex => Task.FromException<T>(ex),
+        Task<T> later => later,
+        _ => Task.FromResult((T)value!),
+    };
 
     private sealed record Scripted(object? Value);
 }

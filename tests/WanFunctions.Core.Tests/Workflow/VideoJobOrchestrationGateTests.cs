@@ -1,0 +1,114 @@
+using WanFunctions.Capacity;
+using WanFunctions.Workflow;
+using static WanFunctions.Core.Tests.Workflow.WorkflowData;
+
+namespace WanFunctions.Core.Tests.Workflow;
+
+/// <summary>The orchestrator's steps around the capacity gate: no needless trips to the gate between two provider tasks.</summary>
+public class VideoJobOrchestrationGateTests
+{
+    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
+
+    private static VideoJobInput GatedInput() =>
+        Input() with { Gate = new GateTicket(GateAccounts.Default, CapacityGate.Normal, AcceptedAt, TimeSpan.FromHours(12)) };
+
+    private static CapacityAnswer Granted(DateTime at) => new(true, at + Lease, at, EffectiveLimit: 5);
+
+    private static CapacityAnswer Queued(DateTime at) =>
+        new(false, Position: 1, EstimatedStartAt: at.AddSeconds(60), RetryAt: at.AddSeconds(30), EffectiveLimit: 5);
+
+    private static GateHolder Grant(DateTime at, string jobId = JobId) =>
+        new(jobId, CapacityGate.Normal, AcceptedAt, at, at, at + Lease);
+
+    [Fact]
+    public async Task The_grants_lease_is_renewed_only_once_half_of_it_has_gone_not_at_the_first_poll()
+    {
+        // Polls at +45, +60, +82.5, +116.25, +166.875 s (default schedule); the 5-minute lease is half gone at +150 s.
+        var context = Context()
+            .Answer(WorkflowNames.AcquireCapacity, Granted(StartedAt))
+            .Answer(WorkflowNames.SubmitVideoTask, Submitted)
+            .Answer(WorkflowNames.CheckVideoTask, Running, Running, Running, Running, Running, Succeeded)
+            .Always(WorkflowNames.RenewCapacityLease, StartedAt.AddMinutes(10))
+            .Always(WorkflowNames.ReleaseCapacity, true)
+            .Answer(WorkflowNames.ArchiveVideo, Archived);
+
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, GatedInput());
+
+        Assert.Equal(JobOutcome.Succeeded, result.Outcome);
+        var renewal = Assert.Single(context.CallsTo(WorkflowNames.RenewCapacityLease));
+        Assert.True(renewal.At >= StartedAt + Lease / 2, $"renewed at {renewal.At:O}, before half of the grant's lease");
+        Assert.Single(context.CallsTo(WorkflowNames.ReleaseCapacity));
+    }
+
+    [Fact]
+    public async Task A_job_woken_with_its_grant_submits_without_asking_the_gate_again()
+    {
+        var context = Context()
+            .Answer(WorkflowNames.AcquireCapacity, Queued(StartedAt))
+            .WakeWith(Grant(StartedAt.AddSeconds(1)))
+            .Answer(WorkflowNames.SubmitVideoTask, Submitted)
+            .Answer(WorkflowNames.CheckVideoTask, Succeeded)
+            .Always(WorkflowNames.ReleaseCapacity, true)
+            .Answer(WorkflowNames.ArchiveVideo, Archived);
+
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, GatedInput());
+
+        Assert.Equal(JobOutcome.Succeeded, result.Outcome);
+        Assert.Single(context.CallsTo(WorkflowNames.AcquireCapacity));
+        Assert.Single(context.CallsTo(WorkflowNames.SubmitVideoTask));
+        Assert.Contains(context.Progress, p => p.Phase == JobPhase.Queued);
+    }
+
+    [Theory]
+    [InlineData("older than the job's last look", -1, JobId)]
+    [InlineData("another job's", 1, "job-2")]
+    [InlineData("none (a wake without payload)", 0, null)]
+    public async Task A_wake_whose_grant_cannot_be_trusted_makes_the_job_ask_the_gate_again(string what, int grantedSecondsAfterAsking, string? jobId)
+    {
+        var context = Context()
+            .Answer(WorkflowNames.AcquireCapacity, Queued(StartedAt), Granted(StartedAt.AddSeconds(30)))
+            .WakeWith(jobId is null ? null : Grant(StartedAt.AddSeconds(grantedSecondsAfterAsking), jobId))
+            .Answer(WorkflowNames.SubmitVideoTask, Submitted)
+            .Answer(WorkflowNames.CheckVideoTask, Succeeded)
+            .Always(WorkflowNames.ReleaseCapacity, true)
+            .Answer(WorkflowNames.ArchiveVideo, Archived);
+
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, GatedInput());
+
+        Assert.True(JobOutcome.Succeeded == result.Outcome, what);
+        Assert.Equal(2, context.CallsTo(WorkflowNames.AcquireCapacity).Count());
+        Assert.Single(context.CallsTo(WorkflowNames.SubmitVideoTask));
+    }
+
+    [Fact]
+    public void A_grant_counts_only_for_its_job_made_since_the_job_last_asked_and_while_its_lease_runs()
+    {
+        var asked = StartedAt;
+        Assert.True(CapacityStep.IsFreshGrant(Grant(asked), JobId, asked, asked.AddSeconds(1)));
+        Assert.False(CapacityStep.IsFreshGrant(null, JobId, asked, asked));
+        Assert.False(CapacityStep.IsFreshGrant(Grant(asked.AddTicks(-1)), JobId, asked, asked));
+        Assert.False(CapacityStep.IsFreshGrant(Grant(asked, "job-2"), JobId, asked, asked));
+        Assert.False(CapacityStep.IsFreshGrant(Grant(asked), JobId, asked, asked + Lease));
+    }
+
+    [Fact]
+    public async Task The_slot_is_released_in_the_same_step_as_the_archive_starts_not_before_it()
+    {
+        var release = new TaskCompletionSource<bool>();
+        var context = Context()
+            .Answer(WorkflowNames.AcquireCapacity, Granted(StartedAt))
+            .Answer(WorkflowNames.SubmitVideoTask, Submitted)
+            .Answer(WorkflowNames.CheckVideoTask, Succeeded)
+            .Answer(WorkflowNames.ReleaseCapacity, release.Task)
+            .Answer(WorkflowNames.ArchiveVideo, Archived);
+
+        var run = new VideoJobOrchestration().RunAsync(context.Object, GatedInput());
+
+        // The release has not answered yet, and the archive is already under way.
+        Assert.Single(context.CallsTo(WorkflowNames.ArchiveVideo));
+        Assert.False(run.IsCompleted);
+        release.SetResult(true);
+        Assert.Equal(JobOutcome.Succeeded, (await run).Outcome);
+        Assert.Single(context.CallsTo(WorkflowNames.ReleaseCapacity));
+    }
+}
