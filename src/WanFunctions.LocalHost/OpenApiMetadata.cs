@@ -63,9 +63,9 @@ internal static class OpenApiMetadata
             options.AddSchemaTransformer((schema, context, _) =>
             {
                 // ApiJson.Options leaves nulls out: a property that may be null may be absent, so it is not required.
-                if (schema.Required is { Count: > 0 } required && schema.Properties is { } properties)
+                if (schema.Required is { Count: > 0 } required)
                 {
-                    required.ExceptWith([.. required.Where(name => properties.TryGetValue(name, out var property) && IsNullable(property))]);
+                    required.ExceptWith(context.JsonTypeInfo.Properties.Where(p => p.IsGetNullable).Select(p => p.Name));
                 }
 
                 // The caller-facing state is a string computed from the runtime status and the result: name its values.
@@ -79,9 +79,6 @@ internal static class OpenApiMetadata
             });
         });
     }
-
-    private static bool IsNullable(IOpenApiSchema schema) =>
-        schema.Type?.HasFlag(JsonSchemaType.Null) == true || schema.OneOf?.Any(s => s.Type == JsonSchemaType.Null) == true;
 
     private static readonly string[] JobStates = ["Pending", "Running", "Succeeded", "Failed", "Canceled", "TimedOut", "Terminated"];
 
