@@ -51,6 +51,9 @@ public sealed class LocalHostApp : IAsyncDisposable
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(20));
 
         var durable = ReadDurableOptions(builder.Configuration);
+        var apiKeys = ApiKeyOptions.Read(builder.Configuration, builder.Environment);
+        builder.Services.AddSingleton(apiKeys);
+        builder.Services.AddApiDocument(apiKeys);
         var loggerFactory = LoggerFactory.Create(logging => logging
             .AddConfiguration(builder.Configuration.GetSection("Logging"))
             .AddSimpleConsole(console => console.SingleLine = true));
@@ -118,16 +121,9 @@ public sealed class LocalHostApp : IAsyncDisposable
         // An unhandled exception answers a problem-details 500 with no exception details, in every environment:
         // this handler sits inside the developer exception page that Development adds, so that page never runs.
         app.UseExceptionHandler();
-        var prefix = "/" + VideoJobEndpoints.RoutePrefix;
-        app.MapPost(prefix, (HttpRequest request, DurableTaskClient client, VideoJobEndpoints endpoints, CancellationToken ct) =>
-            endpoints.StartAsync(request, client, ct));
-        app.MapGet(prefix, (HttpRequest request, DurableTaskClient client, VideoJobEndpoints endpoints, CancellationToken ct) =>
-            endpoints.ListAsync(request, client, ct));
-        app.MapGet(prefix + "/{id}", (string id, HttpRequest request, DurableTaskClient client, VideoJobEndpoints endpoints, CancellationToken ct) =>
-            endpoints.GetStatusAsync(request, client, id, ct));
-        app.MapPost(prefix + "/{id}/cancel", (string id, HttpRequest request, DurableTaskClient client, VideoJobEndpoints endpoints, CancellationToken ct) =>
-            endpoints.CancelAsync(request, client, id, ct));
-        app.MapGet("/" + GateEndpoints.Route, (GateEndpoints gate, CancellationToken ct) => gate.GetAsync(ct));
+        app.UseMiddleware<ApiKeyMiddleware>();
+        app.MapHttpApi();
+        app.MapOpenApi(OpenApiMetadata.DocumentPath);
         app.MapHealthChecks("/healthz");
     }
 

@@ -17,6 +17,7 @@ namespace WanFunctions.Bench;
 public static class BatchBench
 {
     private const string SubmitPath = "/api/v1/services/aigc/video-generation/video-synthesis";
+    private const string BenchApiKey = "bench-api-key-0123456789";
     private const int Slots = 5;
     private const double PendingSeconds = 2;
     private const double RunningSeconds = 2;
@@ -82,12 +83,15 @@ public static class BatchBench
             ["DurableTask:PartitionCount"] = "1",
             ["DurableTask:MaxQueuePollingInterval"] = "00:00:01",
             ["DurableTask:MessageVisibilityTimeout"] = "00:01:00",
+            // The host runs as Production here, so its API is locked: the client sends this key.
+            ["LocalHost:ApiKeys:0"] = BenchApiKey,
             ["Logging:LogLevel:Default"] = "Error",
         };
 
         await using var host = await LocalHostApp.StartAsync(["--urls", "http://127.0.0.1:0"],
             config => config.AddInMemoryCollection(settings));
         using var api = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        api.DefaultRequestHeaders.Add("x-api-key", BenchApiKey);
 
         var start = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();

@@ -18,6 +18,7 @@ namespace WanFunctions.Bench;
 public static class EndToEndBench
 {
     private const string SubmitPath = "/api/v1/services/aigc/video-generation/video-synthesis";
+    private const string BenchApiKey = "bench-api-key-0123456789";
     private const double PendingSeconds = 1;
     private const double RunningSeconds = 1;
     private const double GenerationSeconds = PendingSeconds + RunningSeconds;
@@ -67,6 +68,8 @@ public static class EndToEndBench
             ["DurableTask:PartitionCount"] = "1",
             ["DurableTask:MaxQueuePollingInterval"] = queuePoll.ToString("c", CultureInfo.InvariantCulture),
             ["DurableTask:MessageVisibilityTimeout"] = "00:01:00",
+            // The host runs as Production here, so its API is locked: the client sends this key.
+            ["LocalHost:ApiKeys:0"] = BenchApiKey,
             ["Logging:LogLevel:Default"] = "Warning",
         };
         Report.Line($"settings: FirstPollDelay {firstPollDelay.TotalSeconds:0.0#} s, PollInterval {pollInterval.TotalSeconds:0.0#} s ×1.5 up to {maxPollInterval.TotalSeconds:0.0#} s, " +
@@ -78,6 +81,7 @@ public static class EndToEndBench
         await using var host = await LocalHostApp.StartAsync(["--urls", "http://127.0.0.1:0"],
             config => config.AddInMemoryCollection(settings));
         using var api = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        api.DefaultRequestHeaders.Add("x-api-key", BenchApiKey);
 
         var warmUp = await RunJobAsync(api, "warm-up");
         Report.Line($"warm-up job (host start-up included): {startup.Elapsed.TotalSeconds:0.0} s, then {warmUp.Observed.TotalSeconds:0.00} s POST → Succeeded");

@@ -11,7 +11,7 @@ namespace WanFunctions.Infra.Tests;
 /// </summary>
 public sealed class FunctionsMetadataTests
 {
-    private static readonly Lazy<JsonArray> Metadata = new(() =>
+    internal static readonly Lazy<JsonArray> Metadata = new(() =>
     {
         var configuration = typeof(FunctionsMetadataTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "Configuration").Value!;

@@ -28,6 +28,9 @@ public sealed class WorkflowHarness : IAsyncDisposable
         this.settings = settings;
     }
 
+    /// <summary>The local host's API key in these tests (outside Development every /api call needs one); <see cref="Api"/> sends it.</summary>
+    public const string ApiKey = "it-api-key-0123456789abcdef";
+
     public SimulatorHost Simulator { get; }
 
     public LocalHostApp Host { get; private set; } = null!;
@@ -63,6 +66,7 @@ public sealed class WorkflowHarness : IAsyncDisposable
             ["DurableTask:PartitionCount"] = "1",
             ["DurableTask:MaxQueuePollingInterval"] = "00:00:00.2",
             ["DurableTask:MessageVisibilityTimeout"] = "00:00:10",
+            ["LocalHost:ApiKeys:0"] = ApiKey,
             ["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("WAN_IT_LOGLEVEL") ?? "Warning",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
@@ -85,6 +89,7 @@ public sealed class WorkflowHarness : IAsyncDisposable
         Host = await LocalHostApp.StartAsync(["--urls", "http://127.0.0.1:0", "--environment", environment],
             config => config.AddInMemoryCollection(settings), configureServices);
         Api = new HttpClient { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        Api.DefaultRequestHeaders.Add("x-api-key", ApiKey);
     }
 
     public async Task StopHostAsync()
@@ -120,6 +125,7 @@ public sealed class WorkflowHarness : IAsyncDisposable
         hostProcess.BeginOutputReadLine();
         hostProcess.BeginErrorReadLine();
         Api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
+        Api.DefaultRequestHeaders.Add("x-api-key", ApiKey);
         for (var i = 0; i < 300; i++)
         {
             try

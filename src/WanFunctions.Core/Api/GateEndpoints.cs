@@ -26,6 +26,6 @@ public sealed class GateEndpoints(CapacityGates gates)
                 state.EffectiveLimit, state.LastThrottledAt, state.Holders, CapacityGate.InOrder(state.Queue).ToList()));
         }
 
-        return Results.Json(new { accounts = views });
+        return Results.Json(new GateOverview(views));
     }
 }

@@ -85,14 +85,9 @@ public sealed class VideoJobEndpoints(JobStarter starter)
             request.HttpContext.Response.Headers["Idempotent-Replayed"] = "true";
         }
 
-        return new AcceptedWithLocation(statusUri, Results.Json(new
-        {
-            id = outcome.JobId,
-            statusUri,
-            cancelUri = statusUri + "/cancel",
-            billedSecondsUpperBound = outcome.BilledSecondsUpperBound,
-            warnings = outcome.Warnings,
-        }, ApiJson.Options, statusCode: StatusCodes.Status202Accepted));
+        return new AcceptedWithLocation(statusUri, Results.Json(
+            new JobAccepted(outcome.JobId!, statusUri, statusUri + "/cancel", outcome.BilledSecondsUpperBound, outcome.Warnings),
+            ApiJson.Options, statusCode: StatusCodes.Status202Accepted));
     }
 
     /// <summary>
@@ -109,18 +104,16 @@ public sealed class VideoJobEndpoints(JobStarter starter)
         }
 
         var result = ReadResult(instance.SerializedOutput);
-        return Results.Json(new
-        {
+        return Results.Json(new JobStatus(
             id,
-            status = JobStatusOf(instance.RuntimeStatus, result),
-            runtimeStatus = instance.RuntimeStatus.ToString(),
-            createdAt = instance.CreatedAt,
-            lastUpdatedAt = instance.LastUpdatedAt,
-            progress = ReadProgress(instance.SerializedCustomStatus),
+            JobStatusOf(instance.RuntimeStatus, result),
+            instance.RuntimeStatus.ToString(),
+            instance.CreatedAt,
+            instance.LastUpdatedAt,
+            ReadProgress(instance.SerializedCustomStatus),
             result,
-            error = result?.Error ?? WorkflowError(instance, result),
-            cancelUri = IsUnfinished(instance) ? JobUri(request, id) + "/cancel" : null,
-        }, ApiJson.Options);
+            result?.Error ?? WorkflowError(instance, result),
+            IsUnfinished(instance) ? JobUri(request, id) + "/cancel" : null), ApiJson.Options);
     }
 
     /// <summary>
@@ -169,22 +162,18 @@ public sealed class VideoJobEndpoints(JobStarter starter)
         });
         await foreach (var page in instances.AsPages(continuationToken, pageSize).WithCancellation(cancellationToken))
         {
-            return Results.Json(new
-            {
-                items = page.Values.Select(instance => new
-                {
-                    id = instance.InstanceId,
-                    status = JobStatusOf(instance.RuntimeStatus, ReadResult(instance.SerializedOutput)),
-                    runtimeStatus = instance.RuntimeStatus.ToString(),
-                    createdAt = instance.CreatedAt,
-                    lastUpdatedAt = instance.LastUpdatedAt,
-                    statusUri = JobUri(request, instance.InstanceId),
-                }),
-                continuationToken = page.ContinuationToken,
-            }, ApiJson.Options);
+            return Results.Json(new JobPage(
+                [.. page.Values.Select(instance => new JobSummary(
+                    instance.InstanceId,
+                    JobStatusOf(instance.RuntimeStatus, ReadResult(instance.SerializedOutput)),
+                    instance.RuntimeStatus.ToString(),
+                    instance.CreatedAt,
+                    instance.LastUpdatedAt,
+                    JobUri(request, instance.InstanceId)))],
+                page.ContinuationToken), ApiJson.Options);
         }
 
-        return Results.Json(new { items = Array.Empty<object>() }, ApiJson.Options);
+        return Results.Json(new JobPage([], null), ApiJson.Options);
     }
 
     private static readonly OrchestrationRuntimeStatus[] ListableStatuses =
@@ -210,12 +199,8 @@ public sealed class VideoJobEndpoints(JobStarter starter)
 
         await client.RaiseEventAsync(id, WorkflowNames.CancelEvent, new CancelRequest("Requested over HTTP"), cancellationToken);
         var statusUri = JobUri(request, id);
-        return new AcceptedWithLocation(statusUri, Results.Json(new
-        {
-            id,
-            statusUri,
-            message = "Cancellation requested. The provider cancels only tasks that are still PENDING; watch the status.",
-        }, ApiJson.Options, statusCode: StatusCodes.Status202Accepted));
+        return new AcceptedWithLocation(statusUri, Results.Json(new CancelAccepted(id, statusUri,
+            "Cancellation requested. The provider cancels only tasks that are still PENDING; watch the status."), ApiJson.Options, statusCode: StatusCodes.Status202Accepted));
     }
 
     /// <summary>The caller-facing state: the orchestration's status refined by the job's outcome.</summary>
