@@ -140,6 +140,7 @@ public sealed class Endpoints(
             Prompt = submit.Prompt,
             Size = submit.Size,
             Duration = submit.Duration,
+            Audio = submit.Audio,
             ReferenceCount = submit.ReferenceUrls.Count,
             VideoReferenceCount = submit.VideoReferenceCount,
             SubmitTime = clock.UtcNow,
@@ -337,7 +338,7 @@ public sealed class Endpoints(
         }
 
         await DelayAsync(task.Markers, ctx.RequestAborted);
-        var length = video.LengthFor(task.Id);
+        var length = video.LengthFor(task);
         ctx.Response.ContentType = "video/mp4";
         ctx.Response.ContentLength = length;
         ctx.Response.Headers.ETag = $"\"{ETagFor(task.Id, length)}\"";
@@ -345,7 +346,7 @@ public sealed class Endpoints(
         if (task.NextDownloadNumber() <= task.Markers.Truncate)
         {
             // Half the promised bytes reach the client, then the connection is reset.
-            await video.WriteAsync(ctx.Response.Body, task.Id, length / 2, ctx.RequestAborted);
+            await video.WriteAsync(ctx.Response.Body, task, length / 2, ctx.RequestAborted);
             await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
             // Flush only hands bytes to the transport; give it a moment to put them on the wire before the reset.
             await Task.Delay(200, ctx.RequestAborted);
@@ -353,7 +354,7 @@ public sealed class Endpoints(
             return Results.Empty;
         }
 
-        await video.WriteAsync(ctx.Response.Body, task.Id, length, ctx.RequestAborted);
+        await video.WriteAsync(ctx.Response.Body, task, length, ctx.RequestAborted);
         return Results.Empty;
     }
 

@@ -12,6 +12,8 @@ public sealed class SimTask
     public required string Prompt { get; init; }
     public required string Size { get; init; }
     public required int Duration { get; init; }
+    /// <summary>Whether the result video has an audio track (<c>parameters.audio</c>, default true).</summary>
+    public bool Audio { get; init; } = true;
     public required int ReferenceCount { get; init; }
     public required int VideoReferenceCount { get; init; }
     public required DateTimeOffset SubmitTime { get; init; }

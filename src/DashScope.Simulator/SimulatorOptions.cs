@@ -98,7 +98,7 @@ public sealed class SimulatorOptions
     /// <summary>After this long a task id is forgotten and queries report UNKNOWN (the provider keeps 24 h).</summary>
     public TimeSpan TaskTtl { get; set; } = TimeSpan.FromHours(24);
 
-    /// <summary>0 = serve the embedded clip as is; otherwise pad it with a trailing <c>free</c> box to exactly this size.</summary>
+    /// <summary>0 = serve a generated video of the task's size, duration and audio; otherwise the embedded clip, padded with a trailing <c>free</c> box to exactly this size.</summary>
     public long VideoSizeBytes { get; set; }
 
     /// <summary>HMAC key for result URL signatures.</summary>

@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
-# Runs the main job end to end on local defaults, with no cloud account:
+# Runs a job end to end on local defaults, with no cloud account:
+#   bash src/WanFunctions.Demo/run-local.sh [job.json] [files...]
 # Azurite (storage + durable backend) and the DashScope simulator on free loopback ports, the workflow host
-# (Durable Task SDK over Azure Storage), then a sample multi-character job over HTTP, with progress, ending
-# with where the MP4 landed in Azurite. Ctrl-C (or any exit) stops everything it started.
+# (Durable Task SDK over Azure Storage), then the job (default: the bundled sample-job.json) over HTTP and the same
+# job uploaded as a *.job.json manifest (started by the host's upload scanner), with progress, ending with where
+# both MP4s landed in Azurite. Each file named is uploaded first as the private blob references/<file name>,
+# which the job names as { "blob": "references/<file name>" }. Ctrl-C (or any exit) stops everything it started.
 set -euo pipefail
+for file in "$@"; do
+  [ -f "$file" ] || { echo "No such file: $file" >&2; exit 2; }
+done
+files=()
+for file in "$@"; do files+=("$(cd "$(dirname "$file")" && pwd)/$(basename "$file")"); done
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 source tests/azurite/azurite.sh
@@ -54,5 +62,5 @@ for _ in $(seq 1 150); do
 done
 
 (cd src/WanFunctions.Demo/bin/Release/net10.0 && dotnet WanFunctions.Demo.dll \
-  "http://127.0.0.1:$host_port/" "$AZURITE_CONNECTION_STRING" "$work/out")
+  "http://127.0.0.1:$host_port/" "$AZURITE_CONNECTION_STRING" "$work/out" ${files[@]+"${files[@]}"})
 echo "Logs: $work/host.log, $work/simulator.log"

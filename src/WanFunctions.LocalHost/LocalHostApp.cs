@@ -48,6 +48,10 @@ public sealed class LocalHostApp : IAsyncDisposable
         builder.Services.AddWanTelemetry(builder.Configuration, "WanFunctions.LocalHost");
         builder.Services.AddHealthChecks();
         builder.Services.AddHostedService<JobHistoryPurgeService>();
+        // Azurite has no Event Grid: uploads are found by listing (the Functions app has the blob trigger).
+        builder.Services.AddOptions<UploadScanOptions>().BindConfiguration(UploadScanOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<UploadScanner>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<UploadScanner>());
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(20));
 
         var durable = ReadDurableOptions(builder.Configuration);

@@ -62,6 +62,27 @@ public class VideoTests
         Assert.Equal(bytes, await anonymous.GetByteArrayAsync(url));
     }
 
+    [Theory]
+    [InlineData("1920*1080", 3, false)]
+    [InlineData("720*1280", 2, true)]
+    public async Task Result_is_a_video_of_the_submitted_size_duration_and_audio(string size, int duration, bool audio)
+    {
+        await using var sim = await Sim.StartAsync();
+        var body = Sim.Body("character1 dances");
+        body["parameters"] = new System.Text.Json.Nodes.JsonObject { ["size"] = size, ["duration"] = duration, ["audio"] = audio };
+        var id = await sim.SubmitOkAsync(body);
+        sim.Advance(30);
+        var url = (string)(await sim.QueryAsync(id))["output"]!["video_url"]!;
+
+        var mp4 = Mp4Info.Read(await sim.Http.GetByteArrayAsync(url));
+
+        var (width, height) = TestPatternVideo.ParseSize(size);
+        Assert.Equal((uint)width, mp4.Track("vide")!.Width);
+        Assert.Equal((uint)height, mp4.Track("vide")!.Height);
+        Assert.Equal(duration, mp4.Seconds, precision: 3);
+        Assert.Equal(audio, mp4.Track("soun") is not null);
+    }
+
     [Fact]
     public async Task Size_option_pads_to_exactly_that_many_bytes_with_a_trailing_free_box()
     {

@@ -67,6 +67,8 @@ public sealed class WorkflowHarness : IAsyncDisposable
             ["DurableTask:MaxQueuePollingInterval"] = "00:00:00.2",
             ["DurableTask:MessageVisibilityTimeout"] = "00:00:10",
             ["LocalHost:ApiKeys:0"] = ApiKey,
+            // The scanner would start jobs from every test's uploads to the shared container; its tests turn it on.
+            ["UploadScan:Enabled"] = "false",
             ["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("WAN_IT_LOGLEVEL") ?? "Warning",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
