@@ -17,7 +17,7 @@ public sealed record BenchOptions
           --batch-jobs N       jobs in the batch scenario (default 100)
           --scale-jobs N       jobs in flight in the scale scenario (default 1000)
           --scale-window-s N   seconds the scale scenario measures CPU and memory while the jobs wait (default 45)
-          --scale-first-poll-s N  Workflow:FirstPollDelay in the scale scenario (default 30 + jobs/10 + window)
+          --scale-first-poll-s N  Workflow:FirstPollDelay in the scale scenario (default 60 + jobs/5 + window)
           --json FILE          also write the batch and scale figures as {"batch": {...}, "scale": {...}} into FILE
                                (merged with its other keys)
           --only LIST          comma-separated scenarios: validate, archive, e2e, batch, scale (default: validate, archive,

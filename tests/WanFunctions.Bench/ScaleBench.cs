@@ -73,10 +73,7 @@ public static class ScaleBench
             ["DurableTask:WorkerId"] = "bench-worker",
             ["Logging:LogLevel:Default"] = "Error",
         };
-        foreach (var kv in (Environment.GetEnvironmentVariable("SCALE_EXTRA") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
-        {
-            settings[kv.Split('=')[0]] = kv.Split('=')[1];
-        }
+
         // The backend's own defaults (DurableBackendOptions: partitions, queue polling), as a deployment would run them.
         var backend = new DurableBackendOptions();
         Report.Line($"settings: gate off, FirstPollDelay {firstPoll.TotalSeconds:0} s, {backend.PartitionCount} partitions, " +
@@ -102,6 +99,12 @@ public static class ScaleBench
                 $"all waiting on their timer by {posting.Elapsed.TotalSeconds:0.0} s ({n / posting.Elapsed.TotalSeconds:0.0} jobs/s); " +
                 $"first polls due over {(lastDue - firstDue).TotalSeconds:0.0} s");
 
+            // Waiting, not warming up: the runtime's tiered compiler recompiles hot methods for a while after the burst of
+            // work (slowly on a loaded machine); start the window once it is quiet, leaving room for the window itself.
+            var settle = Stopwatch.StartNew();
+            await WaitForJitToSettleAsync(firstDue - window - TimeSpan.FromSeconds(3));
+            Report.Line($"JIT settled {settle.Elapsed.TotalSeconds:0} s after the last job started waiting ({System.Runtime.JitInfo.GetCompiledMethodCount()} methods compiled so far)");
+
             // The window must end before the first timer fires (2 s of margin: Azure Storage timers fire up to ~1 s early).
             var room = firstDue - DateTimeOffset.UtcNow - TimeSpan.FromSeconds(3);
             if (room < window)
@@ -118,7 +121,7 @@ public static class ScaleBench
                 $"managed heap {waiting.HeapMiB:0.0} MiB; allocated {waiting.AllocatedMiBPerSecond:0.00} MiB/s; " +
                 $"GCs gen0/1/2 {waiting.Gen0}/{waiting.Gen1}/{waiting.Gen2}; threads {waiting.Threads}");
             Report.Line($"storage requests: {waiting.StorageRequestsPerSecond:0.0}/s ({waiting.StorageByKind})");
-            Report.Line($"busiest threads (CPU % of one core): {waiting.BusiestThreads}");
+            Report.Line($"busiest threads (CPU % of one core): {waiting.BusiestThreads}; JIT: {waiting.Jit}");
 
             // The provider finishes every task at once; the host comes back when every first poll is due.
             clock.Jump(TimeSpan.FromSeconds(RunningSeconds));
@@ -159,8 +162,8 @@ public static class ScaleBench
         }
     }
 
-    /// <summary>Posting runs at tens of jobs a second here: room for it, the settling and the window, before the first poll.</summary>
-    public static int DefaultFirstPollSeconds(int jobs, int windowSeconds) => 30 + (jobs / 10) + windowSeconds;
+    /// <summary>Room before the first poll for posting (a few jobs a second on a loaded 2-core machine), the JIT to settle and the window.</summary>
+    public static int DefaultFirstPollSeconds(int jobs, int windowSeconds) => 60 + (jobs / 5) + windowSeconds;
 
     /// <summary>Writes <c>scale.{jobs,cpu_pct_one_core_waiting,ws_mib_waiting,completions_per_s}</c> into the file, keeping its other keys.</summary>
     public static Task WriteJsonAsync(string file, ScaleFigures figures) =>
@@ -174,7 +177,7 @@ public static class ScaleBench
 
     private sealed record Waiting(double Seconds, double CpuPercent, double? AzuritePercent, double WorkingSetMaxMiB, double WorkingSetEndMiB,
         double HeapMiB, double AllocatedMiBPerSecond, int Gen0, int Gen1, int Gen2, int Threads, int SimulatorRequests,
-        double StorageRequestsPerSecond, string StorageByKind, string BusiestThreads);
+        double StorageRequestsPerSecond, string StorageByKind, string BusiestThreads, string Jit);
 
     /// <summary>
     /// Process CPU time (all threads of the bench process) and Azurite's over the window, working set sampled every second,
@@ -219,6 +222,7 @@ public static class ScaleBench
         listener.Start();
 
         var threadsBefore = ThreadCpu();
+        var jitBefore = (Methods: System.Runtime.JitInfo.GetCompiledMethodCount(), Time: System.Runtime.JitInfo.GetCompilationTime());
         var simBefore = sim.Requests.Count;
         int[] gcBefore = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         var allocatedBefore = GC.GetTotalAllocatedBytes();
@@ -241,6 +245,7 @@ public static class ScaleBench
         double? azuriteCpu = azurite is null ? null : (azurite.TotalProcessorTime - azuriteBefore!.Value).TotalSeconds / seconds * 100;
         listener.Dispose();
         var threadsAfter = ThreadCpu();
+        var jit = $"{System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore.Methods} methods compiled in {(System.Runtime.JitInfo.GetCompilationTime() - jitBefore.Time).TotalMilliseconds:0} ms";
         var busiest = string.Join(", ", threadsAfter
             .Select(t => (t.Key.Name, Ms: (t.Value - threadsBefore.GetValueOrDefault(t.Key)) * 1000.0 / ClockTicksPerSecond))
             .GroupBy(t => t.Name, t => t.Ms).Select(g => (Name: g.Key, Count: g.Count(), Ms: g.Sum()))
@@ -258,7 +263,7 @@ public static class ScaleBench
             (GC.GetTotalAllocatedBytes() - allocatedBefore) / Stats.MiB / seconds,
             GC.CollectionCount(0) - gcBefore[0], GC.CollectionCount(1) - gcBefore[1], GC.CollectionCount(2) - gcBefore[2],
             me.Threads.Count, sim.Requests.Count - simBefore, total / seconds, byKind.Length == 0 ? "none" : byKind,
-            busiest.Length == 0 ? "not measured" : busiest);
+            busiest.Length == 0 ? "not measured" : busiest, jit);
     }
 
     private const double ClockTicksPerSecond = 100; // USER_HZ of /proc/*/stat on Linux
@@ -290,6 +295,23 @@ public static class ScaleBench
         }
 
         return result;
+    }
+
+    /// <summary>Until fewer than 10 methods were (re)compiled in 4 s, or <paramref name="latest"/>.</summary>
+    private static async Task WaitForJitToSettleAsync(DateTimeOffset latest)
+    {
+        var before = System.Runtime.JitInfo.GetCompiledMethodCount();
+        while (DateTimeOffset.UtcNow < latest)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            var now = System.Runtime.JitInfo.GetCompiledMethodCount();
+            if (now - before < 10)
+            {
+                return;
+            }
+
+            before = now;
+        }
     }
 
     private static Process? TryGetProcess(int id)

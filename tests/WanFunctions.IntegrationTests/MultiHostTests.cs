@@ -9,7 +9,7 @@ namespace WanFunctions.IntegrationTests;
 public sealed class MultiHostTests(AzuriteFixture azurite)
 {
     private const string SubmitPath = "/api/v1/services/aigc/video-generation/video-synthesis";
-    private const int Jobs = 8;
+    private const int Jobs = 12;
 
     [Fact]
     public async Task Two_hosts_on_one_task_hub_share_the_jobs_and_the_survivor_of_a_kill_finishes_them_all_each_submitted_once()
@@ -57,6 +57,9 @@ public sealed class MultiHostTests(AzuriteFixture azurite)
         await WaitUntilAsync(() => Task.FromResult(Submitted(a).Count + Submitted(b).Count >= Jobs), TimeSpan.FromSeconds(10), "the submit log lines");
         Assert.NotEmpty(Submitted(a));
         Assert.NotEmpty(Submitted(b));
+        // Orchestrations run where their partition is owned: host-b runs some (12 jobs over 4 partitions, 2 of them its own).
+        var orphaned = LogLines(b, " submitted as provider task ");
+        Assert.NotEmpty(orphaned);
 
         b.Kill();
 
@@ -68,30 +71,38 @@ public sealed class MultiHostTests(AzuriteFixture azurite)
         }
 
         Assert.Equal(Jobs, world.CountRequests("POST", p => p == SubmitPath));
-        Assert.Equal(["host-a"], await PartitionOwnersAsync(world));
+        Assert.Equal(["host-a"], await PartitionOwnersAsync(world)); // the dead host's partitions were taken over
+        Assert.All(orphaned, line => Assert.Contains(LogLines(a, " archived task "), archived => ids.Any(id => line.Contains(id) && archived.Contains(id))));
         Assert.Equal(Jobs, world.CountRequests("GET", p => p.StartsWith("/results/", StringComparison.Ordinal)));
     }
 
-    /// <summary>Job ids of the "Job {JobId} submitted as task" lines a host logged.</summary>
-    private static List<string> Submitted(WorkflowHarness.HostProcess host) =>
-        host.Output.Where(line => line.Contains(" submitted as task ", StringComparison.Ordinal)).ToList();
+    /// <summary>The submit activity's "Job {JobId} submitted as task" lines a host logged.</summary>
+    private static List<string> Submitted(WorkflowHarness.HostProcess host) => LogLines(host, " submitted as task ");
+
+    private static List<string> LogLines(WorkflowHarness.HostProcess host, string text) =>
+        host.Output.Where(line => line.Contains(text, StringComparison.Ordinal)).ToList();
 
     /// <summary>
-    /// Owners of the task hub's partitions: the Azure Storage backend keeps one lease blob per control queue in the
-    /// <c>{hub}-leases</c> container, its JSON naming the <c>Owner</c> (the worker id).
+    /// Owners of the task hub's partitions: the Azure Storage backend's partition manager keeps one row per control
+    /// queue in the <c>{hub}Partitions</c> table, <c>CurrentOwner</c> naming the worker id. Empty before the table exists.
     /// </summary>
     private static async Task<HashSet<string>> PartitionOwnersAsync(WorkflowHarness world)
     {
-        var hub = world.TaskHub.ToLowerInvariant();
-        var container = world.Blobs.GetBlobContainerClient(hub + "-leases");
+        var table = new Azure.Data.Tables.TableClient(world.StorageConnectionString, world.TaskHub + "Partitions");
         var owners = new HashSet<string>();
-        await foreach (var blob in container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, $"default/{hub}-control-", default))
+        try
         {
-            var lease = JsonNode.Parse((await container.GetBlobClient(blob.Name).DownloadContentAsync()).Value.Content.ToString());
-            if ((string?)lease?["Owner"] is { Length: > 0 } owner)
+            await foreach (var row in table.QueryAsync<Azure.Data.Tables.TableEntity>())
             {
-                owners.Add(owner);
+                if (row.GetString("CurrentOwner") is { Length: > 0 } owner)
+                {
+                    owners.Add(owner);
+                }
             }
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 404)
+        {
+            // the backend has not made its table yet
         }
 
         return owners;

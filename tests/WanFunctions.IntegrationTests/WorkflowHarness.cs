@@ -218,6 +218,8 @@ public sealed class WorkflowHarness : IAsyncDisposable
 
     public string TaskHub => settings["DurableTask:TaskHub"]!;
 
+    public string StorageConnectionString => azurite.ConnectionString;
+
     public async Task<(HttpResponseMessage Response, JsonObject Body)> PostJobAsync(object job)
     {
         var response = await Api.PostAsJsonAsync("api/videos", job);
