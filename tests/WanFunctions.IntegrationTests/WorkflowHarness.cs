@@ -165,7 +165,9 @@ public sealed class WorkflowHarness : IAsyncDisposable
             host.process.ErrorDataReceived += (_, line) => host.Keep(line.Data);
             host.process.BeginOutputReadLine();
             host.process.BeginErrorReadLine();
-            for (var i = 0; i < 300; i++)
+            // 60 s: a loaded 2-core machine can take half a minute to start a .NET process.
+            var until = DateTime.UtcNow.AddSeconds(60);
+            while (DateTime.UtcNow < until)
             {
                 try
                 {
@@ -181,13 +183,16 @@ public sealed class WorkflowHarness : IAsyncDisposable
 
                 if (host.process.HasExited)
                 {
-                    throw new InvalidOperationException($"The host process exited with code {host.process.ExitCode}.");
+                    var code = host.process.ExitCode;
+                    host.Kill();
+                    throw new InvalidOperationException($"The host process exited with code {code}.");
                 }
 
                 await Task.Delay(100);
             }
 
-            throw new TimeoutException("The host process did not answer /healthz within 30 s.");
+            host.Kill(); // not left running behind the failed test
+            throw new TimeoutException("The host process did not answer /healthz within 60 s.");
         }
 
         private void Keep(string? line)
@@ -207,7 +212,11 @@ public sealed class WorkflowHarness : IAsyncDisposable
             }
 
             killed = true;
-            process.Kill();
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+
             process.WaitForExit();
             process.Dispose();
             Api.Dispose();
