@@ -27,6 +27,14 @@ public sealed class DurableBackendOptions
     public TimeSpan MaxQueuePollingInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// How long a worker's lease on a partition lasts without renewal (blob leases: 15–60 s). A worker that dies keeps its
+    /// partitions, and the orchestrations in them, from the other workers for up to this long (plus one acquire round).
+    /// Renewal and the look for free or unbalanced partitions run every third of it, as with the backend's 30/10/10 s defaults.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:15", "00:01:00")]
+    public TimeSpan LeaseInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// How long a message taken by a worker stays hidden from the others. A worker that dies mid-activity
     /// delays that activity by this much; keep it above the longest activity (the archive of a large video).
     /// </summary>

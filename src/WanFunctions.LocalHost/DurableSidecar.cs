@@ -42,6 +42,9 @@ public sealed partial class DurableSidecar : IAsyncDisposable
             MaxQueuePollingInterval = options.MaxQueuePollingInterval,
             WorkItemQueueVisibilityTimeout = options.MessageVisibilityTimeout,
             ControlQueueVisibilityTimeout = options.MessageVisibilityTimeout,
+            LeaseInterval = options.LeaseInterval,
+            LeaseRenewInterval = options.LeaseInterval / 3,
+            LeaseAcquireInterval = options.LeaseInterval / 3,
             LoggerFactory = loggerFactory,
         });
         await storage.CreateIfNotExistsAsync();

@@ -16,9 +16,13 @@ public sealed record BenchOptions
           --queue-poll-ms N    DurableTask:MaxQueuePollingInterval in the end-to-end scenario (default 1000, as in local development)
           --batch-jobs N       jobs in the batch scenario (default 100)
           --batch-gate-on-only run the batch with the gate on only (skips the few-minute comparison with the gate off)
-          --json FILE          also write the batch figures as {"batch": {...}} into FILE (merged with its other keys)
-          --only LIST          comma-separated scenarios: validate, archive, e2e, batch (default: validate, archive, e2e;
-                               batch runs a few minutes, so only when named)
+          --scale-jobs N       jobs in flight in the scale scenario (default 1000)
+          --scale-window-s N   seconds the scale scenario measures CPU and memory while the jobs wait (default 45)
+          --scale-first-poll-s N  Workflow:FirstPollDelay in the scale scenario (default 60 + jobs/5 + window)
+          --json FILE          also write the batch and scale figures as {"batch": {...}, "scale": {...}} into FILE
+                               (merged with its other keys)
+          --only LIST          comma-separated scenarios: validate, archive, e2e, batch, scale (default: validate, archive,
+                               e2e; batch and scale run a few minutes each, so only when named)
           --strict             exit 1 when a target is missed (default: report only, exit 0)
         """;
 
@@ -30,6 +34,9 @@ public sealed record BenchOptions
     public int QueuePollMs { get; init; } = 1000;
     public int BatchJobs { get; init; } = 100;
     public bool BatchGateOff { get; init; } = true;
+    public int ScaleJobs { get; init; } = 1000;
+    public int ScaleWindowSeconds { get; init; } = 45;
+    public int? ScaleFirstPollSeconds { get; init; }
     public string? JsonFile { get; init; }
     public IReadOnlySet<string> Only { get; init; } = new HashSet<string> { "validate", "archive", "e2e" };
     public bool Strict { get; init; }
@@ -62,6 +69,9 @@ public sealed record BenchOptions
                 "--queue-poll-ms" => o with { QueuePollMs = Positive(100) },
                 "--batch-jobs" => o with { BatchJobs = Positive() },
                 "--batch-gate-on-only" => o with { BatchGateOff = false },
+                "--scale-jobs" => o with { ScaleJobs = Positive() },
+                "--scale-window-s" => o with { ScaleWindowSeconds = Positive() },
+                "--scale-first-poll-s" => o with { ScaleFirstPollSeconds = Positive(5) },
                 "--json" => o with { JsonFile = Value() },
                 "--only" => o with { Only = ParseOnly(Value()) },
                 "--strict" => o with { Strict = true },
@@ -77,9 +87,9 @@ public sealed record BenchOptions
     {
         var set = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(s => s.ToLowerInvariant()).ToHashSet();
-        var unknown = set.Except(["validate", "archive", "e2e", "batch"]).ToArray();
+        var unknown = set.Except(["validate", "archive", "e2e", "batch", "scale"]).ToArray();
         return unknown.Length == 0 && set.Count > 0
             ? set
-            : throw new ArgumentException($"--only takes validate, archive, e2e, batch; got '{list}'.");
+            : throw new ArgumentException($"--only takes validate, archive, e2e, batch, scale; got '{list}'.");
     }
 }

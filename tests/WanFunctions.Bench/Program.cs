@@ -21,7 +21,7 @@ if (options.Help)
 }
 
 var storage = Environment.GetEnvironmentVariable(BenchOptions.StorageVariable);
-if (options.Needs("archive") || options.Needs("e2e") || options.Needs("batch"))
+if (options.Needs("archive") || options.Needs("e2e") || options.Needs("batch") || options.Needs("scale"))
 {
     if (string.IsNullOrWhiteSpace(storage))
     {
@@ -69,6 +69,15 @@ if (options.Needs("batch"))
             ["throttled"] = batch.Throttled,
         };
         await File.WriteAllTextAsync(file, root.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+    }
+}
+
+if (options.Needs("scale"))
+{
+    var scale = await ScaleBench.RunAsync(options, storage!, report);
+    if (options.JsonFile is { } file)
+    {
+        await ScaleBench.WriteJsonAsync(file, scale);
     }
 }
 

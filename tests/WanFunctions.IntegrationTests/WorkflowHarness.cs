@@ -104,65 +104,142 @@ public sealed class WorkflowHarness : IAsyncDisposable
         }
     }
 
-    private Process? hostProcess;
+    private HostProcess? hostProcess;
+    private readonly List<HostProcess> peers = [];
 
     /// <summary>Runs the local host as a separate process (same settings, as environment variables), to kill it hard.</summary>
     public async Task StartHostProcessAsync()
     {
-        var port = AzuriteFixture.FreePort();
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "WanFunctions.LocalHost.dll"), "--urls", $"http://127.0.0.1:{port}"])
+        hostProcess = await HostProcess.StartAsync(settings);
+        Api = hostProcess.Api;
+    }
+
+    /// <summary>
+    /// Another local host process on the same task hub, with <paramref name="overrides"/> on top of the test's settings
+    /// (e.g. its own <c>DurableTask:WorkerId</c>); disposed with the harness.
+    /// </summary>
+    public async Task<HostProcess> StartPeerHostProcessAsync(IDictionary<string, string?> overrides)
+    {
+        var merged = new Dictionary<string, string?>(settings);
+        foreach (var (key, value) in overrides)
         {
-            WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var (key, value) in settings)
-        {
-            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+            merged[key] = value;
         }
 
-        hostProcess = Process.Start(start)!;
-        hostProcess.OutputDataReceived += (_, _) => { };
-        hostProcess.ErrorDataReceived += (_, _) => { };
-        hostProcess.BeginOutputReadLine();
-        hostProcess.BeginErrorReadLine();
-        Api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
-        Api.DefaultRequestHeaders.Add("x-api-key", ApiKey);
-        for (var i = 0; i < 300; i++)
-        {
-            try
-            {
-                using var health = await Api.GetAsync("healthz");
-                if (health.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            if (hostProcess.HasExited)
-            {
-                throw new InvalidOperationException($"The host process exited with code {hostProcess.ExitCode}.");
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException("The host process did not answer /healthz within 30 s.");
+        var peer = await HostProcess.StartAsync(merged);
+        peers.Add(peer);
+        return peer;
     }
 
     /// <summary>SIGKILL: no graceful shutdown, leases and in-flight messages left as they are.</summary>
     public void KillHostProcess()
     {
         hostProcess!.Kill();
-        hostProcess.WaitForExit();
-        hostProcess.Dispose();
         hostProcess = null;
     }
 
+    /// <summary>A local host in a child process: its HTTP API, every line it writes (logs), and a hard kill.</summary>
+    public sealed class HostProcess
+    {
+        private readonly Process process;
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> output = new();
+        private bool killed;
+
+        private HostProcess(Process process, HttpClient api)
+        {
+            this.process = process;
+            Api = api;
+        }
+
+        public HttpClient Api { get; }
+
+        /// <summary>What the host wrote to stdout and stderr so far (its console log, one line per entry).</summary>
+        public IReadOnlyCollection<string> Output => output;
+
+        public static async Task<HostProcess> StartAsync(IReadOnlyDictionary<string, string?> settings)
+        {
+            var port = AzuriteFixture.FreePort();
+            var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "WanFunctions.LocalHost.dll"), "--urls", $"http://127.0.0.1:{port}"])
+            {
+                WorkingDirectory = AppContext.BaseDirectory,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            foreach (var (key, value) in settings)
+            {
+                start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+            }
+
+            var host = new HostProcess(Process.Start(start)!,
+                new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) });
+            host.Api.DefaultRequestHeaders.Add("x-api-key", ApiKey);
+            host.process.OutputDataReceived += (_, line) => host.Keep(line.Data);
+            host.process.ErrorDataReceived += (_, line) => host.Keep(line.Data);
+            host.process.BeginOutputReadLine();
+            host.process.BeginErrorReadLine();
+            // 60 s: a loaded 2-core machine can take half a minute to start a .NET process.
+            var until = DateTime.UtcNow.AddSeconds(60);
+            while (DateTime.UtcNow < until)
+            {
+                try
+                {
+                    using var health = await host.Api.GetAsync("healthz");
+                    if (health.IsSuccessStatusCode)
+                    {
+                        return host;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                }
+
+                if (host.process.HasExited)
+                {
+                    var code = host.process.ExitCode;
+                    host.Kill();
+                    throw new InvalidOperationException($"The host process exited with code {code}.");
+                }
+
+                await Task.Delay(100);
+            }
+
+            host.Kill(); // not left running behind the failed test
+            throw new TimeoutException("The host process did not answer /healthz within 60 s.");
+        }
+
+        private void Keep(string? line)
+        {
+            if (line is not null)
+            {
+                output.Enqueue(line);
+            }
+        }
+
+        /// <summary>SIGKILL: no graceful shutdown, leases and in-flight messages left as they are.</summary>
+        public void Kill()
+        {
+            if (killed)
+            {
+                return;
+            }
+
+            killed = true;
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+
+            process.WaitForExit();
+            process.Dispose();
+            Api.Dispose();
+        }
+    }
+
     public string ArchiveContainer => settings["Archive:Container"]!;
+
+    public string TaskHub => settings["DurableTask:TaskHub"]!;
+
+    public string StorageConnectionString => azurite.ConnectionString;
 
     public async Task<(HttpResponseMessage Response, JsonObject Body)> PostJobAsync(object job)
     {
@@ -246,6 +323,11 @@ public sealed class WorkflowHarness : IAsyncDisposable
         if (hostProcess is not null)
         {
             KillHostProcess();
+        }
+
+        foreach (var peer in peers)
+        {
+            peer.Kill();
         }
 
         await StopHostAsync();
