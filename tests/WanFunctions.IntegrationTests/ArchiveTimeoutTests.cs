@@ -126,7 +126,7 @@ public sealed class ArchiveTimeoutTests(AzuriteFixture azurite)
         var http = new Mock<IHttpClientFactory>();
         http.Setup(f => f.CreateClient(VideoArchiver.HttpClientName)).Returns(() => new HttpClient());
         return new VideoArchiver(new BlobServiceClient(azurite.ConnectionString), dashScope.Object, new VideoSourcePolicy(options),
-            http.Object, options, NullLogger<VideoArchiver>.Instance);
+            http.Object, options, TimeProvider.System, NullLogger<VideoArchiver>.Instance);
     }
 
     private async Task AssertNothingArchivedAsync(string container)
