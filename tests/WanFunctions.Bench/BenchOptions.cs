@@ -8,20 +8,22 @@ public sealed record BenchOptions
 
     public const string Usage = """
         Usage: tests/bench.sh [options]   (or: WANFUNCTIONS_BENCH_STORAGE=<Azurite connection string> dotnet run -c Release --project tests/WanFunctions.Bench -- [options])
-          --video-mib N        size of the video the simulator serves in the archive scenario (default 256)
+          --video-mib N        size of the video the simulator serves in the archive scenario (default: 256, then 1024 once)
           --iterations N       measured iterations per scenario, after one warm-up (default 3)
           --jobs N             concurrent jobs in the end-to-end scenario (default 10)
           --first-poll-ms N    Workflow:FirstPollDelay in the end-to-end scenario (default 2000 = the simulator's generation time)
           --poll-ms N          Workflow:PollInterval in the end-to-end scenario, growing ×1.5 up to twice that (default 2000)
           --queue-poll-ms N    DurableTask:MaxQueuePollingInterval in the end-to-end scenario (default 1000, as in local development)
           --batch-jobs N       jobs in the batch scenario (default 100)
-          --json FILE          also write the batch figures as {"batch": {...}} into FILE (merged with its other keys)
+          --json FILE          also write the archive and batch figures as {"archive": {...}, "batch": {...}} into FILE
+                               (merged with its other keys)
           --only LIST          comma-separated scenarios: validate, archive, e2e, batch (default: validate, archive, e2e;
                                batch runs a few minutes, so only when named)
           --strict             exit 1 when a target is missed (default: report only, exit 0)
         """;
 
-    public int VideoMib { get; init; } = 256;
+    /// <summary>Null: the archive scenario runs 256 MiB, then 1 GiB once.</summary>
+    public int? VideoMib { get; init; }
     public int Iterations { get; init; } = 3;
     public int Jobs { get; init; } = 10;
     public int FirstPollMs { get; init; } = 2000;

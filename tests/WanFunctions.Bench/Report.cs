@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace WanFunctions.Bench;
 
@@ -24,6 +26,14 @@ public sealed class Report
         {
             missed.Add(text);
         }
+    }
+
+    /// <summary>Writes <paramref name="figures"/> under <paramref name="key"/> into the JSON object in <paramref name="file"/>, keeping its other keys.</summary>
+    public static async Task MergeJsonAsync(string file, string key, JsonObject figures)
+    {
+        var root = File.Exists(file) && JsonNode.Parse(await File.ReadAllTextAsync(file)) is JsonObject existing ? existing : new JsonObject();
+        root[key] = figures;
+        await File.WriteAllTextAsync(file, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
     public int Finish(bool strict)
