@@ -28,6 +28,10 @@ public sealed partial class VideoArchiver(
     public const string HttpClientName = "video-download";
     private const int BlockSize = 4 * 1024 * 1024;
 
+    /// <summary>Blocks staged at once on the streamed path: the SDK's own default (5 with the one being filled), so the copy
+    /// keeps up with a raw <c>UploadAsync</c> while memory stays at a few blocks (about 20 MiB).</summary>
+    private const int StreamConcurrency = 4;
+
     /// <summary>
     /// Block size of Put Block From URL: under the block limit of every service version (100 MiB before 2019-12-12,
     /// 4000 MiB since), so a video of up to 50,000 blocks (about 4.8 TiB) fits.
@@ -220,7 +224,7 @@ public sealed partial class VideoArchiver(
                 {
                     InitialTransferSize = BlockSize,
                     MaximumTransferSize = BlockSize,
-                    MaximumConcurrency = 2,
+                    MaximumConcurrency = StreamConcurrency,
                 },
             }, attempt.Token);
 
