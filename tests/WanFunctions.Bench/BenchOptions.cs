@@ -8,7 +8,7 @@ public sealed record BenchOptions
 
     public const string Usage = """
         Usage: tests/bench.sh [options]   (or: WANFUNCTIONS_BENCH_STORAGE=<Azurite connection string> dotnet run -c Release --project tests/WanFunctions.Bench -- [options])
-          --video-mib N        size of the video the simulator serves in the archive scenario (default 256)
+          --video-mib N        size of the video the simulator serves in the archive scenario (default: 256, then 1024 once)
           --iterations N       measured iterations per scenario, after one warm-up (default 3)
           --jobs N             concurrent jobs in the end-to-end scenario (default 10)
           --first-poll-ms N    Workflow:FirstPollDelay in the end-to-end scenario (default 2000 = the simulator's generation time)
@@ -19,14 +19,15 @@ public sealed record BenchOptions
           --scale-jobs N       jobs in flight in the scale scenario (default 1000)
           --scale-window-s N   seconds the scale scenario measures CPU and memory while the jobs wait (default 45)
           --scale-first-poll-s N  Workflow:FirstPollDelay in the scale scenario (default 60 + jobs/5 + window)
-          --json FILE          also write the batch and scale figures as {"batch": {...}, "scale": {...}} into FILE
+          --json FILE          also write the archive, batch and scale figures ({"archive": {...}, ...}) into FILE
                                (merged with its other keys)
           --only LIST          comma-separated scenarios: validate, archive, e2e, batch, scale (default: validate, archive,
                                e2e; batch and scale run a few minutes each, so only when named)
           --strict             exit 1 when a target is missed (default: report only, exit 0)
         """;
 
-    public int VideoMib { get; init; } = 256;
+    /// <summary>Null: the archive scenario runs 256 MiB, then 1 GiB once.</summary>
+    public int? VideoMib { get; init; }
     public int Iterations { get; init; } = 3;
     public int Jobs { get; init; } = 10;
     public int FirstPollMs { get; init; } = 2000;

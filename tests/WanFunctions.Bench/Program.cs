@@ -41,7 +41,11 @@ if (options.Needs("validate"))
 
 if (options.Needs("archive"))
 {
-    await ArchiveBench.RunAsync(options, storage!, report);
+    var archive = await ArchiveBench.RunAsync(options, storage!, report);
+    if (options.JsonFile is { } file)
+    {
+        await Report.MergeJsonAsync(file, "archive", archive.ToJson());
+    }
 }
 
 if (options.Needs("e2e"))
@@ -54,12 +58,7 @@ if (options.Needs("batch"))
     var batch = await BatchBench.RunAsync(options, storage!, report);
     if (options.JsonFile is { } file)
     {
-        // Merged into what the file already holds (other scenarios' keys).
-        var root = File.Exists(file)
-            && System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(file)) is System.Text.Json.Nodes.JsonObject existing
-            ? existing
-            : new System.Text.Json.Nodes.JsonObject();
-        root["batch"] = new System.Text.Json.Nodes.JsonObject
+        await Report.MergeJsonAsync(file, "batch", new System.Text.Json.Nodes.JsonObject
         {
             ["jobs"] = batch.Jobs,
             ["makespan_s"] = Math.Round(batch.MakespanSeconds, 2),
@@ -67,8 +66,7 @@ if (options.Needs("batch"))
             ["lost"] = batch.Lost,
             ["submits"] = batch.Submits,
             ["throttled"] = batch.Throttled,
-        };
-        await File.WriteAllTextAsync(file, root.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        });
     }
 }
 

@@ -127,7 +127,7 @@ public sealed class ArchiveTimeoutTests(AzuriteFixture azurite)
         http.Setup(f => f.CreateClient(VideoArchiver.HttpClientName)).Returns(() => new HttpClient());
         return new VideoArchiver(new BlobServiceClient(azurite.ConnectionString),
             Mock.Of<IDashScopeClientFactory>(f => f.ClientOf(It.IsAny<string?>()) == dashScope.Object), new VideoSourcePolicy(options),
-            http.Object, options, NullLogger<VideoArchiver>.Instance);
+            http.Object, options, TimeProvider.System, NullLogger<VideoArchiver>.Instance);
     }
 
     private async Task AssertNothingArchivedAsync(string container)

@@ -60,6 +60,8 @@ public sealed class VideoJobWorkflowTests(AzuriteFixture azurite)
         Assert.Equal(served, archived);
         Assert.Equal(archived.Length, (long)video["bytes"]!);
         Assert.Equal("ftyp", Encoding.ASCII.GetString(archived, 4, 4));
+        // Azurite refuses the server-side copy (501 APINotImplemented), so the worker streamed the video, and says so.
+        Assert.Equal("streamed", (string)video["method"]!);
 
         BlobProperties properties = await blob.GetPropertiesAsync();
         Assert.Equal("video/mp4", properties.ContentType);
@@ -69,6 +71,7 @@ public sealed class VideoJobWorkflowTests(AzuriteFixture azurite)
         Assert.Equal("1280*720", properties.Metadata["size"]);
         Assert.Equal("5", properties.Metadata["duration"]);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prompt))), properties.Metadata["promptsha256"]);
+        Assert.Equal("streamed", properties.Metadata["archivemethod"]);
 
         // The provider saw the references in order, the private blob as a read-only SAS URL.
         var submit = Assert.Single(world.Simulator.Requests, r => r.Path == SubmitPath);

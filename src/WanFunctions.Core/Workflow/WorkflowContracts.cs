@@ -195,12 +195,17 @@ public sealed record ArchiveOutcome(
     [property: JsonPropertyName("video")] ArchivedVideo? Video,
     [property: JsonPropertyName("error")] JobError? Error = null);
 
+/// <summary>
+/// The archived blob. <see cref="Method"/> is how the bytes got there (<see cref="Storage.ArchiveMethods"/>:
+/// <c>server-copy</c> or <c>streamed</c>); null only for a blob archived before the method was recorded.
+/// </summary>
 public sealed record ArchivedVideo(
     [property: JsonPropertyName("blobUri")] string BlobUri,
     [property: JsonPropertyName("container")] string Container,
     [property: JsonPropertyName("blobName")] string BlobName,
     [property: JsonPropertyName("bytes")] long Bytes,
-    [property: JsonPropertyName("alreadyArchived")] bool AlreadyArchived);
+    [property: JsonPropertyName("alreadyArchived")] bool AlreadyArchived,
+    [property: JsonPropertyName("method")] string? Method = null);
 
 public sealed record CallbackInput(
     [property: JsonPropertyName("jobId")] string JobId,
