@@ -170,7 +170,7 @@ public sealed class VideoArchiverServerCopyTests
                 .ReturnsAsync(new DashScopeTaskStatus("task-1", DashScopeTaskState.Succeeded, VideoUrl));
             var http = new Mock<IHttpClientFactory>();
             http.Setup(f => f.CreateClient(VideoArchiver.HttpClientName)).Returns(() => new HttpClient(Download, disposeHandler: false));
-            Archiver = new VideoArchiver(blobs, dashScope.Object, new VideoSourcePolicy(options), http.Object, options, Time, Log);
+            Archiver = new VideoArchiver(blobs, new SingleClientFactory(dashScope.Object), new VideoSourcePolicy(options), http.Object, options, Time, Log);
         }
 
         public Func<HttpRequestMessage, HttpResponseMessage>? CopyAnswer { get; init; }
