@@ -39,7 +39,7 @@ public static class ArchiveBench
             ["streamed_mib_s"] = Math.Round(StreamedMibPerSecond, 1),
             ["raw_copy_mib_s"] = Math.Round(RawCopyMibPerSecond, 1),
             ["ratio_to_raw"] = Math.Round(RatioToRaw, 3),
-            ["alloc_mib_max"] = Math.Round(AllocatedMibMax, 1),
+            ["alloc_mib_max"] = Math.Round(AllocatedMibMax, 3),
         };
     }
 
