@@ -51,6 +51,7 @@ public static class WanFunctionsServiceCollectionExtensions
         }
 
         services.AddSingleton<IGateStore, BlobGateStore>();
+        services.AddSingleton<IPollStatsStore, BlobPollStatsStore>();
         services.AddSingleton<CapacityGates>();
         services.AddSingleton<GateEndpoints>();
         services.AddSingleton<IIdempotencyRecords, BlobIdempotencyRecords>();

@@ -15,9 +15,12 @@ public sealed record BenchOptions
           --poll-ms N          Workflow:PollInterval in the end-to-end scenario, growing ×1.5 up to twice that (default 2000)
           --queue-poll-ms N    DurableTask:MaxQueuePollingInterval in the end-to-end scenario (default 1000, as in local development)
           --batch-jobs N       jobs in the batch scenario (default 100)
-          --json FILE          also write the batch figures as {"batch": {...}} into FILE (merged with its other keys)
-          --only LIST          comma-separated scenarios: validate, archive, e2e, batch (default: validate, archive, e2e;
-                               batch runs a few minutes, so only when named)
+          --polling-jobs N     measured jobs in the polling scenario (default 5000)
+          --polling-warmup N   warm-up jobs that teach the learned schedule first (default 20000)
+          --json FILE          also write the batch and polling figures as {"batch": {...}, "polling": {...}} into FILE
+                               (merged with its other keys)
+          --only LIST          comma-separated scenarios: validate, archive, e2e, batch, polling (default: validate,
+                               archive, e2e, polling; batch runs a few minutes, so only when named)
           --strict             exit 1 when a target is missed (default: report only, exit 0)
         """;
 
@@ -28,8 +31,10 @@ public sealed record BenchOptions
     public int PollMs { get; init; } = 2000;
     public int QueuePollMs { get; init; } = 1000;
     public int BatchJobs { get; init; } = 100;
+    public int PollingJobs { get; init; } = 5000;
+    public int PollingWarmup { get; init; } = 20_000;
     public string? JsonFile { get; init; }
-    public IReadOnlySet<string> Only { get; init; } = new HashSet<string> { "validate", "archive", "e2e" };
+    public IReadOnlySet<string> Only { get; init; } = new HashSet<string> { "validate", "archive", "e2e", "polling" };
     public bool Strict { get; init; }
     public bool Help { get; init; }
 
@@ -59,6 +64,8 @@ public sealed record BenchOptions
                 "--poll-ms" => o with { PollMs = Positive(100) },
                 "--queue-poll-ms" => o with { QueuePollMs = Positive(100) },
                 "--batch-jobs" => o with { BatchJobs = Positive() },
+                "--polling-jobs" => o with { PollingJobs = Positive() },
+                "--polling-warmup" => o with { PollingWarmup = Positive(0) },
                 "--json" => o with { JsonFile = Value() },
                 "--only" => o with { Only = ParseOnly(Value()) },
                 "--strict" => o with { Strict = true },
@@ -74,9 +81,9 @@ public sealed record BenchOptions
     {
         var set = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(s => s.ToLowerInvariant()).ToHashSet();
-        var unknown = set.Except(["validate", "archive", "e2e", "batch"]).ToArray();
+        var unknown = set.Except(["validate", "archive", "e2e", "batch", "polling"]).ToArray();
         return unknown.Length == 0 && set.Count > 0
             ? set
-            : throw new ArgumentException($"--only takes validate, archive, e2e, batch; got '{list}'.");
+            : throw new ArgumentException($"--only takes validate, archive, e2e, batch, polling; got '{list}'.");
     }
 }

@@ -26,6 +26,17 @@ public sealed class Report
         }
     }
 
+    /// <summary>Writes <paramref name="value"/> as <paramref name="key"/> into the JSON object in <paramref name="file"/>, keeping its other keys.</summary>
+    public static async Task MergeJsonAsync(string file, string key, System.Text.Json.Nodes.JsonObject value)
+    {
+        var root = File.Exists(file)
+            && System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(file)) is System.Text.Json.Nodes.JsonObject existing
+            ? existing
+            : new System.Text.Json.Nodes.JsonObject();
+        root[key] = value;
+        await File.WriteAllTextAsync(file, root.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+    }
+
     public int Finish(bool strict)
     {
         Console.WriteLine();

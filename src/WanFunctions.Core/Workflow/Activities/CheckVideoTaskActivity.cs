@@ -22,6 +22,7 @@ public sealed class CheckVideoTaskActivity(IDashScopeClient dashScope) : IWorkfl
             return new TaskCheck(DashScopeTaskState.Unknown, Error: JobError.FromProvider(ex));
         }
 
-        return new TaskCheck(status.State, status.Code, status.Message, status.Usage, status.RawState);
+        return new TaskCheck(status.State, status.Code, status.Message, status.Usage, status.RawState,
+            SubmitTime: status.SubmitTime?.UtcDateTime, ScheduledTime: status.ScheduledTime?.UtcDateTime, EndTime: status.EndTime?.UtcDateTime);
     }
 }
