@@ -127,7 +127,8 @@ public sealed class Endpoints(
 
     private SimTask CreateTask(long sequence, ValidatedSubmit submit, FaultMarkers markers, string requestId, string account)
     {
-        var (pending, running) = timing.Plan(sequence, markers);
+        var (pending, running) = timing.Plan(sequence,
+            new SimJobClass(submit.Model, submit.Size, submit.Duration, submit.Audio, submit.VideoReferenceCount), markers);
         var failCode = markers.FailCode
             ?? (options.FailEveryNthTask > 0 && sequence % options.FailEveryNthTask == 0 ? options.FailEveryNthTaskCode : null);
         return new SimTask

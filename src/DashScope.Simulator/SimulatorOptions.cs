@@ -69,16 +69,22 @@ public sealed class SimulatorOptions
 
     public SimulatorRegion Region { get; set; } = SimulatorRegion.International;
 
-    /// <summary>Fixed simulated PENDING time in seconds; when both fixed values are null the random model is used.</summary>
+    /// <summary>Fixed simulated PENDING time in seconds; null: drawn by the class model (<see cref="TimingModel"/>).</summary>
     public double? PendingSeconds { get; set; }
 
-    /// <summary>Fixed simulated RUNNING time in seconds.</summary>
+    /// <summary>Fixed simulated RUNNING time in seconds; null: drawn by the class model (<see cref="TimingModel"/>).</summary>
     public double? RunningSeconds { get; set; }
 
-    /// <summary>Random model: total simulated time (PENDING + RUNNING) is uniform in [Min, Max].</summary>
+    /// <summary>Class model: the drawn total (PENDING + RUNNING) is kept within [Min, Max] seconds by clamping RUNNING.</summary>
     public double MinTotalSeconds { get; set; } = 60;
 
     public double MaxTotalSeconds { get; set; } = 300;
+
+    /// <summary>Class model: σ of the log-normal noise of RUNNING around the class median (0.3: the middle 90 % span ×0.61–×1.64).</summary>
+    public double RunningSigma { get; set; } = 0.3;
+
+    /// <summary>Class model: PENDING is uniform in [0, this] seconds, drawn independently of RUNNING.</summary>
+    public double MaxPendingSeconds { get; set; } = 60;
 
     /// <summary>Multiplies every simulated duration (0.01 turns 100 s into 1 s of wall clock).</summary>
     public double SpeedFactor { get; set; } = 1.0;
@@ -181,6 +187,16 @@ public sealed class SimulatorOptionsValidator : IValidateOptions<SimulatorOption
         if (o.MinTotalSeconds < 0 || o.MaxTotalSeconds < o.MinTotalSeconds)
         {
             errors.Add("MinTotalSeconds must be >= 0 and <= MaxTotalSeconds.");
+        }
+
+        if (!(o.RunningSigma >= 0 && o.RunningSigma <= 2))
+        {
+            errors.Add("RunningSigma must be between 0 and 2.");
+        }
+
+        if (!(o.MaxPendingSeconds >= 0))
+        {
+            errors.Add("MaxPendingSeconds must be >= 0.");
         }
 
         if (!(o.SpeedFactor > 0))

@@ -52,6 +52,7 @@ public static class WanFunctionsServiceCollectionExtensions
         }
 
         services.AddSingleton<IGateStore, BlobGateStore>();
+        services.AddSingleton<IPollStatsStore, BlobPollStatsStore>();
         services.AddSingleton<CapacityGates>();
         services.AddSingleton<GateEndpoints>();
         services.AddSingleton<IIdempotencyRecords, BlobIdempotencyRecords>();

@@ -19,10 +19,12 @@ public sealed record BenchOptions
           --scale-jobs N       jobs in flight in the scale scenario (default 1000)
           --scale-window-s N   seconds the scale scenario measures CPU and memory while the jobs wait (default 45)
           --scale-first-poll-s N  Workflow:FirstPollDelay in the scale scenario (default 60 + jobs/5 + window)
-          --json FILE          also write the archive, batch and scale figures ({"archive": {...}, ...}) into FILE
-                               (merged with its other keys)
-          --only LIST          comma-separated scenarios: validate, archive, e2e, batch, scale (default: validate, archive,
-                               e2e; batch and scale run a few minutes each, so only when named)
+          --polling-jobs N     measured jobs in the polling scenario (default 5000)
+          --polling-warmup N   warm-up jobs that teach the learned schedule first (default 20000)
+          --json FILE          also write the figures as {"archive": {...}, "batch": {...}, "polling": {...}, "scale": {...}}
+                               into FILE (merged with its other keys)
+          --only LIST          comma-separated scenarios: validate, archive, e2e, batch, polling, scale (default: validate,
+                               archive, e2e, polling; batch and scale run a few minutes each, so only when named)
           --strict             exit 1 when a target is missed (default: report only, exit 0)
         """;
 
@@ -38,8 +40,10 @@ public sealed record BenchOptions
     public int ScaleJobs { get; init; } = 1000;
     public int ScaleWindowSeconds { get; init; } = 45;
     public int? ScaleFirstPollSeconds { get; init; }
+    public int PollingJobs { get; init; } = 5000;
+    public int PollingWarmup { get; init; } = 20_000;
     public string? JsonFile { get; init; }
-    public IReadOnlySet<string> Only { get; init; } = new HashSet<string> { "validate", "archive", "e2e" };
+    public IReadOnlySet<string> Only { get; init; } = new HashSet<string> { "validate", "archive", "e2e", "polling" };
     public bool Strict { get; init; }
     public bool Help { get; init; }
 
@@ -73,6 +77,8 @@ public sealed record BenchOptions
                 "--scale-jobs" => o with { ScaleJobs = Positive() },
                 "--scale-window-s" => o with { ScaleWindowSeconds = Positive() },
                 "--scale-first-poll-s" => o with { ScaleFirstPollSeconds = Positive(5) },
+                "--polling-jobs" => o with { PollingJobs = Positive() },
+                "--polling-warmup" => o with { PollingWarmup = Positive(0) },
                 "--json" => o with { JsonFile = Value() },
                 "--only" => o with { Only = ParseOnly(Value()) },
                 "--strict" => o with { Strict = true },
@@ -88,9 +94,9 @@ public sealed record BenchOptions
     {
         var set = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(s => s.ToLowerInvariant()).ToHashSet();
-        var unknown = set.Except(["validate", "archive", "e2e", "batch", "scale"]).ToArray();
+        var unknown = set.Except(["validate", "archive", "e2e", "batch", "polling", "scale"]).ToArray();
         return unknown.Length == 0 && set.Count > 0
             ? set
-            : throw new ArgumentException($"--only takes validate, archive, e2e, batch, scale; got '{list}'.");
+            : throw new ArgumentException($"--only takes validate, archive, e2e, batch, polling, scale; got '{list}'.");
     }
 }

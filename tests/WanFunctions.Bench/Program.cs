@@ -79,4 +79,13 @@ if (options.Needs("scale"))
     }
 }
 
+if (options.Needs("polling"))
+{
+    var polling = PollingBench.Run(options, report);
+    if (options.JsonFile is { } file)
+    {
+        await Report.MergeJsonAsync(file, "polling", PollingBench.ToJson(polling));
+    }
+}
+
 return report.Finish(options.Strict);

@@ -61,6 +61,9 @@ public sealed class WorkflowHarness : IAsyncDisposable
             ["Workflow:MaxPollInterval"] = "00:00:01",
             ["Workflow:RetryInterval"] = "00:00:00.5",
             ["Workflow:PollDeadline"] = "00:02:00",
+            // A class that learns within a test polls at the pace above, not at the production floor of 5 s.
+            ["Workflow:LearnedPollMinGap"] = "00:00:00.5",
+            ["Workflow:LearnedPollMaxGap"] = "00:00:01",
             ["DurableTask:TaskHub"] = hub,
             ["DurableTask:WorkerId"] = "it-worker",
             ["DurableTask:PartitionCount"] = "1",
@@ -240,6 +243,8 @@ public sealed class WorkflowHarness : IAsyncDisposable
     public string TaskHub => settings["DurableTask:TaskHub"]!;
 
     public string StorageConnectionString => azurite.ConnectionString;
+
+    public string StateContainer => settings["Storage:StateContainer"]!;
 
     public async Task<(HttpResponseMessage Response, JsonObject Body)> PostJobAsync(object job)
     {

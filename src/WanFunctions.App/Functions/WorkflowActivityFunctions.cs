@@ -45,6 +45,20 @@ public sealed class NotifyCallbackFunction(NotifyCallbackActivity activity)
         activity.RunAsync(input, cancellationToken);
 }
 
+public sealed class GetPollPlanFunction(GetPollPlanActivity activity)
+{
+    [Function(WorkflowNames.GetPollPlan)]
+    public Task<PollPlan> Run([ActivityTrigger] string classKey, CancellationToken cancellationToken) =>
+        activity.RunAsync(classKey, cancellationToken);
+}
+
+public sealed class RecordPollSampleFunction(RecordPollSampleActivity activity)
+{
+    [Function(WorkflowNames.RecordPollSample)]
+    public Task<bool> Run([ActivityTrigger] PollSampleInput input, CancellationToken cancellationToken) =>
+        activity.RunAsync(input, cancellationToken);
+}
+
 // The capacity activities wake granted jobs with the DurableTaskClient of a [DurableClient] binding: the isolated
 // worker has no client in DI (azure-functions-durable-extension #2736).
 

@@ -288,13 +288,25 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
             poll = goOn.Poll;
         }
 
+        if (input.Schedule.Learned && poll.Plan is null)
+        {
+            // Fixed once here and carried in the input across ContinueAsNew: replays see the same schedule.
+            poll = poll with { Plan = await GetPollPlanAsync(context, input) };
+        }
+
         var generationEnd = poll.Polls + input.Schedule.PollsPerGeneration;
         while (context.CurrentUtcDateTime < poll.DeadlineAt && poll.Polls < generationEnd)
         {
-            var nextPollAt = Min(context.CurrentUtcDateTime + PollDelays.Next(input.Schedule, poll.Polls), poll.DeadlineAt);
+            var nextPollAt = Min(PollSchedule.NextPollAt(input.Schedule, poll.Plan, context.CurrentUtcDateTime, poll.Polls,
+                poll.RunStartedAt, poll.NotRunningAt ?? poll.SubmittedAt), poll.DeadlineAt);
             context.SetCustomStatus(Progress(JobPhase.Polling, poll, nextPollAt));
             var cancelFirst = await CancelBeforeAsync(context, cancelRequested, nextPollAt);
             var next = cancelFirst ? await HandleCancelAsync(context, input, poll) : await CheckTaskAsync(context, input, poll);
+            if (next is Stage.Succeeded succeeded && input.Schedule.Learned)
+            {
+                await RecordRunAsync(context, input, succeeded);
+            }
+
             if (next is not Stage.Polling goOn)
             {
                 return next;
@@ -334,9 +346,49 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
         return true;
     }
 
+    /// <summary>The class's learned plan; today's schedule when the table cannot be read (learning is an optimisation).</summary>
+    private static async Task<PollPlan> GetPollPlanAsync(TaskOrchestrationContext context, VideoJobInput input)
+    {
+        var classKey = PollClass.Of(input.Job);
+        try
+        {
+            return await context.CallActivityAsync<PollPlan>(WorkflowNames.GetPollPlan, classKey) ?? PollPlan.Fallback(classKey);
+        }
+        catch (TaskFailedException ex)
+        {
+            LogPollPlanUnavailable(Log(context), input.JobId, ex.FailureDetails.ErrorMessage);
+            return PollPlan.Fallback(classKey);
+        }
+    }
+
+    /// <summary>
+    /// Teach the class's table the run just seen: the provider's <c>end_time − scheduled_time</c> (<c>submit_time</c> when
+    /// it reports no start). A run the provider timed incompletely teaches nothing; a failed write only costs a sample.
+    /// </summary>
+    private static async Task RecordRunAsync(TaskOrchestrationContext context, VideoJobInput input, Stage.Succeeded succeeded)
+    {
+        var check = succeeded.Check;
+        if (check.EndTime is not { } end || (check.ScheduledTime ?? check.SubmitTime) is not { } start || end <= start)
+        {
+            return;
+        }
+
+        try
+        {
+            await context.CallActivityAsync(WorkflowNames.RecordPollSample,
+                new PollSampleInput(PollClass.Of(input.Job), succeeded.Poll.TaskId, (end - start).TotalSeconds));
+        }
+        catch (TaskFailedException ex)
+        {
+            LogPollSampleLost(Log(context), input.JobId, ex.FailureDetails.ErrorMessage);
+        }
+    }
+
     /// <summary>One look at the provider task: Polling while it is at work, Succeeded, or the job's end.</summary>
     private static async Task<Stage> CheckTaskAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll)
     {
+        // The timer fired before the query was sent: a PENDING answer means the task had not started by this instant.
+        var lookedAt = context.CurrentUtcDateTime;
         TaskCheck check;
         try
         {
@@ -361,7 +413,7 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
         if (!check.State.IsTerminal())
         {
             // PENDING, RUNNING, or a state the docs do not list (PRE-PROCESSING, SUSPENDED…): the provider is at work.
-            return new Stage.Polling(poll);
+            return new Stage.Polling(input.Schedule.Learned ? ObserveStart(poll, check, lookedAt) : poll);
         }
 
         return check.State switch
@@ -374,6 +426,14 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
             _ => new Stage.Ended(JobOutcome.Failed, poll,
                 ProviderError(check, JobErrors.TaskUnknown, "The provider no longer knows the task (expired or unknown id).")),
         };
+    }
+
+    /// <summary>What a look at a task still at work tells about when it started running (<see cref="PollSchedule.ObserveStart"/>).</summary>
+    private static PollState ObserveStart(PollState poll, TaskCheck check, DateTime lookedAt)
+    {
+        (var runStartedAt, var notRunningAt) = PollSchedule.ObserveStart(poll.RunStartedAt, poll.NotRunningAt ?? poll.SubmittedAt,
+            check.State == DashScopeTaskState.Pending, check.ScheduledTime, lookedAt);
+        return poll with { RunStartedAt = runStartedAt, NotRunningAt = notRunningAt };
     }
 
     /// <summary>
@@ -570,6 +630,12 @@ public sealed partial class VideoJobOrchestration
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the provider refused the query of task {TaskId} ({Code})")]
     private static partial void LogQueryRefused(ILogger logger, string jobId, string taskId, string code);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: no learned poll plan ({Error}); polling on the default schedule")]
+    private static partial void LogPollPlanUnavailable(ILogger logger, string jobId, string? error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: its run time was not recorded for the poll schedule: {Error}")]
+    private static partial void LogPollSampleLost(ILogger logger, string jobId, string? error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the provider refused to cancel task {TaskId} ({Code})")]
     private static partial void LogCancelRefused(ILogger logger, string jobId, string taskId, string? code);

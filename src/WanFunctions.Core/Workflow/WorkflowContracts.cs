@@ -26,7 +26,8 @@ public sealed record VideoJobInput(
 
 /// <summary>
 /// When to look at the provider task. Carried in the input (not read from options inside the orchestrator)
-/// so a replay always sees the schedule the job started with.
+/// so a replay always sees the schedule the job started with. <see cref="Learned"/>: fetch the class's learned
+/// schedule (<see cref="PollPlan"/>) when the wait starts; false in inputs written before it existed.
 /// </summary>
 public sealed record PollingSchedule(
     [property: JsonPropertyName("firstPollDelay")] TimeSpan FirstPollDelay,
@@ -36,13 +37,17 @@ public sealed record PollingSchedule(
     [property: JsonPropertyName("deadline")] TimeSpan Deadline,
     [property: JsonPropertyName("pollsPerGeneration")] int PollsPerGeneration,
     [property: JsonPropertyName("submitAttempts")] int SubmitAttempts,
-    [property: JsonPropertyName("retryInterval")] TimeSpan RetryInterval);
+    [property: JsonPropertyName("retryInterval")] TimeSpan RetryInterval,
+    [property: JsonPropertyName("learned")] bool Learned = false);
 
 /// <summary>
 /// Where polling stands; survives ContinueAsNew. <see cref="ProviderRawState"/> is the provider's own status string
 /// (null before the first look). <see cref="CancelRequested"/> is a cancel event that arrived just before a
 /// ContinueAsNew, carried over to be handled first in the next generation. <see cref="Account"/> is the pool account
 /// that accepted the task (null: a job started before the pool, the account "default"): every later call uses it.
+/// <see cref="Plan"/> is the job's poll plan, fixed when the wait started (null: today's schedule);
+/// <see cref="RunStartedAt"/> when the task started running (its <c>scheduled_time</c>, once a query saw it at work);
+/// <see cref="NotRunningAt"/> the last query that saw it PENDING.
 /// </summary>
 public sealed record PollState(
     [property: JsonPropertyName("taskId")] string TaskId,
@@ -53,7 +58,10 @@ public sealed record PollState(
     [property: JsonPropertyName("cancelRefused")] bool CancelRefused = false,
     [property: JsonPropertyName("providerRawState")] string? ProviderRawState = null,
     [property: JsonPropertyName("cancelRequested")] CancelRequest? CancelRequested = null,
-    [property: JsonPropertyName("account")] string? Account = null)
+    [property: JsonPropertyName("account")] string? Account = null,
+    [property: JsonPropertyName("plan")] PollPlan? Plan = null,
+    [property: JsonPropertyName("runStartedAt")] DateTime? RunStartedAt = null,
+    [property: JsonPropertyName("notRunningAt")] DateTime? NotRunningAt = null)
 {
     /// <summary>The task and its account, the input of the query and cancel activities.</summary>
     [JsonIgnore]
@@ -160,7 +168,8 @@ public sealed record SubmitOutcome(
 /// One look at the provider task, without its signed video URL. <see cref="Code"/>/<see cref="Message"/> are the task's
 /// own (a FAILED task's reason). <see cref="Error"/> is set instead when the provider refused the query itself for good
 /// (401 <c>InvalidApiKey</c>, 403 <c>AccessDenied</c>, 400 <c>Arrearage</c>…); <see cref="State"/> then means nothing.
-/// Transient faults are thrown so the retry policy sees them.
+/// Transient faults are thrown so the retry policy sees them. The times are the provider's <c>submit_time</c>,
+/// <c>scheduled_time</c> (started running) and <c>end_time</c> as UTC, when it reported them.
 /// </summary>
 public sealed record TaskCheck(
     [property: JsonPropertyName("state")] DashScopeTaskState State,
@@ -168,7 +177,16 @@ public sealed record TaskCheck(
     [property: JsonPropertyName("message")] string? Message = null,
     [property: JsonPropertyName("usage")] DashScopeUsage? Usage = null,
     [property: JsonPropertyName("rawState")] string? RawState = null,
-    [property: JsonPropertyName("error")] JobError? Error = null);
+    [property: JsonPropertyName("error")] JobError? Error = null,
+    [property: JsonPropertyName("submitTime")] DateTime? SubmitTime = null,
+    [property: JsonPropertyName("scheduledTime")] DateTime? ScheduledTime = null,
+    [property: JsonPropertyName("endTime")] DateTime? EndTime = null);
+
+/// <summary>One finished run to learn from: the job's class (<see cref="PollClass"/>), the task and its RUNNING seconds.</summary>
+public sealed record PollSampleInput(
+    [property: JsonPropertyName("classKey")] string ClassKey,
+    [property: JsonPropertyName("taskId")] string TaskId,
+    [property: JsonPropertyName("seconds")] double Seconds);
 
 /// <summary>
 /// A cancel: done, or refused (<see cref="Code"/>: the task is no longer PENDING). <see cref="Error"/> is set when the

@@ -13,5 +13,7 @@ public static class WorkflowNames
     public const string ReleaseCapacity = "ReleaseCapacity";
     public const string RenewCapacityLease = "RenewCapacityLease";
     public const string ReportThrottled = "ReportThrottled";
+    public const string GetPollPlan = "GetPollPlan";
+    public const string RecordPollSample = "RecordPollSample";
     public const string CancelEvent = "cancel";
 }

@@ -34,6 +34,18 @@ public sealed class WorkflowOptionsValidator : IValidateOptions<WorkflowOptions>
                 $"{Section}:{nameof(WorkflowOptions.PollDeadline)} ({options.PollDeadline:c}), or every job would time out before its first poll.");
         }
 
+        if (options.LearnedPollMaxGap < options.LearnedPollMinGap)
+        {
+            failures.Add($"{Section}:{nameof(WorkflowOptions.LearnedPollMaxGap)} ({options.LearnedPollMaxGap:c}) must be at least " +
+                $"{Section}:{nameof(WorkflowOptions.LearnedPollMinGap)} ({options.LearnedPollMinGap:c}): they are the ceiling and floor between two queries.");
+        }
+
+        if (options.LearnedPollSampleCapacity < options.LearnedPollMinSamples)
+        {
+            failures.Add($"{Section}:{nameof(WorkflowOptions.LearnedPollSampleCapacity)} ({options.LearnedPollSampleCapacity}) must be at least " +
+                $"{Section}:{nameof(WorkflowOptions.LearnedPollMinSamples)} ({options.LearnedPollMinSamples}), or no class would ever have enough samples.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

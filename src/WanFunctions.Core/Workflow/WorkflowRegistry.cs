@@ -28,6 +28,8 @@ public static class WorkflowRegistry
         WorkflowActivity.Of<ReleaseCapacityActivity, CapacityRequest, bool>(WorkflowNames.ReleaseCapacity),
         WorkflowActivity.Of<RenewCapacityLeaseActivity, CapacityRequest, DateTime>(WorkflowNames.RenewCapacityLease),
         WorkflowActivity.Of<ReportThrottledActivity, CapacityRequest, CapacityAnswer>(WorkflowNames.ReportThrottled),
+        WorkflowActivity.Of<GetPollPlanActivity, string, PollPlan>(WorkflowNames.GetPollPlan),
+        WorkflowActivity.Of<RecordPollSampleActivity, PollSampleInput, bool>(WorkflowNames.RecordPollSample),
     ];
 }
 

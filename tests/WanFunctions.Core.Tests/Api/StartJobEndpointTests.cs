@@ -78,7 +78,7 @@ public class StartJobEndpointTests
         Assert.Equal(Now.UtcDateTime, input.AcceptedAt);
         Assert.Equal(DateTimeKind.Utc, input.AcceptedAt.Kind);
         Assert.Equal(new PollingSchedule(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10), 2, TimeSpan.FromSeconds(90),
-            TimeSpan.FromMinutes(45), 7, 3, TimeSpan.FromSeconds(2)), input.Schedule);
+            TimeSpan.FromMinutes(45), 7, 3, TimeSpan.FromSeconds(2), Learned: true), input.Schedule);
         Assert.Null(input.Poll);
         Assert.Equal("character1 waves at the camera.", input.Job.Prompt);
         Assert.Equal("https://example.com/actor1.mp4", Assert.Single(input.Job.References).Url);

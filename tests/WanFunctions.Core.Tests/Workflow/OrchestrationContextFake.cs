@@ -29,6 +29,9 @@ internal sealed class OrchestrationContextFake
     public OrchestrationContextFake(DateTime start, string instanceId = "job-1")
     {
         Now = start;
+        // No class has learned anything unless a test says so: today's schedule (null reads as the fallback plan).
+        fallbacks[WorkflowNames.GetPollPlan] = new Scripted(null);
+        fallbacks[WorkflowNames.RecordPollSample] = new Scripted(true);
         mock.SetupGet(c => c.CurrentUtcDateTime).Returns(() => Now);
         mock.SetupGet(c => c.InstanceId).Returns(instanceId);
         mock.SetupGet(c => c.IsReplaying).Returns(false);

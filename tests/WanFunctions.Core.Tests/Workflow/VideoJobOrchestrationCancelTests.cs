@@ -163,7 +163,7 @@ public class VideoJobOrchestrationCancelTests
 
         await new VideoJobOrchestration().RunAsync(context.Object, Input(schedule, poll: poll));
 
-        Assert.Equal([WorkflowNames.CancelVideoTask, WorkflowNames.CheckVideoTask], context.Calls.Select(c => c.Name));
+        Assert.Equal([WorkflowNames.CancelVideoTask, WorkflowNames.GetPollPlan, WorkflowNames.CheckVideoTask], context.Calls.Select(c => c.Name));
         var next = Assert.IsType<VideoJobInput>(context.ContinuedAsNew!.Value.Input).Poll!;
         Assert.Null(next.CancelRequested);
         Assert.True(next.CancelRefused);

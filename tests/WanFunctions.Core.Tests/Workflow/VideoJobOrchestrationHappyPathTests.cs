@@ -36,7 +36,8 @@ public class VideoJobOrchestrationHappyPathTests
         await new VideoJobOrchestration().RunAsync(context.Object, input);
 
         Assert.Equal(
-            [WorkflowNames.SubmitVideoTask, WorkflowNames.CheckVideoTask, WorkflowNames.CheckVideoTask, WorkflowNames.CheckVideoTask, WorkflowNames.ArchiveVideo],
+            [WorkflowNames.SubmitVideoTask, WorkflowNames.GetPollPlan, WorkflowNames.CheckVideoTask, WorkflowNames.CheckVideoTask, WorkflowNames.CheckVideoTask,
+                WorkflowNames.ArchiveVideo],
             context.Calls.Select(c => c.Name));
         Assert.Equal(new SubmitVideoTaskInput(JobId, input.Job), context.Calls[0].Input);
         Assert.All(context.CallsTo(WorkflowNames.CheckVideoTask), c => Assert.Equal(new ProviderTaskRef(TaskId), c.Input));
@@ -88,7 +89,7 @@ public class VideoJobOrchestrationHappyPathTests
 
         Assert.Equal(
             [
-                "status:Submitting", "activity:SubmitVideoTask",
+                "status:Submitting", "activity:SubmitVideoTask", "activity:GetPollPlan",
                 "status:Polling", "timer", "activity:CheckVideoTask",
                 "status:Polling", "timer", "activity:CheckVideoTask",
                 "status:Polling", "timer", "activity:CheckVideoTask",

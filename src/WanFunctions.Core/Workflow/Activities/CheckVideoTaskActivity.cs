@@ -37,7 +37,8 @@ public sealed class CheckVideoTaskActivity(IDashScopeClientFactory clients, Time
                 RecordEnd(span, status, (time ?? TimeProvider.System).GetUtcNow());
             }
 
-            return new TaskCheck(status.State, status.Code, status.Message, status.Usage, status.RawState);
+            return new TaskCheck(status.State, status.Code, status.Message, status.Usage, status.RawState,
+                SubmitTime: status.SubmitTime?.UtcDateTime, ScheduledTime: status.ScheduledTime?.UtcDateTime, EndTime: status.EndTime?.UtcDateTime);
         });
 
     /// <summary>

@@ -1,0 +1,155 @@
+using System.Globalization;
+using System.Text.Json.Serialization;
+using WanFunctions.Jobs;
+
+namespace WanFunctions.Workflow;
+
+/// <summary>
+/// The job's class for learning generation times: what the provider's generation time depends on (model, resolution
+/// tier, output duration, audio, number of video references), e.g. <c>wan2.6-r2v-flash.1080p.5s.audio.v1</c>.
+/// </summary>
+public static class PollClass
+{
+    public static string Of(ValidatedJob job)
+    {
+        var tier = ModelCatalog.Sizes.Skip(5).Contains(job.Size) ? "1080p" : "720p";
+        var videos = job.References.Count(r => r.Kind == ReferenceKind.Video);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{job.Model}.{tier}.{job.Duration}s.{(job.Audio ? "audio" : "silent")}.v{videos}");
+    }
+}
+
+/// <summary>
+/// The schedule a job polls by, returned once by the <c>GetPollPlan</c> activity and kept in the job's history (and
+/// its input across ContinueAsNew). <see cref="RunQuantiles"/> are the class's learned RUNNING times in seconds
+/// (provider <c>end_time − scheduled_time</c>) at evenly spaced probabilities 0, 1/(n−1), …, 1; null while the class
+/// has fewer than <c>Workflow:LearnedPollMinSamples</c> samples, and the job then polls on today's schedule
+/// (<see cref="PollDelays"/>). <see cref="FirstQuantile"/>, <see cref="StepQuantile"/> (probabilities) and the gaps
+/// (floor and ceiling between two queries) are the settings at the time the plan was made.
+/// </summary>
+public sealed record PollPlan(
+    [property: JsonPropertyName("classKey")] string ClassKey,
+    [property: JsonPropertyName("samples")] int Samples,
+    [property: JsonPropertyName("runQuantiles")] IReadOnlyList<double>? RunQuantiles,
+    [property: JsonPropertyName("firstQuantile")] double FirstQuantile,
+    [property: JsonPropertyName("stepQuantile")] double StepQuantile,
+    [property: JsonPropertyName("minGap")] TimeSpan MinGap,
+    [property: JsonPropertyName("maxGap")] TimeSpan MaxGap)
+{
+    [JsonIgnore]
+    public bool IsLearned => RunQuantiles is { Count: >= 2 };
+
+    /// <summary>Today's schedule for <paramref name="classKey"/>: nothing learned.</summary>
+    public static PollPlan Fallback(string classKey, int samples = 0) =>
+        new(classKey, samples, null, 0, 0, TimeSpan.Zero, TimeSpan.Zero);
+}
+
+/// <summary>
+/// When to look next. Pure: the orchestrator and the bench (tests/WanFunctions.Bench, polling) run this same code.
+/// <para>
+/// Learned plan: the clock starts when the task started running, the provider's <c>scheduled_time</c>. Until a query has
+/// seen the task running, the start is only known to lie after the last moment it was seen PENDING (the submit at
+/// first), so that moment stands in for it: the next query goes to that moment + the <see cref="PollPlan.FirstQuantile"/>
+/// quantile of the run time (a task cannot finish earlier than its start + its run time). Once the task is known to
+/// have run for e seconds without finishing, the next query goes to start + the quantile
+/// F(e) + <see cref="PollPlan.StepQuantile"/> × (1 − F(e)) of the run time, i.e. a fixed share of the remaining
+/// (conditional) distribution. Every gap is held within [<see cref="PollPlan.MinGap"/>, <see cref="PollPlan.MaxGap"/>];
+/// past the longest learned time the gap is the ceiling.
+/// </para>
+/// </summary>
+public static class PollSchedule
+{
+    /// <summary>
+    /// The next query's time (UTC). <paramref name="now"/>: the current time (orchestration time);
+    /// <paramref name="pollsSoFar"/>: queries made; <paramref name="runStartedAt"/>: when the task started running
+    /// (null while unknown); <paramref name="notRunningAt"/>: the last moment it was known not to run yet (the submit,
+    /// or a query that saw it PENDING).
+    /// </summary>
+    public static DateTime NextPollAt(PollingSchedule fallback, PollPlan? plan, DateTime now, int pollsSoFar,
+        DateTime? runStartedAt, DateTime notRunningAt)
+    {
+        if (plan is not { IsLearned: true, RunQuantiles: { } quantiles })
+        {
+            return now + PollDelays.Next(fallback, pollsSoFar);
+        }
+
+        double target;
+        if (runStartedAt is { } started)
+        {
+            var elapsed = Math.Max(0, (now - started).TotalSeconds);
+            var excluded = Cdf(quantiles, elapsed);
+            if (excluded >= 1)
+            {
+                return now + plan.MaxGap; // longer than every learned run: an outlier, look at the ceiling's pace
+            }
+
+            var share = excluded <= 0 ? plan.FirstQuantile : plan.StepQuantile;
+            target = (started - now).TotalSeconds + Quantile(quantiles, excluded + share * (1 - excluded));
+        }
+        else
+        {
+            target = (notRunningAt - now).TotalSeconds + Quantile(quantiles, plan.FirstQuantile);
+        }
+
+        var gap = Math.Clamp(target, plan.MinGap.TotalSeconds, plan.MaxGap.TotalSeconds);
+        return now + TimeSpan.FromSeconds(gap);
+    }
+
+    /// <summary>
+    /// What a look at a task still at work tells about its start. A PENDING answer moves the last moment it was known
+    /// not to run (<paramref name="notRunningAt"/>) to the look (<paramref name="lookedAt"/>, the moment before the
+    /// query was sent). The first look that finds it at work fixes the start at the provider's
+    /// <paramref name="scheduledTime"/>, held between the last PENDING look and this one (clocks differ), or at the last
+    /// PENDING look (the submit) when the provider reports none. Later looks change nothing.
+    /// </summary>
+    public static (DateTime? RunStartedAt, DateTime NotRunningAt) ObserveStart(DateTime? runStartedAt, DateTime notRunningAt,
+        bool pending, DateTime? scheduledTime, DateTime lookedAt)
+    {
+        if (pending)
+        {
+            return (runStartedAt, lookedAt > notRunningAt ? lookedAt : notRunningAt);
+        }
+
+        if (runStartedAt is not null)
+        {
+            return (runStartedAt, notRunningAt);
+        }
+
+        var start = scheduledTime ?? notRunningAt;
+        start = start < notRunningAt ? notRunningAt : start;
+        return (start > lookedAt && lookedAt >= notRunningAt ? lookedAt : start, notRunningAt);
+    }
+
+    /// <summary>The run time at probability <paramref name="p"/> (0..1), linear between the plan's points.</summary>
+    public static double Quantile(IReadOnlyList<double> quantiles, double p)
+    {
+        var position = Math.Clamp(p, 0, 1) * (quantiles.Count - 1);
+        var low = (int)Math.Floor(position);
+        var high = Math.Min(low + 1, quantiles.Count - 1);
+        return quantiles[low] + (quantiles[high] - quantiles[low]) * (position - low);
+    }
+
+    /// <summary>The probability that a run takes at most <paramref name="seconds"/>: the inverse of <see cref="Quantile"/>.</summary>
+    public static double Cdf(IReadOnlyList<double> quantiles, double seconds)
+    {
+        if (seconds < quantiles[0])
+        {
+            return 0;
+        }
+
+        var last = quantiles.Count - 1;
+        if (seconds >= quantiles[last])
+        {
+            return 1;
+        }
+
+        var i = 0;
+        while (quantiles[i + 1] <= seconds)
+        {
+            i++;
+        }
+
+        var width = quantiles[i + 1] - quantiles[i];
+        return (i + (width > 0 ? (seconds - quantiles[i]) / width : 0)) / last;
+    }
+}

@@ -1,0 +1,157 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Microsoft.Extensions.Options;
+using WanFunctions.Storage;
+
+namespace WanFunctions.Workflow;
+
+/// <summary>One observed run: the provider task and its RUNNING time in seconds (<c>end_time − scheduled_time</c>).</summary>
+public sealed record PollSample(
+    [property: JsonPropertyName("taskId")] string TaskId,
+    [property: JsonPropertyName("seconds")] double Seconds);
+
+/// <summary>
+/// The learned run times of one job class (<see cref="PollClass"/>): the latest <see cref="Capacity"/> samples, oldest
+/// first, so the table stays small and follows the provider when it gets faster or slower.
+/// </summary>
+public sealed class PollStats
+{
+    [JsonPropertyName("classKey")]
+    public string ClassKey { get; set; } = "";
+
+    [JsonPropertyName("samples")]
+    public List<PollSample> Samples { get; set; } = [];
+
+    /// <summary>
+    /// Adds a run unless its task is already in (the recording activity may run twice), dropping the oldest beyond
+    /// <paramref name="capacity"/>. Returns false when nothing changed.
+    /// </summary>
+    public bool Add(PollSample sample, int capacity)
+    {
+        if (Samples.Exists(s => s.TaskId == sample.TaskId))
+        {
+            return false;
+        }
+
+        Samples.Add(sample);
+        if (Samples.Count > capacity)
+        {
+            Samples.RemoveRange(0, Samples.Count - capacity);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The plan for this class under <paramref name="options"/>: <paramref name="points"/> quantiles of the samples
+    /// (linear between order statistics), or <see cref="PollPlan.Fallback"/> below
+    /// <see cref="WorkflowOptions.LearnedPollMinSamples"/> samples.
+    /// </summary>
+    public PollPlan ToPlan(WorkflowOptions options, int points = 51)
+    {
+        if (Samples.Count < options.LearnedPollMinSamples)
+        {
+            return PollPlan.Fallback(ClassKey, Samples.Count);
+        }
+
+        var sorted = Samples.Select(s => s.Seconds).Order().ToArray();
+        var quantiles = new double[points];
+        for (var i = 0; i < points; i++)
+        {
+            var rank = (double)i / (points - 1) * (sorted.Length - 1);
+            var low = (int)Math.Floor(rank);
+            var high = Math.Min(low + 1, sorted.Length - 1);
+            quantiles[i] = Math.Round(sorted[low] + (sorted[high] - sorted[low]) * (rank - low), 3);
+        }
+
+        return new PollPlan(ClassKey, Samples.Count, quantiles, options.LearnedPollFirstQuantile, options.LearnedPollStepQuantile,
+            options.LearnedPollMinGap, options.LearnedPollMaxGap);
+    }
+}
+
+/// <summary>The learned run times per job class, read at the start of a job's wait and added to when a task succeeds.</summary>
+public interface IPollStatsStore
+{
+    /// <summary>The class's samples (none yet: an empty table).</summary>
+    public Task<PollStats> ReadAsync(string classKey, CancellationToken cancellationToken);
+
+    /// <summary>Adds one run (once per task, bounded to <paramref name="capacity"/>); true when it was new.</summary>
+    public Task<bool> AddAsync(string classKey, PollSample sample, int capacity, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// <see cref="IPollStatsStore"/> as one JSON blob per class, <c>{state container}/poll-stats/{class}.json</c>, replaced
+/// with <c>If-Match</c> (created with <c>If-None-Match: *</c>): several workers add to it without losing a sample.
+/// </summary>
+public sealed class BlobPollStatsStore(BlobServiceClient blobService, IOptions<StorageOptions> options) : IPollStatsStore
+{
+    internal const int MaxAttempts = 20;
+
+    // Within one process the updates of a class take turns, so they do not race each other for the ETag.
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
+
+    public async Task<PollStats> ReadAsync(string classKey, CancellationToken cancellationToken) =>
+        (await ReadWithETagAsync(classKey, cancellationToken)).Stats;
+
+    public async Task<bool> AddAsync(string classKey, PollSample sample, int capacity, CancellationToken cancellationToken)
+    {
+        var local = _locks.GetOrAdd(classKey, _ => new SemaphoreSlim(1, 1));
+        await local.WaitAsync(cancellationToken);
+        try
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                (var stats, var etag) = await ReadWithETagAsync(classKey, cancellationToken);
+                if (!stats.Add(sample, capacity))
+                {
+                    return false;
+                }
+
+                try
+                {
+                    await BlobFor(classKey).UploadAsync(new BinaryData(JsonSerializer.SerializeToUtf8Bytes(stats)), new BlobUploadOptions
+                    {
+                        Conditions = etag is { } match ? new BlobRequestConditions { IfMatch = match } : new BlobRequestConditions { IfNoneMatch = ETag.All },
+                        HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
+                    }, cancellationToken);
+                    return true;
+                }
+                catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < MaxAttempts)
+                {
+                    // Another worker wrote first: read its table and add again, after a short jittered pause.
+                    var ceiling = Math.Min(500, 10 << Math.Min(attempt, 6));
+                    await Task.Delay(Random.Shared.Next(ceiling / 2, ceiling + 1), cancellationToken);
+                }
+            }
+        }
+        finally
+        {
+            local.Release();
+        }
+    }
+
+    private async Task<(PollStats Stats, ETag? ETag)> ReadWithETagAsync(string classKey, CancellationToken cancellationToken)
+    {
+        try
+        {
+            BlobDownloadResult stored = await BlobFor(classKey).DownloadContentAsync(cancellationToken);
+            var stats = stored.Content.ToObjectFromJson<PollStats>()
+                ?? throw new InvalidOperationException($"The poll statistics of class '{classKey}' are empty.");
+            stats.ClassKey = classKey;
+            return (stats, stored.Details.ETag);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            await blobService.GetBlobContainerClient(options.Value.StateContainer).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+            return (new PollStats { ClassKey = classKey }, null);
+        }
+    }
+
+    // Escaped, so no class name can address another record.
+    private BlobClient BlobFor(string classKey) =>
+        blobService.GetBlobContainerClient(options.Value.StateContainer).GetBlobClient($"poll-stats/{Uri.EscapeDataString(classKey)}.json");
+}
