@@ -1,8 +1,5 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
-using Azure;
 using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Options;
 using WanFunctions.Storage;
 
@@ -31,67 +28,19 @@ public sealed class BlobGateStore(BlobServiceClient blobService, IOptions<Storag
 {
     internal const int MaxAttempts = 40;
 
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> locks = new(StringComparer.Ordinal);
+    private readonly ETagBlobDocuments<GateState> _documents = new(MaxAttempts);
 
-    public async Task<T> UpdateAsync<T>(string account, Func<GateState, T> change, CancellationToken cancellationToken)
-    {
-        var local = locks.GetOrAdd(account, _ => new SemaphoreSlim(1, 1));
-        await local.WaitAsync(cancellationToken);
-        try
+    public Task<T> UpdateAsync<T>(string account, Func<GateState, T> change, CancellationToken cancellationToken) =>
+        _documents.UpdateAsync(BlobFor(account), () => new GateState { Account = account }, state =>
         {
-            var blob = BlobFor(account);
-            for (var attempt = 1; ; attempt++)
-            {
-                (var state, var etag) = await ReadWithETagAsync(account, blob, cancellationToken);
-                var before = JsonSerializer.SerializeToUtf8Bytes(state);
-                var result = change(state);
-                var after = JsonSerializer.SerializeToUtf8Bytes(state);
-                if (before.AsSpan().SequenceEqual(after))
-                {
-                    return result;
-                }
+            // Written only when the change changed something.
+            var before = JsonSerializer.SerializeToUtf8Bytes(state);
+            var result = change(state);
+            return (result, !before.AsSpan().SequenceEqual(JsonSerializer.SerializeToUtf8Bytes(state)));
+        }, cancellationToken);
 
-                try
-                {
-                    await blob.UploadAsync(new BinaryData(after), new BlobUploadOptions
-                    {
-                        Conditions = etag is { } match ? new BlobRequestConditions { IfMatch = match } : new BlobRequestConditions { IfNoneMatch = ETag.All },
-                        HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
-                    }, cancellationToken);
-                    return result;
-                }
-                catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < MaxAttempts)
-                {
-                    // Another worker wrote first: read its state and apply the change again, after a short jittered pause.
-                    var ceiling = Math.Min(500, 10 << Math.Min(attempt, 6));
-                    await Task.Delay(Random.Shared.Next(ceiling / 2, ceiling + 1), cancellationToken);
-                }
-            }
-        }
-        finally
-        {
-            local.Release();
-        }
-    }
-
-    public async Task<GateState> ReadAsync(string account, CancellationToken cancellationToken) =>
-        (await ReadWithETagAsync(account, BlobFor(account), cancellationToken)).State;
-
-    private async Task<(GateState State, ETag? ETag)> ReadWithETagAsync(string account, BlobClient blob, CancellationToken cancellationToken)
-    {
-        try
-        {
-            BlobDownloadResult stored = await blob.DownloadContentAsync(cancellationToken);
-            var state = stored.Content.ToObjectFromJson<GateState>()
-                ?? throw new InvalidOperationException($"The gate state of account '{account}' is empty.");
-            return (state, stored.Details.ETag);
-        }
-        catch (RequestFailedException ex) when (ex.Status == 404)
-        {
-            await blobService.GetBlobContainerClient(options.Value.StateContainer).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-            return (new GateState { Account = account }, null);
-        }
-    }
+    public Task<GateState> ReadAsync(string account, CancellationToken cancellationToken) =>
+        _documents.ReadAsync(BlobFor(account), () => new GateState { Account = account }, cancellationToken);
 
     // Account names come from configuration: escaped, so no name can address another record.
     private BlobClient BlobFor(string account) =>

@@ -1,9 +1,5 @@
-using System.Collections.Concurrent;
-using System.Text.Json;
 using System.Text.Json.Serialization;
-using Azure;
 using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Options;
 using WanFunctions.Storage;
 
@@ -91,65 +87,22 @@ public sealed class BlobPollStatsStore(BlobServiceClient blobService, IOptions<S
 {
     internal const int MaxAttempts = 20;
 
-    // Within one process the updates of a class take turns, so they do not race each other for the ETag.
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
+    private readonly ETagBlobDocuments<PollStats> _documents = new(MaxAttempts);
 
-    public async Task<PollStats> ReadAsync(string classKey, CancellationToken cancellationToken) =>
-        (await ReadWithETagAsync(classKey, cancellationToken)).Stats;
-
-    public async Task<bool> AddAsync(string classKey, PollSample sample, int capacity, CancellationToken cancellationToken)
+    public async Task<PollStats> ReadAsync(string classKey, CancellationToken cancellationToken)
     {
-        var local = _locks.GetOrAdd(classKey, _ => new SemaphoreSlim(1, 1));
-        await local.WaitAsync(cancellationToken);
-        try
-        {
-            for (var attempt = 1; ; attempt++)
-            {
-                (var stats, var etag) = await ReadWithETagAsync(classKey, cancellationToken);
-                if (!stats.Add(sample, capacity))
-                {
-                    return false;
-                }
-
-                try
-                {
-                    await BlobFor(classKey).UploadAsync(new BinaryData(JsonSerializer.SerializeToUtf8Bytes(stats)), new BlobUploadOptions
-                    {
-                        Conditions = etag is { } match ? new BlobRequestConditions { IfMatch = match } : new BlobRequestConditions { IfNoneMatch = ETag.All },
-                        HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
-                    }, cancellationToken);
-                    return true;
-                }
-                catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < MaxAttempts)
-                {
-                    // Another worker wrote first: read its table and add again, after a short jittered pause.
-                    var ceiling = Math.Min(500, 10 << Math.Min(attempt, 6));
-                    await Task.Delay(Random.Shared.Next(ceiling / 2, ceiling + 1), cancellationToken);
-                }
-            }
-        }
-        finally
-        {
-            local.Release();
-        }
+        var stats = await _documents.ReadAsync(BlobFor(classKey), () => new PollStats(), cancellationToken);
+        stats.ClassKey = classKey;
+        return stats;
     }
 
-    private async Task<(PollStats Stats, ETag? ETag)> ReadWithETagAsync(string classKey, CancellationToken cancellationToken)
-    {
-        try
+    public Task<bool> AddAsync(string classKey, PollSample sample, int capacity, CancellationToken cancellationToken) =>
+        _documents.UpdateAsync(BlobFor(classKey), () => new PollStats(), stats =>
         {
-            BlobDownloadResult stored = await BlobFor(classKey).DownloadContentAsync(cancellationToken);
-            var stats = stored.Content.ToObjectFromJson<PollStats>()
-                ?? throw new InvalidOperationException($"The poll statistics of class '{classKey}' are empty.");
             stats.ClassKey = classKey;
-            return (stats, stored.Details.ETag);
-        }
-        catch (RequestFailedException ex) when (ex.Status == 404)
-        {
-            await blobService.GetBlobContainerClient(options.Value.StateContainer).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-            return (new PollStats { ClassKey = classKey }, null);
-        }
-    }
+            var added = stats.Add(sample, capacity);
+            return (added, added);
+        }, cancellationToken);
 
     // Escaped, so no class name can address another record.
     private BlobClient BlobFor(string classKey) =>
