@@ -9,7 +9,8 @@ using WanFunctions.Workflow;
 namespace WanFunctions.Storage;
 
 /// <summary>
-/// Turns references into URLs DashScope can fetch: public URLs pass through; private blobs become short-lived,
+/// Turns references into URLs DashScope can fetch: public URLs pass through; private blobs of the references container
+/// (or <c>Storage:ExtraReferenceContainers</c>; any other is refused, <c>ReferenceNotAllowed</c>) become short-lived,
 /// read-only SAS URLs (user delegation SAS under a managed identity, account-key SAS on Azurite).
 /// The SAS URLs go to the provider only: never to a log, an exception message or durable history.
 /// </summary>
@@ -17,6 +18,18 @@ public sealed class ReferenceUrlResolver(BlobServiceClient blobService, IOptions
 {
     public async Task<IReadOnlyList<string>> ResolveAsync(IReadOnlyList<ValidatedReference> references, CancellationToken cancellationToken)
     {
+        // Every blob is checked before any is signed: a refused one leaves no SAS behind.
+        for (var i = 0; i < references.Count; i++)
+        {
+            if (references[i].Blob is { } named && BlobLocation.TrySplit(named, out var container, out _)
+                && !options.Value.AllowsReferencesIn(container))
+            {
+                throw new ReferenceRejectedException(JobErrors.ReferenceNotAllowed,
+                    $"references[{i}]: blob '{named}' is in container '{container}'; jobs may name blobs of '{options.Value.ReferencesContainer}' "
+                    + "only (or of Storage:ExtraReferenceContainers).");
+            }
+        }
+
         var urls = new List<string>(references.Count);
         UserDelegationKey? delegationKey = null;
         var expiresOn = time.GetUtcNow() + options.Value.ReferenceSasLifetime;

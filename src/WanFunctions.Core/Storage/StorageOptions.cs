@@ -16,9 +16,21 @@ public sealed class StorageOptions : IValidatableObject
     /// <summary>Azurite only ("UseDevelopmentStorage=true" or its explicit form).</summary>
     public string? ConnectionString { get; set; }
 
-    /// <summary>Where uploads that start jobs land, and where <c>{"blob": "container/path"}</c> references usually live.</summary>
+    /// <summary>Where uploads that start jobs land, and where <c>{"blob": "container/path"}</c> references live.</summary>
     [Required]
     public string ReferencesContainer { get; set; } = "references";
+
+    /// <summary>
+    /// Further containers whose blobs a job may name as references (empty by default). Only these and
+    /// <see cref="ReferencesContainer"/> are ever signed for the provider: the account also holds the archived videos,
+    /// the workflow's state and the task hub, which no caller may hand out.
+    /// </summary>
+    public IList<string> ExtraReferenceContainers { get; } = [];
+
+    /// <summary>Whether a job may name a blob of <paramref name="container"/> as a reference.</summary>
+    public bool AllowsReferencesIn(string container) =>
+        string.Equals(container, ReferencesContainer, StringComparison.Ordinal)
+        || ExtraReferenceContainers.Contains(container, StringComparer.Ordinal);
 
     /// <summary>Small records that make activities safe to run twice (e.g. the provider task id of a submitted job).</summary>
     [Required]

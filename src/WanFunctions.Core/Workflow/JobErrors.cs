@@ -18,6 +18,12 @@ public static class JobErrors
     /// <summary>A blob reference does not exist (checked before anything is submitted).</summary>
     public const string ReferenceNotFound = "ReferenceNotFound";
 
+    /// <summary>
+    /// A blob reference names a container jobs may not read from (only <c>Storage:ReferencesContainer</c> and
+    /// <c>Storage:ExtraReferenceContainers</c>); nothing is signed or submitted.
+    /// </summary>
+    public const string ReferenceNotAllowed = "ReferenceNotAllowed";
+
     /// <summary>A blob reference is over the provider's size limit (videos 100 MB, images 20 MB).</summary>
     public const string ReferenceTooLarge = "ReferenceTooLarge";
 

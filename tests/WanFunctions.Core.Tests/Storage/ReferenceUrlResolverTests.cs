@@ -26,7 +26,9 @@ public class ReferenceUrlResolverTests
         var storage = new FakeStorage();
         var blobService = new BlobServiceClient(new Uri("https://acct.blob.core.windows.net"), new FakeCredential(),
             new BlobClientOptions { Transport = new HttpClientTransport(new HttpClient(storage)) });
-        var resolver = new ReferenceUrlResolver(blobService, Options.Create(new StorageOptions()), new FixedTimeProvider(Now));
+        var options = new StorageOptions();
+        options.ExtraReferenceContainers.Add("other");
+        var resolver = new ReferenceUrlResolver(blobService, Options.Create(options), new FixedTimeProvider(Now));
 
         var urls = await resolver.ResolveAsync(
         [
@@ -54,6 +56,28 @@ public class ReferenceUrlResolverTests
         var keyRequest = Assert.Single(storage.KeyRequests);
         Assert.Contains("<Start>2025-03-04T09:55:00Z</Start>", keyRequest);
         Assert.Contains("<Expiry>2025-03-04T13:00:00Z</Expiry>", keyRequest);
+    }
+
+    [Theory]
+    [InlineData("job-state/gates/default.json")]
+    [InlineData("videos/2026/11/29/someone-else.mp4")]
+    [InlineData("azure-webjobs-secrets/host.json")]
+    public async Task A_blob_outside_the_reference_containers_is_refused_before_anything_is_signed(string blob)
+    {
+        var storage = new FakeStorage();
+        var blobService = new BlobServiceClient(new Uri("https://acct.blob.core.windows.net"), new FakeCredential(),
+            new BlobClientOptions { Transport = new HttpClientTransport(new HttpClient(storage)) });
+        var resolver = new ReferenceUrlResolver(blobService, Options.Create(new StorageOptions()), new FixedTimeProvider(Now));
+
+        var refused = await Assert.ThrowsAsync<ReferenceRejectedException>(() => resolver.ResolveAsync(
+        [
+            new ValidatedReference(null, "references/people/a.png", ReferenceKind.Image),
+            new ValidatedReference(null, blob, ReferenceKind.Image),
+        ], CancellationToken.None));
+
+        Assert.Equal(WanFunctions.Workflow.JobErrors.ReferenceNotAllowed, refused.Code);
+        Assert.Contains("references[1]", refused.Message, StringComparison.Ordinal);
+        Assert.Empty(storage.KeyRequests); // nothing signed, not even the allowed reference
     }
 
     private sealed class FakeCredential : TokenCredential
