@@ -132,4 +132,16 @@ public sealed class MultiHostTests(AzuriteFixture azurite)
             await Task.Delay(250);
         }
     }
+
+    [Fact]
+    public async Task A_host_process_with_an_invalid_setting_exits_with_code_1_not_a_crash()
+    {
+        await using var world = await WorkflowHarness.StartAsync(azurite, startHost: false);
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            world.StartPeerHostProcessAsync(new Dictionary<string, string?> { ["LocalHost:ApiKeys:0"] = "short" }));
+
+        // Exit code 1 from the host's own check, where an unhandled exception aborted it (134) before.
+        Assert.Contains("exited with code 1.", refused.Message, StringComparison.Ordinal);
+    }
 }
