@@ -21,6 +21,7 @@ public sealed record BenchOptions
           --scale-first-poll-s N  Workflow:FirstPollDelay in the scale scenario (default 60 + jobs/5 + window)
           --polling-jobs N     measured jobs in the polling scenario (default 5000)
           --polling-warmup N   warm-up jobs that teach the learned schedule first (default 20000)
+          --polling-seed N     seed of the polling scenario's job mix and timing (default 12345)
           --json FILE          also write the figures as {"archive": {...}, "batch": {...}, "polling": {...}, "scale": {...}}
                                into FILE (merged with its other keys)
           --only LIST          comma-separated scenarios: validate, archive, e2e, batch, polling, scale (default: validate,
@@ -42,6 +43,7 @@ public sealed record BenchOptions
     public int? ScaleFirstPollSeconds { get; init; }
     public int PollingJobs { get; init; } = 5000;
     public int PollingWarmup { get; init; } = 20_000;
+    public int PollingSeed { get; init; } = 12345;
     public string? JsonFile { get; init; }
     public IReadOnlySet<string> Only { get; init; } = new HashSet<string> { "validate", "archive", "e2e", "polling" };
     public bool Strict { get; init; }
@@ -79,6 +81,7 @@ public sealed record BenchOptions
                 "--scale-first-poll-s" => o with { ScaleFirstPollSeconds = Positive(5) },
                 "--polling-jobs" => o with { PollingJobs = Positive() },
                 "--polling-warmup" => o with { PollingWarmup = Positive(0) },
+                "--polling-seed" => o with { PollingSeed = Positive() },
                 "--json" => o with { JsonFile = Value() },
                 "--only" => o with { Only = ParseOnly(Value()) },
                 "--strict" => o with { Strict = true },

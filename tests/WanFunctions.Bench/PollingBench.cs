@@ -41,7 +41,7 @@ public static class PollingBench
     {
         Report.Section($"Polling: {options.PollingJobs} jobs over a mix of job classes after {options.PollingWarmup} warm-up jobs " +
             "(simulator TimingModel: class median, log-normal σ 0.3, PENDING 0–60 s), provider-scale seconds");
-        var result = Simulate(options.PollingWarmup, options.PollingJobs);
+        var result = Simulate(options.PollingWarmup, options.PollingJobs, options.PollingSeed);
         Report.Line($"{result.Classes} classes; {result.LearnedJobs} of {result.Jobs} measured jobs had a learned plan (the rest: default schedule)");
         Report.Line($"{"schedule",-42} {"queries/job p50",16} {"p95",5} {"latency p50",12} {"p95",7}");
         foreach (var (key, name) in Schedules)
@@ -95,8 +95,8 @@ public static class PollingBench
 
         for (var i = 1; i <= warmJobs; i++)
         {
-            var (cls, _, running) = Next(i);
-            Table(tables, cls).Add(new PollSample($"warm-{i}", running), workflow.LearnedPollSampleCapacity);
+            var (cls, pending, running) = Next(i);
+            Table(tables, cls).Add(new PollSample($"warm-{i}", running, pending + running), workflow.LearnedPollSampleCapacity);
         }
 
         var runs = new Dictionary<string, List<(int Queries, double Latency)>>(StringComparer.Ordinal);
@@ -115,10 +115,10 @@ public static class PollingBench
             runs["sdk_1_to_5s"].Add(Poll(pending, running, (now, polls, _, _) => now + Math.Min(5, Math.Pow(2, polls))));
             runs["default"].Add(Poll(pending, running, (now, polls, _, _) => now + PollDelays.Next(fallback, polls).TotalSeconds));
             runs["learned"].Add(Poll(pending, running, (now, polls, started, notRunning) =>
-                Seconds(PollSchedule.NextPollAt(fallback, plan, At(now), polls, started is { } s ? At(s) : null, At(notRunning)))));
+                Seconds(PollSchedule.NextPollAt(fallback, plan, At(now), polls, started is { } s ? At(s) : null, At(notRunning), Epoch))));
 
             // Finished runs teach the table, as RecordPollSample does.
-            Table(tables, cls).Add(new PollSample($"job-{i}", running), workflow.LearnedPollSampleCapacity);
+            Table(tables, cls).Add(new PollSample($"job-{i}", running, pending + running), workflow.LearnedPollSampleCapacity);
         }
 
         var figures = runs.ToDictionary(r => r.Key, r => new Figures(

@@ -24,8 +24,10 @@ public static class PollClass
 /// its input across ContinueAsNew). <see cref="RunQuantiles"/> are the class's learned RUNNING times in seconds
 /// (provider <c>end_time − scheduled_time</c>) at evenly spaced probabilities 0, 1/(n−1), …, 1; null while the class
 /// has fewer than <c>Workflow:LearnedPollMinSamples</c> samples, and the job then polls on today's schedule
-/// (<see cref="PollDelays"/>). <see cref="FirstQuantile"/>, <see cref="StepQuantile"/> (probabilities) and the gaps
-/// (floor and ceiling between two queries) are the settings at the time the plan was made.
+/// (<see cref="PollDelays"/>). <see cref="TotalQuantiles"/> are the same for the whole wait from the submit
+/// (<c>end_time − submit_time</c>: PENDING and RUNNING), null while fewer samples carry it (tables written before it
+/// was recorded). <see cref="FirstQuantile"/>, <see cref="StepQuantile"/> (probabilities) and the gaps (floor and
+/// ceiling between two queries) are the settings at the time the plan was made.
 /// </summary>
 public sealed record PollPlan(
     [property: JsonPropertyName("classKey")] string ClassKey,
@@ -34,7 +36,8 @@ public sealed record PollPlan(
     [property: JsonPropertyName("firstQuantile")] double FirstQuantile,
     [property: JsonPropertyName("stepQuantile")] double StepQuantile,
     [property: JsonPropertyName("minGap")] TimeSpan MinGap,
-    [property: JsonPropertyName("maxGap")] TimeSpan MaxGap)
+    [property: JsonPropertyName("maxGap")] TimeSpan MaxGap,
+    [property: JsonPropertyName("totalQuantiles")] IReadOnlyList<double>? TotalQuantiles = null)
 {
     [JsonIgnore]
     public bool IsLearned => RunQuantiles is { Count: >= 2 };
@@ -47,14 +50,19 @@ public sealed record PollPlan(
 /// <summary>
 /// When to look next. Pure: the orchestrator and the bench (tests/WanFunctions.Bench, polling) run this same code.
 /// <para>
-/// Learned plan: the clock starts when the task started running, the provider's <c>scheduled_time</c>. Until a query has
-/// seen the task running, the start is only known to lie after the last moment it was seen PENDING (the submit at
-/// first), so that moment stands in for it: the next query goes to that moment + the <see cref="PollPlan.FirstQuantile"/>
-/// quantile of the run time (a task cannot finish earlier than its start + its run time). Once the task is known to
-/// have run for e seconds without finishing, the next query goes to start + the quantile
+/// Learned plan. Before any look: the first query goes to the submit + the <see cref="PollPlan.FirstQuantile"/>
+/// quantile of the class's whole wait (<see cref="PollPlan.TotalQuantiles"/>, PENDING included), or of its run time
+/// when no whole waits are learned yet. A PENDING answer: the run starts later still, so the next query goes to that
+/// look + the first quantile of the run time. Once a look has seen the task at work, the clock starts at its start (the
+/// provider's <c>scheduled_time</c>): run for e seconds without finishing, the next query goes to start + the quantile
 /// F(e) + <see cref="PollPlan.StepQuantile"/> × (1 − F(e)) of the run time, i.e. a fixed share of the remaining
-/// (conditional) distribution. Every gap is held within [<see cref="PollPlan.MinGap"/>, <see cref="PollPlan.MaxGap"/>];
-/// past the longest learned time the gap is the ceiling.
+/// (conditional) distribution; while e is below the shortest learned run (F = 0), to the first quantile.
+/// </para>
+/// <para>
+/// Every gap is at least <see cref="PollPlan.MinGap"/>. <see cref="PollPlan.MaxGap"/> bounds the gaps once the task may
+/// finish (F(e) &gt; 0), so it bounds the detection latency; a look placed at the first quantile is not pulled earlier by
+/// it, because a look where the task is unlikely to be done only costs a query (the ceiling there made long classes
+/// spend most of their queries before the shortest run could end). Past the longest learned time the gap is the ceiling.
 /// </para>
 /// </summary>
 public static class PollSchedule
@@ -63,17 +71,16 @@ public static class PollSchedule
     /// The next query's time (UTC). <paramref name="now"/>: the current time (orchestration time);
     /// <paramref name="pollsSoFar"/>: queries made; <paramref name="runStartedAt"/>: when the task started running
     /// (null while unknown); <paramref name="notRunningAt"/>: the last moment it was known not to run yet (the submit,
-    /// or a query that saw it PENDING).
+    /// or a query that saw it PENDING); <paramref name="submittedAt"/>: the provider's acceptance of the task.
     /// </summary>
     public static DateTime NextPollAt(PollingSchedule fallback, PollPlan? plan, DateTime now, int pollsSoFar,
-        DateTime? runStartedAt, DateTime notRunningAt)
+        DateTime? runStartedAt, DateTime notRunningAt, DateTime submittedAt)
     {
         if (plan is not { IsLearned: true, RunQuantiles: { } quantiles })
         {
             return now + PollDelays.Next(fallback, pollsSoFar);
         }
 
-        double target;
         if (runStartedAt is { } started)
         {
             var elapsed = Math.Max(0, (now - started).TotalSeconds);
@@ -83,17 +90,23 @@ public static class PollSchedule
                 return now + plan.MaxGap; // longer than every learned run: an outlier, look at the ceiling's pace
             }
 
-            var share = excluded <= 0 ? plan.FirstQuantile : plan.StepQuantile;
-            target = (started - now).TotalSeconds + Quantile(quantiles, excluded + share * (1 - excluded));
-        }
-        else
-        {
-            target = (notRunningAt - now).TotalSeconds + Quantile(quantiles, plan.FirstQuantile);
+            if (excluded <= 0)
+            {
+                return AtLeastFloor(plan, now, started + TimeSpan.FromSeconds(Quantile(quantiles, plan.FirstQuantile)));
+            }
+
+            var target = (started - now).TotalSeconds + Quantile(quantiles, excluded + plan.StepQuantile * (1 - excluded));
+            return now + TimeSpan.FromSeconds(Math.Clamp(target, plan.MinGap.TotalSeconds, plan.MaxGap.TotalSeconds));
         }
 
-        var gap = Math.Clamp(target, plan.MinGap.TotalSeconds, plan.MaxGap.TotalSeconds);
-        return now + TimeSpan.FromSeconds(gap);
+        // Not seen at work yet: it cannot be done before its start (later than notRunningAt) plus its run time.
+        return notRunningAt <= submittedAt && plan.TotalQuantiles is { Count: >= 2 } totals
+            ? AtLeastFloor(plan, now, submittedAt + TimeSpan.FromSeconds(Quantile(totals, plan.FirstQuantile)))
+            : AtLeastFloor(plan, now, notRunningAt + TimeSpan.FromSeconds(Quantile(quantiles, plan.FirstQuantile)));
     }
+
+    private static DateTime AtLeastFloor(PollPlan plan, DateTime now, DateTime target) =>
+        target - now < plan.MinGap ? now + plan.MinGap : target;
 
     /// <summary>
     /// What a look at a task still at work tells about its start. A PENDING answer moves the last moment it was known

@@ -5,10 +5,14 @@ using WanFunctions.Storage;
 
 namespace WanFunctions.Workflow;
 
-/// <summary>One observed run: the provider task and its RUNNING time in seconds (<c>end_time − scheduled_time</c>).</summary>
+/// <summary>
+/// One observed run: the provider task, its RUNNING time in seconds (<c>end_time − scheduled_time</c>) and its whole
+/// wait from the submit (<c>end_time − submit_time</c>; null in samples recorded before it was kept).
+/// </summary>
 public sealed record PollSample(
     [property: JsonPropertyName("taskId")] string TaskId,
-    [property: JsonPropertyName("seconds")] double Seconds);
+    [property: JsonPropertyName("seconds")] double Seconds,
+    [property: JsonPropertyName("totalSeconds")] double? TotalSeconds = null);
 
 /// <summary>
 /// The learned run times of one job class (<see cref="PollClass"/>): the latest <see cref="Capacity"/> samples, oldest
@@ -43,9 +47,9 @@ public sealed class PollStats
     }
 
     /// <summary>
-    /// The plan for this class under <paramref name="options"/>: <paramref name="points"/> quantiles of the samples
-    /// (linear between order statistics), or <see cref="PollPlan.Fallback"/> below
-    /// <see cref="WorkflowOptions.LearnedPollMinSamples"/> samples.
+    /// The plan for this class under <paramref name="options"/>: <paramref name="points"/> quantiles of the run times
+    /// and of the whole waits (linear between order statistics), or <see cref="PollPlan.Fallback"/> below
+    /// <see cref="WorkflowOptions.LearnedPollMinSamples"/> samples (the whole waits alone: null below it).
     /// </summary>
     public PollPlan ToPlan(WorkflowOptions options, int points = 51)
     {
@@ -54,7 +58,15 @@ public sealed class PollStats
             return PollPlan.Fallback(ClassKey, Samples.Count);
         }
 
-        var sorted = Samples.Select(s => s.Seconds).Order().ToArray();
+        var totals = Samples.Where(s => s.TotalSeconds is not null).Select(s => s.TotalSeconds!.Value).ToList();
+        return new PollPlan(ClassKey, Samples.Count, Quantiles(Samples.Select(s => s.Seconds), points), options.LearnedPollFirstQuantile,
+            options.LearnedPollStepQuantile, options.LearnedPollMinGap, options.LearnedPollMaxGap,
+            totals.Count < options.LearnedPollMinSamples ? null : Quantiles(totals, points));
+    }
+
+    private static double[] Quantiles(IEnumerable<double> values, int points)
+    {
+        var sorted = values.Order().ToArray();
         var quantiles = new double[points];
         for (var i = 0; i < points; i++)
         {
@@ -64,8 +76,7 @@ public sealed class PollStats
             quantiles[i] = Math.Round(sorted[low] + (sorted[high] - sorted[low]) * (rank - low), 3);
         }
 
-        return new PollPlan(ClassKey, Samples.Count, quantiles, options.LearnedPollFirstQuantile, options.LearnedPollStepQuantile,
-            options.LearnedPollMinGap, options.LearnedPollMaxGap);
+        return quantiles;
     }
 }
 

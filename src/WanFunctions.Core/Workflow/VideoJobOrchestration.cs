@@ -298,7 +298,7 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
         while (context.CurrentUtcDateTime < poll.DeadlineAt && poll.Polls < generationEnd)
         {
             var nextPollAt = Min(PollSchedule.NextPollAt(input.Schedule, poll.Plan, context.CurrentUtcDateTime, poll.Polls,
-                poll.RunStartedAt, poll.NotRunningAt ?? poll.SubmittedAt), poll.DeadlineAt);
+                poll.RunStartedAt, poll.NotRunningAt ?? poll.SubmittedAt, poll.SubmittedAt), poll.DeadlineAt);
             context.SetCustomStatus(Progress(JobPhase.Polling, poll, nextPollAt));
             var cancelFirst = await CancelBeforeAsync(context, cancelRequested, nextPollAt);
             var next = cancelFirst ? await HandleCancelAsync(context, input, poll) : await CheckTaskAsync(context, input, poll);
@@ -363,7 +363,8 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
 
     /// <summary>
     /// Teach the class's table the run just seen: the provider's <c>end_time − scheduled_time</c> (<c>submit_time</c> when
-    /// it reports no start). A run the provider timed incompletely teaches nothing; a failed write only costs a sample.
+    /// it reports no start), and the whole wait <c>end_time − submit_time</c>. A run the provider timed incompletely
+    /// teaches nothing; a failed write only costs a sample.
     /// </summary>
     private static async Task RecordRunAsync(TaskOrchestrationContext context, VideoJobInput input, Stage.Succeeded succeeded)
     {
@@ -376,7 +377,8 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
         try
         {
             await context.CallActivityAsync(WorkflowNames.RecordPollSample,
-                new PollSampleInput(PollClass.Of(input.Job), succeeded.Poll.TaskId, (end - start).TotalSeconds));
+                new PollSampleInput(PollClass.Of(input.Job), succeeded.Poll.TaskId, (end - start).TotalSeconds,
+                    check.SubmitTime is { } submitted && submitted <= start ? (end - submitted).TotalSeconds : null));
         }
         catch (TaskFailedException ex)
         {

@@ -182,11 +182,15 @@ public sealed record TaskCheck(
     [property: JsonPropertyName("scheduledTime")] DateTime? ScheduledTime = null,
     [property: JsonPropertyName("endTime")] DateTime? EndTime = null);
 
-/// <summary>One finished run to learn from: the job's class (<see cref="PollClass"/>), the task and its RUNNING seconds.</summary>
+/// <summary>
+/// One finished run to learn from: the job's class (<see cref="PollClass"/>), the task, its RUNNING seconds and its whole
+/// wait from the submit in seconds (null when the provider reported no <c>submit_time</c>, and in older inputs).
+/// </summary>
 public sealed record PollSampleInput(
     [property: JsonPropertyName("classKey")] string ClassKey,
     [property: JsonPropertyName("taskId")] string TaskId,
-    [property: JsonPropertyName("seconds")] double Seconds);
+    [property: JsonPropertyName("seconds")] double Seconds,
+    [property: JsonPropertyName("totalSeconds")] double? TotalSeconds = null);
 
 /// <summary>
 /// A cancel: done, or refused (<see cref="Code"/>: the task is no longer PENDING). <see cref="Error"/> is set when the

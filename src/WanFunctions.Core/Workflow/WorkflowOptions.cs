@@ -69,7 +69,10 @@ public sealed class WorkflowOptions
     [Range(2, 10_000)]
     public int LearnedPollSampleCapacity { get; set; } = 200;
 
-    /// <summary>The first query goes to this quantile of the class's run time, counted from the start of RUNNING.</summary>
+    /// <summary>
+    /// The first query goes to this quantile of the class's whole wait, counted from the submit; after a PENDING answer
+    /// or an early RUNNING one, the next goes to this quantile of the run time (see <see cref="PollSchedule"/>).
+    /// </summary>
     [Range(0.0, 1.0)]
     public double LearnedPollFirstQuantile { get; set; } = 0.1;
 
@@ -82,11 +85,12 @@ public sealed class WorkflowOptions
     public TimeSpan LearnedPollMinGap { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// The learned schedule's ceiling between two queries: it bounds the detection latency. The defaults (0.1, 0.3, 5 s,
-    /// 24 s) are the polling bench's choice for a detection latency p95 under 20 s with the fewest queries.
+    /// The learned schedule's ceiling between two queries once the task may be done: it bounds the detection latency.
+    /// The defaults (0.1, 0.3, 5 s, 18 s) are the polling bench's choice (tests/bench.sh --only polling) for a
+    /// detection latency p95 under 20 s with the fewest queries.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.1", "01:00:00")]
-    public TimeSpan LearnedPollMaxGap { get; set; } = TimeSpan.FromSeconds(24);
+    public TimeSpan LearnedPollMaxGap { get; set; } = TimeSpan.FromSeconds(18);
 
     public PollingSchedule ToSchedule() => new(
         FirstPollDelay, PollInterval, PollBackoffFactor, MaxPollInterval, PollDeadline,

@@ -12,11 +12,13 @@ public class PollScheduleTests
     /// <summary>Run times 0, 2, 4, …, 100 s at p = 0, 0.02, …, 1: the quantile at p is 100 p seconds.</summary>
     private static readonly double[] Linear = Enumerable.Range(0, 51).Select(i => i * 2.0).ToArray();
 
-    private static PollPlan Plan(double[]? quantiles = null, double first = 0.1, double step = 0.3, double minGap = 1, double maxGap = 60) =>
-        new("flash.720p.5s.audio.v0", 50, quantiles ?? Linear, first, step, TimeSpan.FromSeconds(minGap), TimeSpan.FromSeconds(maxGap));
+    private static PollPlan Plan(double[]? quantiles = null, double first = 0.1, double step = 0.3, double minGap = 1, double maxGap = 60,
+        double[]? totals = null) =>
+        new("flash.720p.5s.audio.v0", 50, quantiles ?? Linear, first, step, TimeSpan.FromSeconds(minGap), TimeSpan.FromSeconds(maxGap), totals);
 
+    /// <summary>The gap to the next query of a task submitted at <see cref="T0"/>.</summary>
     private static double GapAfter(PollPlan? plan, DateTime now, int polls = 0, DateTime? runStartedAt = null, DateTime? notRunningAt = null) =>
-        (PollSchedule.NextPollAt(DefaultSchedule, plan, now, polls, runStartedAt, notRunningAt ?? T0) - now).TotalSeconds;
+        (PollSchedule.NextPollAt(DefaultSchedule, plan, now, polls, runStartedAt, notRunningAt ?? T0, T0) - now).TotalSeconds;
 
     [Theory]
     [InlineData(0, 45)]
@@ -38,10 +40,25 @@ public class PollScheduleTests
     }
 
     [Fact]
+    public void With_learned_whole_waits_the_first_query_goes_to_their_first_quantile()
+    {
+        // Whole waits (PENDING + RUNNING) 30 … 130 s: the 0.1 quantile is 40 s after the submit, not the run's 10 s.
+        var totals = Linear.Select(s => s + 30).ToArray();
+        Assert.Equal(40, GapAfter(Plan(totals: totals), T0), 6);
+
+        // A query that failed at +5 s (no answer): the first look still goes to +40.
+        Assert.Equal(35, GapAfter(Plan(totals: totals), T0.AddSeconds(5), polls: 1), 6);
+    }
+
+    [Fact]
     public void A_pending_answer_moves_the_origin_to_that_look()
     {
         // Seen PENDING at +10 s: the run starts later still, so the next look is 10 s (the 0.1 quantile) after it.
         Assert.Equal(10, GapAfter(Plan(), T0.AddSeconds(10), polls: 1, notRunningAt: T0.AddSeconds(10)), 6);
+
+        // Also when whole waits are learned: they counted from the submit, and the task has already waited.
+        Assert.Equal(10, GapAfter(Plan(totals: Linear.Select(s => s + 30).ToArray()), T0.AddSeconds(40), polls: 1,
+            notRunningAt: T0.AddSeconds(40)), 6);
     }
 
     [Fact]
@@ -61,10 +78,24 @@ public class PollScheduleTests
     public void Gaps_are_held_between_the_floor_and_the_ceiling()
     {
         Assert.Equal(12, GapAfter(Plan(minGap: 12), T0), 6);
-        Assert.Equal(7, GapAfter(Plan(maxGap: 7), T0), 6);
 
         // Running 30 s (F = 0.3), a 1 % step: 30.7 s, 0.7 s away, so the floor applies.
         Assert.Equal(3, GapAfter(Plan(minGap: 3, step: 0.01), T0.AddSeconds(30), polls: 1, runStartedAt: T0), 6);
+
+        // Running 30 s (F = 0.3): the next at 51 s, 21 s away, held to a 7 s ceiling.
+        Assert.Equal(7, GapAfter(Plan(maxGap: 7), T0.AddSeconds(30), polls: 1, runStartedAt: T0), 6);
+    }
+
+    [Fact]
+    public void The_ceiling_does_not_pull_a_look_at_the_first_quantile_earlier()
+    {
+        // A look before the task can be done only costs a query: the first look stays at the 0.1 quantile (10 s) …
+        Assert.Equal(10, GapAfter(Plan(maxGap: 7), T0), 6);
+        Assert.Equal(40, GapAfter(Plan(maxGap: 7, totals: Linear.Select(s => s + 30).ToArray()), T0), 6);
+
+        // … and so does the look after one that found it running for less than the shortest run (F = 0): 20 + 10 s.
+        var shifted = Linear.Select(s => s + 20).ToArray();
+        Assert.Equal(26, GapAfter(Plan(shifted, maxGap: 7), T0.AddSeconds(4), polls: 1, runStartedAt: T0), 6);
     }
 
     [Fact]
@@ -92,8 +123,8 @@ public class PollScheduleTests
     public void The_schedule_is_a_function_of_its_inputs()
     {
         var plan = Plan();
-        var a = PollSchedule.NextPollAt(DefaultSchedule, plan, T0.AddSeconds(40), 3, T0.AddSeconds(7), T0.AddSeconds(5));
-        var b = PollSchedule.NextPollAt(DefaultSchedule, plan with { }, T0.AddSeconds(40), 3, T0.AddSeconds(7), T0.AddSeconds(5));
+        var a = PollSchedule.NextPollAt(DefaultSchedule, plan, T0.AddSeconds(40), 3, T0.AddSeconds(7), T0.AddSeconds(5), T0);
+        var b = PollSchedule.NextPollAt(DefaultSchedule, plan with { }, T0.AddSeconds(40), 3, T0.AddSeconds(7), T0.AddSeconds(5), T0);
         Assert.Equal(a, b);
     }
 
@@ -134,6 +165,31 @@ public class PollScheduleTests
         Assert.Equal(79, plan.RunQuantiles[50]);
         Assert.Equal((options.LearnedPollFirstQuantile, options.LearnedPollStepQuantile, options.LearnedPollMinGap, options.LearnedPollMaxGap),
             (plan.FirstQuantile, plan.StepQuantile, plan.MinGap, plan.MaxGap));
+        Assert.Null(plan.TotalQuantiles); // samples without a whole wait (written before it was kept)
+    }
+
+    [Fact]
+    public void Whole_waits_are_learned_once_enough_samples_carry_them()
+    {
+        var options = new WorkflowOptions { LearnedPollMinSamples = 20 };
+        var stats = new PollStats { ClassKey = "c" };
+        for (var i = 0; i < 10; i++)
+        {
+            stats.Add(new PollSample($"old{i}", 50), 200); // recorded before whole waits were kept
+        }
+
+        for (var i = 0; i < 19; i++)
+        {
+            stats.Add(new PollSample($"t{i}", 60 + i, 100 + i), 200);
+        }
+
+        Assert.True(stats.ToPlan(options).IsLearned);
+        Assert.Null(stats.ToPlan(options).TotalQuantiles);
+
+        stats.Add(new PollSample("t19", 79, 119), 200);
+        var totals = stats.ToPlan(options).TotalQuantiles!;
+        Assert.Equal(51, totals.Count);
+        Assert.Equal((100, 109.5, 119), (totals[0], totals[25], totals[50]));
     }
 
     [Fact]

@@ -36,7 +36,28 @@ public class VideoJobOrchestrationLearnedPollTests
         // start at +60 (40 s run, nothing excluded yet); +137: run 50 s, F = 0.1, next at 0.1 + 0.3 × 0.9 = 0.37 → 77 s.
         Assert.Equal(new[] { 50, 100, 110, 137 }.Select(s => S.AddSeconds(s)), context.Timers);
         var sample = Assert.IsType<PollSampleInput>(Assert.Single(context.CallsTo(WorkflowNames.RecordPollSample)).Input);
-        Assert.Equal(new PollSampleInput(PollClass.Of(Job()), TaskId, 70), sample);
+        Assert.Equal(new PollSampleInput(PollClass.Of(Job()), TaskId, 70, 130), sample);
+    }
+
+    [Fact]
+    public async Task With_learned_whole_waits_the_first_query_goes_to_their_first_quantile_from_the_submit()
+    {
+        // Whole waits 80 … 180 s: the 0.1 quantile is 90 s (the run times alone would say 50 s).
+        var plan = Learned with { TotalQuantiles = Enumerable.Range(0, 51).Select(i => 80 + i * 2.0).ToArray() };
+        var context = Context()
+            .Answer(WorkflowNames.SubmitVideoTask, Submitted)
+            .Answer(WorkflowNames.GetPollPlan, plan)
+            .Answer(WorkflowNames.CheckVideoTask,
+                RunningSince(S.AddSeconds(30)),  // +90: running 60 s, F = 0.2; next at 0.2 + 0.3 × 0.8 = 0.44 → 84 s
+                Succeeded with { SubmitTime = S, ScheduledTime = S.AddSeconds(30), EndTime = S.AddSeconds(110) })
+            .Answer(WorkflowNames.ArchiveVideo, Archived);
+
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
+
+        Assert.Equal(JobOutcome.Succeeded, result.Outcome);
+        Assert.Equal(new[] { 90, 114 }.Select(s => S.AddSeconds(s)), context.Timers);
+        Assert.Equal(new PollSampleInput(PollClass.Of(Job()), TaskId, 80, 110),
+            Assert.Single(context.CallsTo(WorkflowNames.RecordPollSample)).Input);
     }
 
     [Fact]

@@ -14,10 +14,10 @@ public sealed class GetPollPlanActivity(IPollStatsStore store, IOptions<Workflow
 }
 
 /// <summary>
-/// Adds a succeeded task's RUNNING time to its class's table, bounded to
+/// Adds a succeeded task's RUNNING time and whole wait to its class's table, bounded to
 /// <see cref="WorkflowOptions.LearnedPollSampleCapacity"/>. Safe to run twice: a task is counted once.
 /// </summary>
-/// <exception cref="ArgumentException">The seconds are not a positive number.</exception>
+/// <exception cref="ArgumentException">The seconds are not a positive number, or the whole wait is shorter than the run.</exception>
 public sealed class RecordPollSampleActivity(IPollStatsStore store, IOptions<WorkflowOptions> options) : IWorkflowActivity<PollSampleInput, bool>
 {
     public Task<bool> RunAsync(PollSampleInput input, CancellationToken cancellationToken)
@@ -28,6 +28,12 @@ public sealed class RecordPollSampleActivity(IPollStatsStore store, IOptions<Wor
             throw new ArgumentException($"The run time of task {input.TaskId} must be a positive number of seconds; got {input.Seconds}.", nameof(input));
         }
 
-        return store.AddAsync(input.ClassKey, new PollSample(input.TaskId, Math.Round(input.Seconds, 3)), options.Value.LearnedPollSampleCapacity, cancellationToken);
+        if (input.TotalSeconds is { } total && !(total >= input.Seconds && !double.IsInfinity(total)))
+        {
+            throw new ArgumentException($"The whole wait of task {input.TaskId} must be at least its run time ({input.Seconds} s); got {total}.", nameof(input));
+        }
+
+        var sample = new PollSample(input.TaskId, Math.Round(input.Seconds, 3), input.TotalSeconds is { } t ? Math.Round(t, 3) : null);
+        return store.AddAsync(input.ClassKey, sample, options.Value.LearnedPollSampleCapacity, cancellationToken);
     }
 }
