@@ -130,7 +130,7 @@ internal static class ApiExamples
               "statusUri": "https://wanfunctions.example.net/api/videos/key-order-42"
             }
           ],
-          "continuationToken": "eyJwYXJ0aXRpb24iOiIwIn0"
+          "continuationToken": "d2FuMTp7InBhcnRpdGlvbiI6IjAifQ"
         }
         """;
 

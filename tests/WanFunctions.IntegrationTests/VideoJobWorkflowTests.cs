@@ -293,7 +293,9 @@ public sealed class VideoJobWorkflowTests(AzuriteFixture azurite)
         var all = JsonNode.Parse(await world.Api.GetStringAsync("api/videos"))!.AsObject();
         var running = JsonNode.Parse(await world.Api.GetStringAsync("api/videos?status=Running"))!.AsObject();
         var firstPage = JsonNode.Parse(await world.Api.GetStringAsync("api/videos?pageSize=1"))!.AsObject();
-        using var bad = await world.Api.GetAsync("api/videos?status=Sleeping&pageSize=0");
+        var secondPage = JsonNode.Parse(await world.Api.GetStringAsync(
+            $"api/videos?pageSize=1&continuationToken={Uri.EscapeDataString((string)firstPage["continuationToken"]!)}"))!.AsObject();
+        using var bad = await world.Api.GetAsync("api/videos?status=Sleeping&pageSize=0&continuationToken=eyJwYXJ0aXRpb24iOiIwIn0");
 
         Assert.Equal(
             new[] { (string)done["id"]!, (string)waiting["id"]! }.Order(),
@@ -302,10 +304,14 @@ public sealed class VideoJobWorkflowTests(AzuriteFixture azurite)
         Assert.Equal([(string)waiting["id"]!], running["items"]!.AsArray().Select(i => (string)i!["id"]!));
         Assert.Single(firstPage["items"]!.AsArray());
         Assert.False(string.IsNullOrEmpty((string?)firstPage["continuationToken"]));
+        Assert.Equal( // the second page holds the other job
+            all["items"]!.AsArray().Select(i => (string)i!["id"]!).Order(),
+            firstPage["items"]!.AsArray().Concat(secondPage["items"]!.AsArray()).Select(i => (string)i!["id"]!).Order());
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         var problem = await bad.Content.ReadAsStringAsync();
         Assert.Contains("status", problem);
         Assert.Contains("pageSize", problem);
+        Assert.Contains("continuationToken", problem);
     }
 
     [Fact]

@@ -118,7 +118,8 @@ public sealed class VideoJobEndpoints(JobStarter starter)
 
     /// <summary>
     /// GET /api/videos?status=Running&amp;pageSize=50&amp;continuationToken=…: one page of jobs, newest backend order,
-    /// optionally filtered by runtime status (Pending, Running, Completed, Failed, Terminated, Suspended).
+    /// optionally filtered by runtime status (Pending, Running, Completed, Failed, Terminated, Suspended). 400 with a
+    /// problem per field for an unknown status, a page size outside 1–500 or a continuation token this API did not return.
     /// </summary>
     public async Task<IResult> ListAsync(HttpRequest request, DurableTaskClient client, CancellationToken cancellationToken)
     {
@@ -148,12 +149,17 @@ public sealed class VideoJobEndpoints(JobStarter starter)
             errors["pageSize"] = ["pageSize must be an integer from 1 to 500."];
         }
 
+        string? continuationToken = null;
+        if (request.Query["continuationToken"] is { Count: > 0 } token && !PageToken.TryDecode(token.ToString(), out continuationToken))
+        {
+            errors["continuationToken"] = ["continuationToken must be the continuationToken of a previous page, unchanged."];
+        }
+
         if (errors.Count > 0)
         {
             return Results.ValidationProblem(errors, title: "The query is invalid.");
         }
 
-        string? continuationToken = request.Query["continuationToken"];
         var instances = client.GetAllInstancesAsync(new OrchestrationQuery
         {
             Statuses = statuses,
@@ -170,7 +176,7 @@ public sealed class VideoJobEndpoints(JobStarter starter)
                     instance.CreatedAt,
                     instance.LastUpdatedAt,
                     JobUri(request, instance.InstanceId)))],
-                page.ContinuationToken), ApiJson.Options);
+                PageToken.Encode(page.ContinuationToken)), ApiJson.Options);
         }
 
         return Results.Json(new JobPage([], null), ApiJson.Options);

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Moq;
+using WanFunctions.Api;
 using WanFunctions.Workflow;
 using static WanFunctions.Core.Tests.Api.ApiTestKit;
 
@@ -26,7 +27,7 @@ public sealed class ListJobsEndpointTests
                 return Task.FromResult(new Page<OrchestrationMetadata>([done], "next-page"));
             }));
         var http = HttpContext();
-        http.Request.QueryString = new QueryString("?status=completed,failed&pageSize=20&continuationToken=abc");
+        http.Request.QueryString = new QueryString($"?status=completed,failed&pageSize=20&continuationToken={PageToken.Encode("abc")}");
 
         var answer = await (await Endpoints().ListAsync(http.Request, client.Object, default)).RunAsync(http);
 
@@ -37,13 +38,33 @@ public sealed class ListJobsEndpointTests
         Assert.Equal("job-1", item.GetProperty("id").GetString());
         Assert.Equal("Canceled", item.GetProperty("status").GetString());
         Assert.Equal($"{BaseUri}/job-1", item.GetProperty("statusUri").GetString());
-        Assert.Equal("next-page", answer.Json.GetProperty("continuationToken").GetString());
+        var next = answer.Json.GetProperty("continuationToken").GetString()!;
+        Assert.True(PageToken.TryDecode(next, out var backendToken));
+        Assert.Equal("next-page", backendToken);
+    }
+
+    [Fact]
+    public async Task The_last_page_has_no_continuation_token()
+    {
+        var client = Client();
+        client.Setup(c => c.GetAllInstancesAsync(It.IsAny<OrchestrationQuery?>()))
+            .Returns(Pageable.Create((string? _, int? _, CancellationToken _) => Task.FromResult(new Page<OrchestrationMetadata>([], null))));
+        var http = HttpContext();
+
+        var answer = await (await Endpoints().ListAsync(http.Request, client.Object, default)).RunAsync(http);
+
+        Assert.Equal(200, answer.Status);
+        Assert.False(answer.Json.TryGetProperty("continuationToken", out _)); // absent, as documented
     }
 
     [Theory]
     [InlineData("?status=Sleeping", "status")]
     [InlineData("?pageSize=0", "pageSize")]
     [InlineData("?pageSize=many", "pageSize")]
+    [InlineData("?continuationToken=abc", "continuationToken")] // the backend's own form, not one this API returned
+    [InlineData("?continuationToken=%25%25", "continuationToken")]
+    [InlineData("?continuationToken=d2FuMTo", "continuationToken")] // "wan1:" with nothing after it
+    [InlineData("?continuationToken=_w", "continuationToken")] // not UTF-8
     public async Task A_bad_filter_is_a_400_problem_and_queries_nothing(string query, string field)
     {
         var client = Client();
