@@ -38,7 +38,6 @@ public static class DashScopeServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DashScopeOptions>, DashScopeOptionsValidator>());
 
-        // One pipeline for every account (the circuit breaker and retries are shared): the clients differ only in key and URL.
         var builder = services.AddHttpClient(HttpClientName, (sp, client) =>
         {
             // The resilience pipeline enforces the real timeouts; HttpClient's own is only a backstop behind them.
@@ -46,12 +45,14 @@ public static class DashScopeServiceCollectionExtensions
             client.Timeout = options.TotalTimeout + TimeSpan.FromSeconds(10);
         });
 
+        // One pipeline per endpoint (scheme, host, port): an endpoint that keeps failing opens its own circuit breaker,
+        // and the pool's accounts on other endpoints go on. Accounts on one endpoint share it, as they share its outages.
         builder.AddStandardResilienceHandler().Configure((resilience, sp) =>
         {
             var options = sp.GetRequiredService<IOptions<DashScopeOptions>>().Value;
             ConfigureResilience(resilience, options);
             configureResilience?.Invoke(resilience);
-        });
+        }).SelectPipelineByAuthority();
 
         // Inside the resilience handler: every attempt (retries, 429s) is counted once.
         builder.AddHttpMessageHandler(() => new ProviderCallMetricsHandler());

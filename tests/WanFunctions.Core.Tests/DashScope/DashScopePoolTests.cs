@@ -121,4 +121,34 @@ public class DashScopePoolTests
         Assert.Contains("'gone'", ex.Message);
         Assert.DoesNotContain(Key1, ex.Message);
     }
+
+    [Fact]
+    public async Task An_endpoint_that_keeps_failing_opens_its_own_circuit_not_the_other_accounts()
+    {
+        // one.test answers 503 to everything; two.test works.
+        var handler = new FakeHandler(r => r.RequestUri!.Host == "one.test"
+            ? new HttpResponseMessage(HttpStatusCode.ServiceUnavailable)
+            : FakeHandler.Json(HttpStatusCode.OK, """{"output":{"task_id":"t-1","task_status":"RUNNING"},"request_id":"r"}"""));
+        var config = new ConfigurationBuilder().AddInMemoryCollection(TwoAccounts.Append(("DashScope:MaxAttempts", "1"))
+            .Select(s => new KeyValuePair<string, string?>(s.Item1, s.Item2))).Build();
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
+        services.AddDashScopeClient(config, resilience =>
+        {
+            resilience.CircuitBreaker.MinimumThroughput = 2;
+            resilience.CircuitBreaker.FailureRatio = 0.5;
+        }).ConfigurePrimaryHttpMessageHandler(() => handler);
+        using var provider = services.BuildServiceProvider();
+        var clients = provider.GetRequiredService<IDashScopeClientFactory>();
+
+        var codes = new List<string?>();
+        for (var i = 0; i < 4; i++)
+        {
+            codes.Add((await Assert.ThrowsAsync<DashScopeException>(() => clients.ClientOf(null).GetTaskAsync("t-1"))).Code);
+        }
+
+        Assert.Contains("CircuitOpen", codes); // the failing endpoint's circuit opened …
+        var status = await clients.ClientOf("beijing").GetTaskAsync("t-1"); // … and the other account's calls still go out
+        Assert.Equal(DashScopeTaskState.Running, status.State);
+    }
 }
