@@ -11,13 +11,22 @@ namespace WanFunctions.Storage;
 /// JSON documents of type <typeparamref name="TDoc"/>, one per blob, changed under optimistic concurrency: read with
 /// the blob's ETag, change, write back with <c>If-Match</c> (a new one with <c>If-None-Match: *</c>). When another
 /// writer came first (409/412) the document is read again and the change applied again, after a short jittered pause,
-/// at most <paramref name="maxAttempts"/> times; then the storage error is thrown. Within one process the changes of
-/// one blob take turns first, so they do not race each other for the ETag. Several workers share a blob through it.
+/// at most <paramref name="maxAttempts"/> times; then the storage error is thrown. Several workers share a blob through it.
+/// <para>
+/// Within one process the changes of one blob are group-committed: while one read-change-write is under way, the
+/// changes that arrive queue up, and the next round applies all of them, in arrival order, to one read and writes once
+/// (a burst of 100 jobs asking the gate for a slot is a few blob round trips, not 100). Each caller gets its own
+/// change's result, or its own change's exception (that change is left out and the others applied again); the storage
+/// error of a round fails every change in it.
+/// </para>
 /// </summary>
 public sealed class ETagBlobDocuments<TDoc>(int maxAttempts)
     where TDoc : class
 {
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
+    /// <summary>Changes applied in one round at most, so one write stays small and the round short.</summary>
+    internal const int MaxBatch = 256;
+
+    private readonly ConcurrentDictionary<string, BlobQueue> _queues = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Applies <paramref name="change"/> to the stored document (<paramref name="empty"/> when there is none yet) and
@@ -30,17 +39,68 @@ public sealed class ETagBlobDocuments<TDoc>(int maxAttempts)
         ArgumentNullException.ThrowIfNull(blob);
         ArgumentNullException.ThrowIfNull(empty);
         ArgumentNullException.ThrowIfNull(change);
-        var local = _locks.GetOrAdd(blob.Uri.AbsoluteUri, _ => new SemaphoreSlim(1, 1));
-        await local.WaitAsync(cancellationToken);
+        TResult result = default!;
+        var pending = new PendingChange(document =>
+        {
+            (result, var changed) = change(document);
+            return changed;
+        }, cancellationToken);
+        var queue = _queues.GetOrAdd(blob.Uri.AbsoluteUri, _ => new BlobQueue());
+        queue.Changes.Enqueue(pending);
+
+        // One round at a time per blob: whoever holds the turn applies every change queued so far, its own included
+        // unless an earlier round already did.
+        await queue.Turn.WaitAsync(cancellationToken);
         try
         {
-            for (var attempt = 1; ; attempt++)
+            while (!pending.Done.Task.IsCompleted)
+            {
+                await RunRoundAsync(blob, empty, queue);
+            }
+        }
+        finally
+        {
+            queue.Turn.Release();
+        }
+
+        await pending.Done.Task;
+        return result;
+    }
+
+    /// <summary>
+    /// One read-change-write of the changes queued so far. Not canceled by the caller who runs it: the round carries other
+    /// callers' changes too (the storage client's own timeouts bound it).
+    /// </summary>
+    private async Task RunRoundAsync(BlobClient blob, Func<TDoc> empty, BlobQueue queue)
+    {
+        var cancellationToken = CancellationToken.None;
+        var round = new List<PendingChange>();
+        while (round.Count < MaxBatch && queue.Changes.TryDequeue(out var next))
+        {
+            if (next.CancellationToken.IsCancellationRequested)
+            {
+                next.Done.TrySetCanceled(next.CancellationToken); // its caller has gone: not applied
+            }
+            else
+            {
+                round.Add(next);
+            }
+        }
+
+        try
+        {
+            for (var attempt = 1; round.Count > 0; attempt++)
             {
                 (var document, var etag) = await ReadWithETagAsync(blob, empty, cancellationToken);
-                (var result, var changed) = change(document);
+                if (!TryApply(round, document, out var changed))
+                {
+                    attempt--; // a change threw and was left out: the others again, on a fresh read (no write was tried)
+                    continue;
+                }
+
                 if (!changed)
                 {
-                    return result;
+                    break;
                 }
 
                 try
@@ -50,20 +110,63 @@ public sealed class ETagBlobDocuments<TDoc>(int maxAttempts)
                         Conditions = etag is { } match ? new BlobRequestConditions { IfMatch = match } : new BlobRequestConditions { IfNoneMatch = ETag.All },
                         HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
                     }, cancellationToken);
-                    return result;
+                    break;
                 }
                 catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < maxAttempts)
                 {
-                    // Another worker wrote first: read its document and apply the change again, after a short jittered pause.
+                    // Another worker wrote first: read its document and apply the changes again, after a short jittered pause.
                     var ceiling = Math.Min(500, 10 << Math.Min(attempt, 6));
                     await Task.Delay(Random.Shared.Next(ceiling / 2, ceiling + 1), cancellationToken);
                 }
             }
         }
-        finally
+        catch (Exception ex)
         {
-            local.Release();
+            foreach (var failed in round)
+            {
+                failed.Done.TrySetException(ex);
+            }
+
+            return;
         }
+
+        foreach (var applied in round)
+        {
+            applied.Done.TrySetResult();
+        }
+    }
+
+    /// <summary>Applies the round's changes in order; false (and the thrower failed and removed) when one threw.</summary>
+    private static bool TryApply(List<PendingChange> round, TDoc document, out bool changed)
+    {
+        changed = false;
+        for (var i = 0; i < round.Count; i++)
+        {
+            try
+            {
+                changed |= round[i].Apply(document);
+            }
+            catch (Exception ex)
+            {
+                round[i].Done.TrySetException(ex);
+                round.RemoveAt(i);
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private sealed record PendingChange(Func<TDoc, bool> Apply, CancellationToken CancellationToken)
+    {
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private sealed class BlobQueue
+    {
+        public ConcurrentQueue<PendingChange> Changes { get; } = new();
+
+        public SemaphoreSlim Turn { get; } = new(1, 1);
     }
 
     /// <summary>The stored document, or the empty one (and the container made) when the blob does not exist yet.</summary>
