@@ -48,9 +48,12 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
 
         if (stage is Stage.Succeeded succeeded)
         {
-            // The provider task has ended: its slot goes to the next job while this one archives (both in one step).
+            // The provider task has ended: its slot goes to the next job while this one archives, and the run is recorded
+            // for the learned schedule alongside (all in one step: neither the archive nor the next job waits for the sample).
             var released = ReleaseSlotAsync(context, input);
+            var recorded = input.Schedule.Learned ? RecordRunAsync(context, input, succeeded) : Task.CompletedTask;
             stage = await ArchiveAsync(context, input, succeeded);
+            await recorded;
             input = await released;
         }
 
@@ -302,11 +305,6 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
             context.SetCustomStatus(Progress(JobPhase.Polling, poll, nextPollAt));
             var cancelFirst = await CancelBeforeAsync(context, cancelRequested, nextPollAt);
             var next = cancelFirst ? await HandleCancelAsync(context, input, poll) : await CheckTaskAsync(context, input, poll);
-            if (next is Stage.Succeeded succeeded && input.Schedule.Learned)
-            {
-                await RecordRunAsync(context, input, succeeded);
-            }
-
             if (next is not Stage.Polling goOn)
             {
                 return next;
