@@ -390,7 +390,10 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
         TaskCheck check;
         try
         {
-            check = await context.CallActivityAsync<TaskCheck>(WorkflowNames.CheckVideoTask, poll.Task, QueryRetry(input.Schedule));
+            // Behind the gate the query that finds the task final gives the slot back itself: the next job is woken
+            // one orchestrator step sooner. The release after the job's end stays, as a no-op (release is by job id).
+            var task = input.Gate is { Account: not null } holding ? poll.Task with { ReleaseWhenFinal = holding.RequestFor(input.JobId) } : poll.Task;
+            check = await context.CallActivityAsync<TaskCheck>(WorkflowNames.CheckVideoTask, task, QueryRetry(input.Schedule));
         }
         catch (TaskFailedException ex)
         {
