@@ -50,8 +50,10 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
         {
             // The provider task has ended: its slot goes to the next job while this one archives, and the run is recorded
             // for the learned schedule alongside (all in one step: neither the archive nor the next job waits for the sample).
-            var released = ReleaseSlotAsync(context, input);
+            // The sample first: the same activity ids as when it was awaited before the others, so a job in flight across
+            // the upgrade replays its history unchanged.
             var recorded = input.Schedule.Learned ? RecordRunAsync(context, input, succeeded) : Task.CompletedTask;
+            var released = ReleaseSlotAsync(context, input);
             stage = await ArchiveAsync(context, input, succeeded);
             await recorded;
             input = await released;

@@ -121,6 +121,9 @@ public class VideoJobOrchestrationLearnedPollTests
         // The sample's write has not answered, and the archive is already under way.
         Assert.Single(context.CallsTo(WorkflowNames.RecordPollSample));
         Assert.Single(context.CallsTo(WorkflowNames.ArchiveVideo));
+        // In the order a job in flight across the upgrade has them in its history (sample first, then the archive).
+        Assert.Equal(new[] { WorkflowNames.RecordPollSample, WorkflowNames.ArchiveVideo },
+            context.Calls.Select(c => c.Name).Where(n => n is WorkflowNames.RecordPollSample or WorkflowNames.ArchiveVideo));
         Assert.False(run.IsCompleted);
         recorded.SetResult(true);
         Assert.Equal(JobOutcome.Succeeded, (await run).Outcome);
