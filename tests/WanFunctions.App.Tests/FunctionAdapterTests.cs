@@ -116,9 +116,10 @@ public sealed class FunctionAdapterTests
         dashScope.Setup(d => d.GetTaskAsync("t-1", It.IsAny<CancellationToken>()))
             .ReturnsAsync(new DashScopeTaskStatus("t-1", DashScopeTaskState.Succeeded, VideoUrl: "https://x.aliyuncs.com/v.mp4?Signature=s"));
         var function = new CheckVideoTaskFunction(new WanFunctions.Workflow.Activities.CheckVideoTaskActivity(
-            Mock.Of<IDashScopeClientFactory>(f => f.ClientOf(It.IsAny<string?>()) == dashScope.Object)));
+            Mock.Of<IDashScopeClientFactory>(f => f.ClientOf(It.IsAny<string?>()) == dashScope.Object)),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<WanFunctions.Capacity.DurableClientJobWaker>.Instance);
 
-        var check = await function.Run(new ProviderTaskRef("t-1"), CancellationToken.None);
+        var check = await function.Run(new ProviderTaskRef("t-1"), new Mock<DurableTaskClient>("test").Object, CancellationToken.None);
 
         Assert.Equal(DashScopeTaskState.Succeeded, check.State);
         Assert.DoesNotContain("Signature", JsonSerializer.Serialize(check));

@@ -16,6 +16,7 @@ public sealed record BenchOptions
           --queue-poll-ms N    DurableTask:MaxQueuePollingInterval in the end-to-end scenario (default 1000, as in local development)
           --batch-jobs N       jobs in the batch scenario (default 100)
           --batch-gate-on-only run the batch with the gate on only (skips the few-minute comparison with the gate off)
+          --batch-generation-s N  the batch's fixed generation time in seconds, half PENDING and half RUNNING (default 4)
           --scale-jobs N       jobs in flight in the scale scenario (default 1000)
           --scale-window-s N   seconds the scale scenario measures CPU and memory while the jobs wait (default 45)
           --scale-first-poll-s N  Workflow:FirstPollDelay in the scale scenario (default 60 + jobs/5 + window)
@@ -38,6 +39,7 @@ public sealed record BenchOptions
     public int QueuePollMs { get; init; } = 1000;
     public int BatchJobs { get; init; } = 100;
     public bool BatchGateOff { get; init; } = true;
+    public int BatchGenerationSeconds { get; init; } = 4;
     public int ScaleJobs { get; init; } = 1000;
     public int ScaleWindowSeconds { get; init; } = 45;
     public int? ScaleFirstPollSeconds { get; init; }
@@ -76,6 +78,7 @@ public sealed record BenchOptions
                 "--queue-poll-ms" => o with { QueuePollMs = Positive(100) },
                 "--batch-jobs" => o with { BatchJobs = Positive() },
                 "--batch-gate-on-only" => o with { BatchGateOff = false },
+                "--batch-generation-s" => o with { BatchGenerationSeconds = Positive(2) },
                 "--scale-jobs" => o with { ScaleJobs = Positive() },
                 "--scale-window-s" => o with { ScaleWindowSeconds = Positive() },
                 "--scale-first-poll-s" => o with { ScaleFirstPollSeconds = Positive(5) },

@@ -18,15 +18,21 @@ public static class RoundBreakdown
     public sealed record Step(string Name, double MedianSeconds, int Samples);
 
     public static async Task<IReadOnlyList<Step>> MeasureAsync(string storage, string hub, IReadOnlyDictionary<string, string> promptByJob,
-        SimulatorHost sim)
+        SimulatorHost sim, int slots)
     {
         var table = new TableClient(storage, hub + "History");
         var tasks = sim.Services.GetRequiredService<TaskStore>().All.ToDictionary(t => t.Prompt, StringComparer.Ordinal);
+        // Every hand-over, tails included: the k-th task to end frees the slot the (k + slots)-th submit takes.
+        var ends = tasks.Values.Select(t => t.SubmitTime + t.PendingDuration + t.RunningDuration).Order().ToList();
+        var starts = tasks.Values.Select(t => t.SubmitTime).Order().ToList();
+        var handOvers = ends.Take(Math.Max(0, starts.Count - slots)).Select((end, k) => (starts[k + slots] - end).TotalSeconds).ToList();
         var queries = sim.Requests.Where(r => r.Method == "GET" && r.Path.StartsWith("/api/v1/tasks/", StringComparison.Ordinal))
             .ToLookup(r => r.Path["/api/v1/tasks/".Length..], r => r.Timestamp.UtcDateTime, StringComparer.Ordinal);
 
         List<double> detect = [], toRelease = [], release = [], wakeToNext = [], acquire = [], grantToSubmit = [], submitted = [];
-        int renewals = 0, wokenDirect = 0;
+        List<double> queriesPerTask = [], firstQuery = [];
+        List<DateTime> detections = [], wakes = [];
+        int renewals = 0, wokenDirect = 0, learnedPlans = 0;
         foreach (var (jobId, prompt) in promptByJob)
         {
             if (!tasks.TryGetValue(prompt, out var task))
@@ -40,7 +46,19 @@ public static class RoundBreakdown
             if (detectedAt != default)
             {
                 detect.Add((detectedAt - ended).TotalSeconds);
+                detections.Add(detectedAt);
             }
+
+            // What the poll schedule did: the task's queries before the archive's own look-up (the last one), the first.
+            var looks = queries[task.Id].Order().ToList();
+            queriesPerTask.Add(Math.Max(0, looks.Count - 1));
+            if (looks.Count > 0)
+            {
+                firstQuery.Add((looks[0] - task.SubmitTime.UtcDateTime).TotalSeconds);
+            }
+
+            learnedPlans += events.Count(e => e.Type == "TaskCompleted" && e.Result?.Contains("\"runQuantiles\":[", StringComparison.Ordinal) == true);
+            wakes.AddRange(events.Where(e => e.Type == "EventRaised" && e.Name == DurableClientJobWaker.EventName).Select(e => e.At));
 
             if (Activity(events, WorkflowNames.ReleaseCapacity).FirstOrDefault() is { } released)
             {
@@ -83,11 +101,30 @@ public static class RoundBreakdown
             submitted.Add((task.SubmitTime.UtcDateTime - submit.Scheduled).TotalSeconds);
         }
 
+        // Which query freed the slot a wake event hands on is not recorded: the latest query that saw a task final before it.
+        detections.Sort();
+        List<double> handOn = [];
+        foreach (var wake in wakes)
+        {
+            var before = detections.FindLastIndex(d => d <= wake);
+            if (before >= 0)
+            {
+                handOn.Add((wake - detections[before]).TotalSeconds);
+            }
+        }
+
         return
         [
+            new("hand-over: a task's end → the next submit on its slot, median (all steps below)", Median(handOvers), handOvers.Count),
+            new("hand-over: the same, 90th percentile", handOvers.Count == 0 ? double.NaN : Stats.Percentile(handOvers, 90), handOvers.Count),
+            new("hand-over: the same, longest", handOvers.Count == 0 ? double.NaN : handOvers.Max(), handOvers.Count),
+            new("provider queries per task before the archive's look-up (poll schedule)", Median(queriesPerTask), queriesPerTask.Count),
+            new("first query after the provider accepted the task (poll schedule)", Median(firstQuery), firstQuery.Count),
+            new("jobs that polled on a learned plan (GetPollPlan answered with run quantiles)", learnedPlans, promptByJob.Count),
             new("provider SUCCEEDED → the job's query that sees it (poll schedule)", Median(detect), detect.Count),
-            new("that query → ReleaseCapacity scheduled (check result → orchestrator)", Median(toRelease), toRelease.Count),
-            new("ReleaseCapacity scheduled → done (dispatch, gate blob, wake events)", Median(release), release.Count),
+            new("that query → the next job's wake event raised (release + wake; nearest earlier final-state query)", Median(handOn), handOn.Count),
+            new("that query → ReleaseCapacity scheduled (a no-op once CheckVideoTask released the slot)", Median(toRelease), toRelease.Count),
+            new("ReleaseCapacity scheduled → done (dispatch, gate blob, wake events if still holding)", Median(release), release.Count),
             new("wake event raised → woken job's next step scheduled (SubmitVideoTask with the event's grant, else AcquireCapacity)", Median(wakeToNext), wakeToNext.Count),
             new("jobs that submitted on the wake event's grant, without another AcquireCapacity", wokenDirect, promptByJob.Count),
             new("AcquireCapacity scheduled → done, when it granted (jobs not woken)", Median(acquire), acquire.Count),
@@ -99,7 +136,7 @@ public static class RoundBreakdown
 
     private static double Median(List<double> values) => values.Count == 0 ? double.NaN : Stats.Median(values);
 
-    private sealed record HistoryEvent(string Type, string? Name, int EventId, int? TaskScheduledId, DateTime At);
+    private sealed record HistoryEvent(string Type, string? Name, int EventId, int? TaskScheduledId, DateTime At, string? Result = null);
 
     private sealed record ActivityRun(DateTime Scheduled, DateTime? Completed);
 
@@ -115,7 +152,7 @@ public static class RoundBreakdown
             if (row.GetString("EventType") is { } type && row.GetDateTime("_Timestamp") is { } at)
             {
                 events.Add(new HistoryEvent(type, row.GetString("Name"), row.GetInt32("EventId") ?? -1, row.GetInt32("TaskScheduledId"),
-                    at.ToUniversalTime()));
+                    at.ToUniversalTime(), row.GetString("Result")));
             }
         }
 

@@ -17,11 +17,12 @@ public sealed class SubmitVideoTaskFunction(SubmitVideoTaskActivity activity)
         activity.RunAsync(input, cancellationToken);
 }
 
-public sealed class CheckVideoTaskFunction(CheckVideoTaskActivity activity)
+// The query that finds a task final may give its gate slot back, and wakes the next job like the capacity activities below.
+public sealed class CheckVideoTaskFunction(CheckVideoTaskActivity activity, ILogger<DurableClientJobWaker> log)
 {
     [Function(WorkflowNames.CheckVideoTask)]
-    public Task<TaskCheck> Run([ActivityTrigger] ProviderTaskRef task, CancellationToken cancellationToken) =>
-        activity.RunAsync(task, cancellationToken);
+    public Task<TaskCheck> Run([ActivityTrigger] ProviderTaskRef task, [DurableClient] DurableTaskClient client, CancellationToken cancellationToken) =>
+        activity.RunAsync(task, new DurableClientJobWaker(client, log), cancellationToken);
 }
 
 public sealed class CancelVideoTaskFunction(CancelVideoTaskActivity activity)

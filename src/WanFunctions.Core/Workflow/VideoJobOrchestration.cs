@@ -48,9 +48,14 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
 
         if (stage is Stage.Succeeded succeeded)
         {
-            // The provider task has ended: its slot goes to the next job while this one archives (both in one step).
+            // The provider task has ended: its slot goes to the next job while this one archives, and the run is recorded
+            // for the learned schedule alongside (all in one step: neither the archive nor the next job waits for the sample).
+            // The sample first: the same activity ids as when it was awaited before the others, so a job in flight across
+            // the upgrade replays its history unchanged.
+            var recorded = input.Schedule.Learned ? RecordRunAsync(context, input, succeeded) : Task.CompletedTask;
             var released = ReleaseSlotAsync(context, input);
             stage = await ArchiveAsync(context, input, succeeded);
+            await recorded;
             input = await released;
         }
 
@@ -302,11 +307,6 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
             context.SetCustomStatus(Progress(JobPhase.Polling, poll, nextPollAt));
             var cancelFirst = await CancelBeforeAsync(context, cancelRequested, nextPollAt);
             var next = cancelFirst ? await HandleCancelAsync(context, input, poll) : await CheckTaskAsync(context, input, poll);
-            if (next is Stage.Succeeded succeeded && input.Schedule.Learned)
-            {
-                await RecordRunAsync(context, input, succeeded);
-            }
-
             if (next is not Stage.Polling goOn)
             {
                 return next;
@@ -394,7 +394,10 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
         TaskCheck check;
         try
         {
-            check = await context.CallActivityAsync<TaskCheck>(WorkflowNames.CheckVideoTask, poll.Task, QueryRetry(input.Schedule));
+            // Behind the gate the query that finds the task final gives the slot back itself: the next job is woken
+            // one orchestrator step sooner. The release after the job's end stays, as a no-op (release is by job id).
+            var task = input.Gate is { Account: not null } holding ? poll.Task with { ReleaseWhenFinal = holding.RequestFor(input.JobId) } : poll.Task;
+            check = await context.CallActivityAsync<TaskCheck>(WorkflowNames.CheckVideoTask, task, QueryRetry(input.Schedule));
         }
         catch (TaskFailedException ex)
         {

@@ -71,10 +71,13 @@ public sealed record PollState(
 /// <summary>
 /// A provider task and the pool account that accepted it: a task is visible only to that account's key, so it is
 /// queried, canceled and fetched with it. <see cref="Account"/> null means the account "default".
+/// <see cref="ReleaseWhenFinal"/> (CheckVideoTask only; optional, so older inputs read as null): the job's gate slot, which
+/// the query that finds the task in a final state gives back at once, instead of a later ReleaseCapacity step.
 /// </summary>
 public sealed record ProviderTaskRef(
     [property: JsonPropertyName("taskId")] string TaskId,
-    [property: JsonPropertyName("account")] string? Account = null);
+    [property: JsonPropertyName("account")] string? Account = null,
+    [property: JsonPropertyName("releaseWhenFinal")] CapacityRequest? ReleaseWhenFinal = null);
 
 [JsonConverter(typeof(JsonStringEnumConverter<JobPhase>))]
 public enum JobPhase

@@ -1,8 +1,12 @@
+using Azure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Moq;
 using WanFunctions.Capacity;
+using WanFunctions.Core.Tests.DashScope;
 using WanFunctions.DashScope;
+using WanFunctions.Workflow;
+using WanFunctions.Workflow.Activities;
 
 namespace WanFunctions.Core.Tests.Capacity;
 
@@ -83,5 +87,78 @@ public class CapacityActivityTests
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() =>
             acquire.RunAsync(Job("a") with { Account = "elsewhere" }, default));
         Assert.Contains("'elsewhere'", ex.Message);
+    }
+
+    private static CheckVideoTaskActivity Check(DashScopeTaskState state, TimeProvider time, ReleaseCapacityActivity release)
+    {
+        var provider = new Mock<IDashScopeClient>();
+        provider.Setup(p => p.GetTaskAsync("t-a", It.IsAny<CancellationToken>())).ReturnsAsync(new DashScopeTaskStatus("t-a", state));
+        return new CheckVideoTaskActivity(new SingleClientFactory(provider.Object), time, release, NullLogger<CheckVideoTaskActivity>.Instance);
+    }
+
+    [Fact]
+    public async Task The_check_that_finds_the_task_final_frees_its_slot_and_wakes_the_next_job_and_a_rerun_frees_nothing_more()
+    {
+        var store = new InMemoryGateStore();
+        var clock = new Clock(T0);
+        var gates = Gates(store, clock, slots: 2);
+        var waker = new Mock<IJobWaker>();
+        var acquire = new AcquireCapacityActivity(gates, NullLogger<AcquireCapacityActivity>.Instance, waker.Object);
+        foreach (var job in new[] { "a", "b", "c", "d" })
+        {
+            await acquire.RunAsync(Job(job), default);
+        }
+
+        var check = Check(DashScopeTaskState.Succeeded, clock, new ReleaseCapacityActivity(gates, waker.Object));
+        var task = new ProviderTaskRef("t-a", GateAccounts.Default, Job("a"));
+        clock.Now = T0.AddSeconds(5);
+        Assert.Equal(DashScopeTaskState.Succeeded, (await check.RunAsync(task, default)).State);
+
+        var state = await store.ReadAsync(GateAccounts.Default, default);
+        Assert.Equal(new[] { "b", "c" }, state.Holders.Select(h => h.JobId));
+        Assert.Equal(new[] { "d" }, state.Queue.Select(w => w.JobId));
+        waker.Verify(w => w.WakeAsync(It.Is<IReadOnlyCollection<GateHolder>>(g => g.Single().JobId == "c"), It.IsAny<CancellationToken>()), Times.Once);
+
+        // The same check again (its answer was lost): a's slot is gone already, so no second slot is freed.
+        clock.Now = T0.AddSeconds(6);
+        await check.RunAsync(task, default);
+
+        state = await store.ReadAsync(GateAccounts.Default, default);
+        Assert.Equal(new[] { "b", "c" }, state.Holders.Select(h => h.JobId));
+        Assert.Equal(new[] { "d" }, state.Queue.Select(w => w.JobId));
+        waker.Verify(w => w.WakeAsync(It.IsAny<IReadOnlyCollection<GateHolder>>(), It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    [Fact]
+    public async Task A_check_that_finds_the_task_still_at_work_keeps_the_slot()
+    {
+        var store = new InMemoryGateStore();
+        var clock = new Clock(T0);
+        var gates = Gates(store, clock);
+        var waker = new Mock<IJobWaker>();
+        var acquire = new AcquireCapacityActivity(gates, NullLogger<AcquireCapacityActivity>.Instance, waker.Object);
+        await acquire.RunAsync(Job("a"), default);
+        await acquire.RunAsync(Job("b"), default);
+
+        await Check(DashScopeTaskState.Running, clock, new ReleaseCapacityActivity(gates, waker.Object))
+            .RunAsync(new ProviderTaskRef("t-a", GateAccounts.Default, Job("a")), default);
+
+        Assert.Equal("a", Assert.Single((await store.ReadAsync(GateAccounts.Default, default)).Holders).JobId);
+        waker.VerifyNoOtherCalls();
+    }
+
+    [Fact]
+    public async Task A_release_that_fails_does_not_fail_the_check_that_saw_the_task_final()
+    {
+        var store = new Mock<IGateStore>();
+        store.Setup(s => s.UpdateAsync(It.IsAny<string>(), It.IsAny<Func<GateState, bool>>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new RequestFailedException(503, "storage down"));
+        var clock = new Clock(T0);
+
+        var check = await Check(DashScopeTaskState.Failed, clock, new ReleaseCapacityActivity(Gates(store.Object, clock)))
+            .RunAsync(new ProviderTaskRef("t-a", GateAccounts.Default, Job("a")), default);
+
+        Assert.Equal(DashScopeTaskState.Failed, check.State);
+        store.Verify(s => s.UpdateAsync(GateAccounts.Default, It.IsAny<Func<GateState, bool>>(), It.IsAny<CancellationToken>()), Times.Once);
     }
 }

@@ -111,4 +111,37 @@ public class VideoJobOrchestrationGateTests
         Assert.Equal(JobOutcome.Succeeded, (await run).Outcome);
         Assert.Single(context.CallsTo(WorkflowNames.ReleaseCapacity));
     }
+
+    [Fact]
+    public async Task Behind_the_gate_each_query_names_the_slot_the_activity_gives_back_when_it_finds_the_task_final()
+    {
+        var context = Context()
+            .Answer(WorkflowNames.AcquireCapacity, Granted(StartedAt))
+            .Answer(WorkflowNames.SubmitVideoTask, Submitted)
+            .Answer(WorkflowNames.CheckVideoTask, Running, Succeeded)
+            .Always(WorkflowNames.ReleaseCapacity, true)
+            .Answer(WorkflowNames.ArchiveVideo, Archived);
+
+        Assert.Equal(JobOutcome.Succeeded, (await new VideoJobOrchestration().RunAsync(context.Object, GatedInput())).Outcome);
+
+        var slot = new CapacityRequest(GateAccounts.Default, JobId, CapacityGate.Normal, AcceptedAt);
+        var checks = context.CallsTo(WorkflowNames.CheckVideoTask).Select(c => Assert.IsType<ProviderTaskRef>(c.Input)).ToList();
+        Assert.Equal(2, checks.Count);
+        Assert.All(checks, task => Assert.Equal(slot, task.ReleaseWhenFinal));
+        // The job's own release still follows (a no-op when the query gave the slot back).
+        Assert.Equal(slot, Assert.Single(context.CallsTo(WorkflowNames.ReleaseCapacity)).Input);
+    }
+
+    [Fact]
+    public async Task Without_the_gate_the_query_names_no_slot()
+    {
+        var context = Context()
+            .Answer(WorkflowNames.SubmitVideoTask, Submitted)
+            .Answer(WorkflowNames.CheckVideoTask, Succeeded)
+            .Answer(WorkflowNames.ArchiveVideo, Archived);
+
+        await new VideoJobOrchestration().RunAsync(context.Object, Input());
+
+        Assert.Null(Assert.IsType<ProviderTaskRef>(Assert.Single(context.CallsTo(WorkflowNames.CheckVideoTask)).Input).ReleaseWhenFinal);
+    }
 }

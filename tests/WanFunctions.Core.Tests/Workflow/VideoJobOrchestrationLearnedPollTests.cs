@@ -125,4 +125,43 @@ public class VideoJobOrchestrationLearnedPollTests
         Assert.DoesNotContain("learned", json, StringComparison.Ordinal);
         Assert.False(System.Text.Json.JsonSerializer.Deserialize<PollingSchedule>(json)!.Learned);
     }
+
+    [Fact]
+    public async Task The_run_is_recorded_in_the_same_step_as_the_archive_starts_not_before_it()
+    {
+        // RecordPollSample is called without a result type: a pending Task<object> holds its answer back.
+        var recorded = new TaskCompletionSource<object>();
+        var context = Context()
+            .Answer(WorkflowNames.SubmitVideoTask, Submitted)
+            .Answer(WorkflowNames.CheckVideoTask, Succeeded with { SubmitTime = S, ScheduledTime = S, EndTime = S.AddSeconds(40) })
+            .Answer(WorkflowNames.RecordPollSample, recorded.Task)
+            .Answer(WorkflowNames.ArchiveVideo, Archived);
+
+        var run = new VideoJobOrchestration().RunAsync(context.Object, Input());
+
+        // The sample's write has not answered, and the archive is already under way.
+        Assert.Single(context.CallsTo(WorkflowNames.RecordPollSample));
+        Assert.Single(context.CallsTo(WorkflowNames.ArchiveVideo));
+        // In the order a job in flight across the upgrade has them in its history (sample first, then the archive).
+        Assert.Equal(new[] { WorkflowNames.RecordPollSample, WorkflowNames.ArchiveVideo },
+            context.Calls.Select(c => c.Name).Where(n => n is WorkflowNames.RecordPollSample or WorkflowNames.ArchiveVideo));
+        Assert.False(run.IsCompleted);
+        recorded.SetResult(true);
+        Assert.Equal(JobOutcome.Succeeded, (await run).Outcome);
+    }
+
+    [Fact]
+    public async Task A_sample_that_cannot_be_written_costs_only_the_sample()
+    {
+        var context = Context()
+            .Answer(WorkflowNames.SubmitVideoTask, Submitted)
+            .Answer(WorkflowNames.CheckVideoTask, Succeeded with { SubmitTime = S, ScheduledTime = S, EndTime = S.AddSeconds(40) })
+            .Answer(WorkflowNames.RecordPollSample, OrchestrationContextFake.Failure(WorkflowNames.RecordPollSample, "storage down"))
+            .Answer(WorkflowNames.ArchiveVideo, Archived);
+
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
+
+        Assert.Equal(JobOutcome.Succeeded, result.Outcome);
+        Assert.NotNull(result.Video);
+    }
 }

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using WanFunctions.Capacity;
 using WanFunctions.DashScope;
 using WanFunctions.Telemetry;
 
@@ -10,11 +12,19 @@ namespace WanFunctions.Workflow.Activities;
 /// as <see cref="TaskCheck.Error"/>, since another try cannot help; transient faults (429, 5xx, timeouts) are thrown for
 /// the orchestration's retry policy. The query goes with the key of the account that accepted the task. Traced as
 /// <c>wan.check</c>; the look that finds the task final records the provider's generation time and how late the poll
-/// saw it (<see cref="WorkflowTelemetry.DetectionLatency"/>).
+/// saw it (<see cref="WorkflowTelemetry.DetectionLatency"/>). That look also gives back the job's gate slot when the
+/// input names it (<see cref="ProviderTaskRef.ReleaseWhenFinal"/>), through <see cref="ReleaseCapacityActivity"/>, which
+/// wakes the next job: safe to run twice (release is by job id, a second one finds nothing to free). A failed release
+/// is logged and the answer still returned: the orchestrator's own release follows, and the lease bounds the rest.
 /// </summary>
-public sealed class CheckVideoTaskActivity(IDashScopeClientFactory clients, TimeProvider? time = null) : IWorkflowActivity<ProviderTaskRef, TaskCheck>
+public sealed partial class CheckVideoTaskActivity(IDashScopeClientFactory clients, TimeProvider? time = null,
+    ReleaseCapacityActivity? release = null, ILogger<CheckVideoTaskActivity>? log = null) : IWorkflowActivity<ProviderTaskRef, TaskCheck>
 {
-    public Task<TaskCheck> RunAsync(ProviderTaskRef task, CancellationToken cancellationToken) =>
+    public Task<TaskCheck> RunAsync(ProviderTaskRef task, CancellationToken cancellationToken) => RunAsync(task, null, cancellationToken);
+
+    /// <summary>One look; <paramref name="jobWaker"/> wakes the jobs a release grants (null: the release activity's own).</summary>
+    /// <remarks>The Functions app passes the waker per call (a <c>[DurableClient]</c> binding); the local host injects one.</remarks>
+    public Task<TaskCheck> RunAsync(ProviderTaskRef task, IJobWaker? jobWaker, CancellationToken cancellationToken) =>
         WorkflowTelemetry.TraceAsync("check", JobTelemetryScope.CurrentJobId, async span =>
         {
             ArgumentNullException.ThrowIfNull(task);
@@ -35,11 +45,36 @@ public sealed class CheckVideoTaskActivity(IDashScopeClientFactory clients, Time
             if (status.State.IsTerminal())
             {
                 RecordEnd(span, status, (time ?? TimeProvider.System).GetUtcNow());
+                if (task.ReleaseWhenFinal is { } slot)
+                {
+                    await ReleaseAsync(slot, jobWaker, cancellationToken);
+                }
             }
 
             return new TaskCheck(status.State, status.Code, status.Message, status.Usage, status.RawState,
                 SubmitTime: status.SubmitTime?.UtcDateTime, ScheduledTime: status.ScheduledTime?.UtcDateTime, EndTime: status.EndTime?.UtcDateTime);
         });
+
+    /// <summary>Gives the slot back; a failure costs only the early hand-over (the orchestrator releases again).</summary>
+    private async Task ReleaseAsync(CapacityRequest slot, IJobWaker? jobWaker, CancellationToken cancellationToken)
+    {
+        if (release is null)
+        {
+            return; // a host without the gate's activities: the orchestrator's release does it
+        }
+
+        try
+        {
+            await (jobWaker is null ? release.RunAsync(slot, cancellationToken) : release.RunAsync(slot, jobWaker, cancellationToken));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            if (log is not null)
+            {
+                LogReleaseFailed(log, slot.JobId, ex.GetType().Name);
+            }
+        }
+    }
 
     /// <summary>
     /// Generation time (end − scheduled, else − submitted) and detection latency (now − end), when the provider gave the
@@ -66,4 +101,11 @@ public sealed class CheckVideoTaskActivity(IDashScopeClientFactory clients, Time
         WorkflowTelemetry.DetectionLatency.Record(detection, state);
         span?.SetTag(WorkflowTelemetry.Tags.DetectionSeconds, detection);
     }
+}
+
+// Log lines: ids, states and codes only, never a URL or a key.
+public sealed partial class CheckVideoTaskActivity
+{
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the slot was not given back when its task ended ({Error}); the job's own release follows")]
+    private static partial void LogReleaseFailed(ILogger logger, string jobId, string error);
 }
