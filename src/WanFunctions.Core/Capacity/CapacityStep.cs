@@ -18,7 +18,7 @@ public enum SlotWait
 }
 
 /// <summary>A wait's end, the ticket as it stands, and (granted) when the slot's lease ends.</summary>
-public sealed record SlotWaitResult(SlotWait Outcome, GateTicket Ticket, DateTime? LeaseUntil = null);
+public sealed record SlotWaitResult(SlotWait Outcome, GateTicket Ticket, DateTime? LeaseUntil = null, DateTime? SubmitAt = null);
 
 /// <summary>
 /// The orchestration's steps around the capacity gate: wait for a slot before the submit, keep it alive while
@@ -75,7 +75,7 @@ public static partial class CapacityStep
                     await context.CreateTimer(submitAt, CancellationToken.None);
                 }
 
-                return new SlotWaitResult(SlotWait.Granted, ticket, answer.LeaseUntil);
+                return new SlotWaitResult(SlotWait.Granted, ticket, answer.LeaseUntil, answer.SubmitAt);
             }
 
             if (now >= deadline)

@@ -113,9 +113,10 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
         DateTime? leaseUntil = null;
         for (var attempt = 1; attempt <= input.Schedule.SubmitAttempts; attempt++)
         {
+            DateTime? submitAt = null;
             if (input.Gate is { } ticket)
             {
-                (var queued, input, leaseUntil) = await WaitForSlotAsync(context, input, ticket, cancelRequested!);
+                (var queued, input, leaseUntil, submitAt) = await WaitForSlotAsync(context, input, ticket, cancelRequested!);
                 if (queued is not null)
                 {
                     return (queued, input);
@@ -129,7 +130,7 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
                 // The gate's grant names the account; without the gate the activity picks one that serves the job.
                 submitted = await context.CallActivityAsync<SubmitOutcome>(WorkflowNames.SubmitVideoTask,
                     new SubmitVideoTaskInput(input.JobId, input.Job, ReturnThrottled: input.Gate is not null || input.MaxQueueTime is not null,
-                        Account: input.Gate?.Account), SubmitRetry(input.Schedule));
+                        Account: input.Gate?.Account, NotBefore: submitAt), SubmitRetry(input.Schedule));
             }
             catch (TaskFailedException ex)
             {
@@ -210,11 +211,12 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
     }
 
     /// <summary>
-    /// Wait for a slot of the account: null when it is granted (the job may submit; with the grant's lease end), or the
+    /// Wait for a slot of the account: null when it is granted (the job may submit; with the grant's lease end and the
+    /// moment its submit is spaced to), or the
     /// generation's end: continued as new (a long wait keeps its history short), canceled while queued, or the queue
     /// limit passed. Nothing is submitted in any of these.
     /// </summary>
-    private static async Task<(Stage?, VideoJobInput, DateTime?)> WaitForSlotAsync(TaskOrchestrationContext context, VideoJobInput input,
+    private static async Task<(Stage?, VideoJobInput, DateTime? LeaseUntil, DateTime? SubmitAt)> WaitForSlotAsync(TaskOrchestrationContext context, VideoJobInput input,
         GateTicket ticket, Task<CancelRequest> cancelRequested)
     {
         SlotWaitResult slot;
@@ -225,7 +227,7 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
         catch (TaskFailedException ex)
         {
             return (new Stage.Ended(JobOutcome.Failed, null, new JobError(JobErrors.GateUnavailable,
-                $"The capacity gate could not be reached, so nothing was submitted: {ex.FailureDetails.ErrorMessage}", JobErrorSource.Workflow)), input, null);
+                $"The capacity gate could not be reached, so nothing was submitted: {ex.FailureDetails.ErrorMessage}", JobErrorSource.Workflow)), input, null, null);
         }
 
         input = input with { Gate = slot.Ticket };
@@ -234,16 +236,16 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
             case SlotWait.ContinueAsNew:
                 // A cancel that completed the waiter was handled by the wait itself.
                 context.ContinueAsNew(input, preserveUnprocessedEvents: true);
-                return (new Stage.ContinuedAsNew(), input, null);
+                return (new Stage.ContinuedAsNew(), input, null, null);
             case SlotWait.Canceled:
                 return (new Stage.Ended(JobOutcome.Canceled, null, new JobError(JobErrors.Canceled,
-                    "The job was canceled at the caller's request while it waited for a slot; nothing was submitted.", JobErrorSource.Workflow)), input, null);
+                    "The job was canceled at the caller's request while it waited for a slot; nothing was submitted.", JobErrorSource.Workflow)), input, null, null);
             case SlotWait.QueueTimeout:
                 return (new Stage.Ended(JobOutcome.TimedOut, null, new JobError(JobErrors.QueueTimeout,
                     $"No slot of the provider account '{slot.Ticket.Account}' became free within the {ticket.MaxQueueTime} queue limit "
-                    + "(Workflow:MaxQueueTime); nothing was submitted.", JobErrorSource.Workflow)), input, null);
+                    + "(Workflow:MaxQueueTime); nothing was submitted.", JobErrorSource.Workflow)), input, null, null);
             default:
-                return (null, input, slot.LeaseUntil);
+                return (null, input, slot.LeaseUntil, slot.SubmitAt);
         }
     }
 
@@ -306,7 +308,7 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
                 poll.RunStartedAt, poll.NotRunningAt ?? poll.SubmittedAt, poll.SubmittedAt), poll.DeadlineAt);
             context.SetCustomStatus(Progress(JobPhase.Polling, poll, nextPollAt));
             var cancelFirst = await CancelBeforeAsync(context, cancelRequested, nextPollAt);
-            var next = cancelFirst ? await HandleCancelAsync(context, input, poll) : await CheckTaskAsync(context, input, poll);
+            var next = cancelFirst ? await HandleCancelAsync(context, input, poll) : await CheckTaskAsync(context, input, poll, nextPollAt);
             if (next is not Stage.Polling goOn)
             {
                 return next;
@@ -386,8 +388,11 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
         }
     }
 
-    /// <summary>One look at the provider task: Polling while it is at work, Succeeded, or the job's end.</summary>
-    private static async Task<Stage> CheckTaskAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll)
+    /// <summary>
+    /// One look at the provider task, planned for <paramref name="plannedAt"/> (the activity waits for it if the timer
+    /// fired early): Polling while it is at work, Succeeded, or the job's end.
+    /// </summary>
+    private static async Task<Stage> CheckTaskAsync(TaskOrchestrationContext context, VideoJobInput input, PollState poll, DateTime plannedAt)
     {
         // The timer fired before the query was sent: a PENDING answer means the task had not started by this instant.
         var lookedAt = context.CurrentUtcDateTime;
@@ -396,7 +401,8 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
         {
             // Behind the gate the query that finds the task final gives the slot back itself: the next job is woken
             // one orchestrator step sooner. The release after the job's end stays, as a no-op (release is by job id).
-            var task = input.Gate is { Account: not null } holding ? poll.Task with { ReleaseWhenFinal = holding.RequestFor(input.JobId) } : poll.Task;
+            var task = (input.Gate is { Account: not null } holding ? poll.Task with { ReleaseWhenFinal = holding.RequestFor(input.JobId) } : poll.Task)
+                with { NotBefore = plannedAt };
             check = await context.CallActivityAsync<TaskCheck>(WorkflowNames.CheckVideoTask, task, QueryRetry(input.Schedule));
         }
         catch (TaskFailedException ex)

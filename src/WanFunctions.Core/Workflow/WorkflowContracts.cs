@@ -73,11 +73,14 @@ public sealed record PollState(
 /// queried, canceled and fetched with it. <see cref="Account"/> null means the account "default".
 /// <see cref="ReleaseWhenFinal"/> (CheckVideoTask only; optional, so older inputs read as null): the job's gate slot, which
 /// the query that finds the task in a final state gives back at once, instead of a later ReleaseCapacity step.
+/// <see cref="NotBefore"/> (CheckVideoTask only; optional): the moment the look was planned for; an activity that starts
+/// earlier (the timer fired early) waits for it (<see cref="Activities.EarlyTimers"/>).
 /// </summary>
 public sealed record ProviderTaskRef(
     [property: JsonPropertyName("taskId")] string TaskId,
     [property: JsonPropertyName("account")] string? Account = null,
-    [property: JsonPropertyName("releaseWhenFinal")] CapacityRequest? ReleaseWhenFinal = null);
+    [property: JsonPropertyName("releaseWhenFinal")] CapacityRequest? ReleaseWhenFinal = null,
+    [property: JsonPropertyName("notBefore")] DateTime? NotBefore = null);
 
 [JsonConverter(typeof(JsonStringEnumConverter<JobPhase>))]
 public enum JobPhase
@@ -154,7 +157,8 @@ public sealed record SubmitVideoTaskInput(
     [property: JsonPropertyName("jobId")] string JobId,
     [property: JsonPropertyName("job")] ValidatedJob Job,
     [property: JsonPropertyName("returnThrottled")] bool ReturnThrottled = false,
-    [property: JsonPropertyName("account")] string? Account = null);
+    [property: JsonPropertyName("account")] string? Account = null,
+    [property: JsonPropertyName("notBefore")] DateTime? NotBefore = null);
 
 /// <summary>
 /// A submitted task, or the provider's permanent refusal (transient faults are thrown so the retry policy sees them).

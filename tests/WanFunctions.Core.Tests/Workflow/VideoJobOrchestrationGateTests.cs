@@ -41,6 +41,25 @@ public class VideoJobOrchestrationGateTests
     }
 
     [Fact]
+    public async Task The_submit_names_the_moment_its_grant_spaced_it_to()
+    {
+        // Spaced 0.4 s after the grant (the account's submit rate): the timer may fire early, so the activity waits for it.
+        var spaced = StartedAt.AddMilliseconds(400);
+        var context = Context()
+            .Answer(WorkflowNames.AcquireCapacity, Granted(StartedAt) with { SubmitAt = spaced })
+            .Answer(WorkflowNames.SubmitVideoTask, Submitted)
+            .Answer(WorkflowNames.CheckVideoTask, Succeeded)
+            .Always(WorkflowNames.ReleaseCapacity, true)
+            .Answer(WorkflowNames.ArchiveVideo, Archived);
+
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, GatedInput());
+
+        Assert.Equal(JobOutcome.Succeeded, result.Outcome);
+        Assert.Equal(spaced, context.Timers[0]);
+        Assert.Equal(spaced, Assert.IsType<SubmitVideoTaskInput>(context.CallsTo(WorkflowNames.SubmitVideoTask).Single().Input).NotBefore);
+    }
+
+    [Fact]
     public async Task A_job_woken_with_its_grant_submits_without_asking_the_gate_again()
     {
         var context = Context()

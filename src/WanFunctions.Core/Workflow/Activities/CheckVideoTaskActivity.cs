@@ -30,6 +30,7 @@ public sealed partial class CheckVideoTaskActivity(IDashScopeClientFactory clien
             ArgumentNullException.ThrowIfNull(task);
             span.SetSafeTag(WorkflowTelemetry.Tags.TaskId, task.TaskId);
             span.SetSafeTag(WorkflowTelemetry.Tags.Account, task.Account);
+            await EarlyTimers.WaitUntilAsync(task.NotBefore, time ?? TimeProvider.System, cancellationToken);
             DashScopeTaskStatus status;
             try
             {

@@ -45,6 +45,8 @@ public sealed partial class SubmitVideoTaskActivity(
         return WorkflowTelemetry.TraceAsync("submit", input.JobId, async span =>
         {
             span.SetSafeTag(WorkflowTelemetry.Tags.Model, input.Job.Model);
+            // Spaced to the account's submit rate by a timer that may fire early: the rest is waited out here.
+            await EarlyTimers.WaitUntilAsync(input.NotBefore, time, cancellationToken);
             var outcome = await SubmitAsync(input, cancellationToken);
             span.SetSafeTag(WorkflowTelemetry.Tags.TaskId, outcome.TaskId);
             span.SetErrorCode(outcome.Error?.Code);
