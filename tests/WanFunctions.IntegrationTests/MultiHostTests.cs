@@ -58,6 +58,9 @@ public sealed class MultiHostTests(AzuriteFixture azurite)
         Assert.NotEmpty(Submitted(a));
         Assert.NotEmpty(Submitted(b));
         // Orchestrations run where their partition is owned: host-b runs some (12 jobs over 4 partitions, 2 of them its own).
+        // Its orchestrator logs a job's task when it replays the submit's result, which may come after the activities' lines.
+        await WaitUntilAsync(() => Task.FromResult(LogLines(b, " submitted as provider task ").Count > 0), TimeSpan.FromSeconds(30),
+            "host-b's orchestrations to see their submits");
         var orphaned = LogLines(b, " submitted as provider task ");
         Assert.NotEmpty(orphaned);
 
