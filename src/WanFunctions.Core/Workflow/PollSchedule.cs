@@ -60,9 +60,12 @@ public sealed record PollPlan(
 /// </para>
 /// <para>
 /// Every gap is at least <see cref="PollPlan.MinGap"/>. <see cref="PollPlan.MaxGap"/> bounds the gaps once the task may
-/// finish (F(e) &gt; 0), so it bounds the detection latency; a look placed at the first quantile is not pulled earlier by
-/// it, because a look where the task is unlikely to be done only costs a query (the ceiling there made long classes
-/// spend most of their queries before the shortest run could end). Past the longest learned time the gap is the ceiling.
+/// finish (F(e) &gt; 0), so it bounds the detection latency of tasks that finish after a look has seen them at work; a
+/// look placed at the first quantile is not pulled earlier by it (the ceiling there made long classes spend most of
+/// their queries before the shortest run could end). The price: the share of tasks that finish before their first look
+/// (about the first quantile, 10 %) wait for it, up to the gap between that quantile and their end (polling bench:
+/// detection latency p95 17 s, p99 29 s, longest 72 s, where the ceiling on every gap kept the longest at 24 s for
+/// 7 queries a job instead of 4). Past the longest learned time the gap is the ceiling.
 /// </para>
 /// </summary>
 public static class PollSchedule

@@ -85,7 +85,8 @@ public sealed class WorkflowOptions
     public TimeSpan LearnedPollMinGap { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// The learned schedule's ceiling between two queries once the task may be done: it bounds the detection latency.
+    /// The learned schedule's ceiling between two queries once the task may be done: it bounds the detection latency of
+    /// tasks a look has seen at work (not of the ~10 % that finish before their first look; see <see cref="PollSchedule"/>).
     /// The defaults (0.1, 0.3, 5 s, 18 s) are the polling bench's choice (tests/bench.sh --only polling) for a
     /// detection latency p95 under 20 s with the fewest queries.
     /// </summary>

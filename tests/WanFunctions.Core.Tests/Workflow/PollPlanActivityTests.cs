@@ -29,6 +29,8 @@ public class PollPlanActivityTests
     [InlineData(70, 69.9)]
     [InlineData(70, double.PositiveInfinity)]
     [InlineData(70, double.NaN)]
+    [InlineData(86_401, null)] // longer than a provider task lives: a bogus timestamp
+    [InlineData(70, 1e300)]
     public async Task A_run_time_or_whole_wait_that_cannot_be_true_is_refused_and_nothing_is_written(double seconds, double? total)
     {
         var store = new Mock<IPollStatsStore>(MockBehavior.Strict);
