@@ -134,6 +134,7 @@ public static class BatchBench
             response.EnsureSuccessStatusCode();
             return (string)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!;
         }));
+        var postsAnswered = clock.Elapsed;
 
         // One query a second for the batch's ended jobs, not a read per job: the bench's own load stays off the engine.
         // (The makespan comes from the engine's LastUpdatedAt, not from when this loop notices.)
@@ -170,7 +171,12 @@ public static class BatchBench
             // Costs paid once per batch, not per round: the first submit after the POSTs, the last archive and finish.
             var lastEnd = sim.Services.GetRequiredService<TaskStore>().All.Max(t => t.SubmitTime + t.PendingDuration + t.RunningDuration);
             Report.Line(string.Create(CultureInfo.InvariantCulture,
-                $"once per batch: first POST → first submit accepted {(submits.Min(r => r.Timestamp) - start).TotalSeconds:0.00} s; last task's end → last job finished {(start.AddSeconds(makespan) - lastEnd).TotalSeconds:0.00} s"));
+                $"once per batch: first POST → first submit accepted {(submits.Min(r => r.Timestamp) - start).TotalSeconds:0.00} s (all {n} POSTs answered after {postsAnswered.TotalSeconds:0.00} s); last task's end → last job finished {(start.AddSeconds(makespan) - lastEnd).TotalSeconds:0.00} s"));
+            var firstTask = sim.Services.GetRequiredService<TaskStore>().All.MinBy(t => t.SubmitTime)!;
+            var firstJob = ids.Select((id, i) => (id, Prompt(i + 1))).First(p => p.Item2 == firstTask.Prompt).id;
+            Report.Line("the first submitted job's history (s after the first POST): " + string.Join(", ",
+                (await RoundBreakdown.TimelineAsync(storage, hub, firstJob)).Select(e => string.Create(CultureInfo.InvariantCulture,
+                    $"{e.Name} {(e.At - start.UtcDateTime).TotalSeconds:0.00}"))));
         }
 
         if (gate)

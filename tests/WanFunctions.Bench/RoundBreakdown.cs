@@ -144,6 +144,12 @@ public static class RoundBreakdown
         events.Where(e => e.Type == "TaskScheduled" && e.Name == name).Select(s => new ActivityRun(s.At,
             events.FirstOrDefault(c => c.Type == "TaskCompleted" && c.TaskScheduledId == s.EventId)?.At));
 
+    /// <summary>One job's history events (type, or the activity's name for TaskScheduled) in time order.</summary>
+    public static async Task<IReadOnlyList<(string Name, DateTime At)>> TimelineAsync(string storage, string hub, string jobId) =>
+        [.. (await ReadAsync(new TableClient(storage, hub + "History"), jobId))
+            .Where(e => e.Type is not ("OrchestratorStarted" or "OrchestratorCompleted"))
+            .Select(e => (e.Type == "TaskScheduled" ? e.Name ?? e.Type : e.Type, e.At))];
+
     private static async Task<List<HistoryEvent>> ReadAsync(TableClient table, string jobId)
     {
         var events = new List<HistoryEvent>();
