@@ -110,13 +110,12 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
         Task<CancelRequest>? cancelRequested)
     {
         // Each round is one submit: a 429 sends the job back to the queue, at most SubmitAttempts times.
-        DateTime? leaseUntil = null;
+        SlotWaitResult? grant = null;
         for (var attempt = 1; attempt <= input.Schedule.SubmitAttempts; attempt++)
         {
-            DateTime? submitAt = null;
             if (input.Gate is { } ticket)
             {
-                (var queued, input, leaseUntil, submitAt) = await WaitForSlotAsync(context, input, ticket, cancelRequested!);
+                (var queued, input, grant) = await WaitForSlotAsync(context, input, ticket, cancelRequested!);
                 if (queued is not null)
                 {
                     return (queued, input);
@@ -130,7 +129,7 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
                 // The gate's grant names the account; without the gate the activity picks one that serves the job.
                 submitted = await context.CallActivityAsync<SubmitOutcome>(WorkflowNames.SubmitVideoTask,
                     new SubmitVideoTaskInput(input.JobId, input.Job, ReturnThrottled: input.Gate is not null || input.MaxQueueTime is not null,
-                        Account: input.Gate?.Account, NotBefore: submitAt), SubmitRetry(input.Schedule));
+                        Account: input.Gate?.Account, NotBefore: grant?.SubmitAt), SubmitRetry(input.Schedule));
             }
             catch (TaskFailedException ex)
             {
@@ -171,7 +170,7 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
             var deadlineFrom = input.Gate is null && input.MaxQueueTime is null ? input.AcceptedAt : submittedAt;
             var account = submitted.Account ?? input.Gate?.Account;
             // The grant's lease is fresh: the first renewal is due when half of it has gone, not at the first poll.
-            var renewLeaseAt = leaseUntil is { } until ? CapacityStep.HalfWay(submittedAt, until) : (DateTime?)null;
+            var renewLeaseAt = grant?.LeaseUntil is { } until ? CapacityStep.HalfWay(submittedAt, until) : (DateTime?)null;
             return (new Stage.Polling(new PollState(taskId, submittedAt, deadlineFrom + input.Schedule.Deadline, 0, DashScopeTaskState.Pending,
                 Account: account), renewLeaseAt), input);
         }
@@ -211,12 +210,11 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
     }
 
     /// <summary>
-    /// Wait for a slot of the account: null when it is granted (the job may submit; with the grant's lease end and the
-    /// moment its submit is spaced to), or the
-    /// generation's end: continued as new (a long wait keeps its history short), canceled while queued, or the queue
-    /// limit passed. Nothing is submitted in any of these.
+    /// Wait for a slot of the account: null when it is granted (the job may submit; with the grant: its lease end and the
+    /// moment its submit is spaced to), or the generation's end: continued as new (a long wait keeps its history short),
+    /// canceled while queued, or the queue limit passed. Nothing is submitted in any of these.
     /// </summary>
-    private static async Task<(Stage?, VideoJobInput, DateTime? LeaseUntil, DateTime? SubmitAt)> WaitForSlotAsync(TaskOrchestrationContext context, VideoJobInput input,
+    private static async Task<(Stage?, VideoJobInput, SlotWaitResult? Grant)> WaitForSlotAsync(TaskOrchestrationContext context, VideoJobInput input,
         GateTicket ticket, Task<CancelRequest> cancelRequested)
     {
         SlotWaitResult slot;
@@ -227,7 +225,7 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
         catch (TaskFailedException ex)
         {
             return (new Stage.Ended(JobOutcome.Failed, null, new JobError(JobErrors.GateUnavailable,
-                $"The capacity gate could not be reached, so nothing was submitted: {ex.FailureDetails.ErrorMessage}", JobErrorSource.Workflow)), input, null, null);
+                $"The capacity gate could not be reached, so nothing was submitted: {ex.FailureDetails.ErrorMessage}", JobErrorSource.Workflow)), input, null);
         }
 
         input = input with { Gate = slot.Ticket };
@@ -236,16 +234,16 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
             case SlotWait.ContinueAsNew:
                 // A cancel that completed the waiter was handled by the wait itself.
                 context.ContinueAsNew(input, preserveUnprocessedEvents: true);
-                return (new Stage.ContinuedAsNew(), input, null, null);
+                return (new Stage.ContinuedAsNew(), input, null);
             case SlotWait.Canceled:
                 return (new Stage.Ended(JobOutcome.Canceled, null, new JobError(JobErrors.Canceled,
-                    "The job was canceled at the caller's request while it waited for a slot; nothing was submitted.", JobErrorSource.Workflow)), input, null, null);
+                    "The job was canceled at the caller's request while it waited for a slot; nothing was submitted.", JobErrorSource.Workflow)), input, null);
             case SlotWait.QueueTimeout:
                 return (new Stage.Ended(JobOutcome.TimedOut, null, new JobError(JobErrors.QueueTimeout,
                     $"No slot of the provider account '{slot.Ticket.Account}' became free within the {ticket.MaxQueueTime} queue limit "
-                    + "(Workflow:MaxQueueTime); nothing was submitted.", JobErrorSource.Workflow)), input, null, null);
+                    + "(Workflow:MaxQueueTime); nothing was submitted.", JobErrorSource.Workflow)), input, null);
             default:
-                return (null, input, slot.LeaseUntil, slot.SubmitAt);
+                return (null, input, slot);
         }
     }
 

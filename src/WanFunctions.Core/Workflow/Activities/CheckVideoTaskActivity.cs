@@ -20,6 +20,8 @@ namespace WanFunctions.Workflow.Activities;
 public sealed partial class CheckVideoTaskActivity(IDashScopeClientFactory clients, TimeProvider? time = null,
     ReleaseCapacityActivity? release = null, ILogger<CheckVideoTaskActivity>? log = null) : IWorkflowActivity<ProviderTaskRef, TaskCheck>
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     public Task<TaskCheck> RunAsync(ProviderTaskRef task, CancellationToken cancellationToken) => RunAsync(task, null, cancellationToken);
 
     /// <summary>One look; <paramref name="jobWaker"/> wakes the jobs a release grants (null: the release activity's own).</summary>
@@ -30,7 +32,7 @@ public sealed partial class CheckVideoTaskActivity(IDashScopeClientFactory clien
             ArgumentNullException.ThrowIfNull(task);
             span.SetSafeTag(WorkflowTelemetry.Tags.TaskId, task.TaskId);
             span.SetSafeTag(WorkflowTelemetry.Tags.Account, task.Account);
-            await EarlyTimers.WaitUntilAsync(task.NotBefore, time ?? TimeProvider.System, cancellationToken);
+            await EarlyTimers.WaitUntilAsync(task.NotBefore, _time, cancellationToken);
             DashScopeTaskStatus status;
             try
             {
@@ -45,7 +47,7 @@ public sealed partial class CheckVideoTaskActivity(IDashScopeClientFactory clien
             span.SetSafeTag(WorkflowTelemetry.Tags.ProviderState, status.RawState ?? status.State.ToString().ToUpperInvariant());
             if (status.State.IsTerminal())
             {
-                RecordEnd(span, status, (time ?? TimeProvider.System).GetUtcNow());
+                RecordEnd(span, status, _time.GetUtcNow());
                 if (task.ReleaseWhenFinal is { } slot)
                 {
                     await ReleaseAsync(slot, jobWaker, cancellationToken);
