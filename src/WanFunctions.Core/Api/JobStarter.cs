@@ -50,7 +50,8 @@ public sealed partial class JobStarter(
     TimeProvider time,
     ILogger<JobStarter> log,
     IOptions<Capacity.GateOptions>? gate = null,
-    IOptions<DashScope.DashScopeOptions>? dashScope = null)
+    IOptions<DashScope.DashScopeOptions>? dashScope = null,
+    Capacity.CapacityGates? gates = null)
 {
     /// <summary>How long a request waits for the job that a concurrent request with the same key is starting.</summary>
     internal TimeSpan StartWait { get; init; } = TimeSpan.FromSeconds(10);
@@ -162,12 +163,60 @@ public sealed partial class JobStarter(
 
     private async Task ScheduleAsync(DurableTaskClient client, string jobId, ValidatedJob job, DateTimeOffset acceptedAt, CancellationToken cancellationToken)
     {
-        var input = new VideoJobInput(jobId, job, acceptedAt.UtcDateTime, workflow.Value.ToSchedule(),
-            Gate: gate?.Value.Enabled == true ? Ticket(job, acceptedAt.UtcDateTime, gate.Value) : null,
+        var ticket = gate?.Value.Enabled == true ? Ticket(job, acceptedAt.UtcDateTime, gate.Value) : null;
+        if (ticket is not null)
+        {
+            ticket = await AdmitAsync(client, jobId, ticket, cancellationToken);
+        }
+
+        var input = new VideoJobInput(jobId, job, acceptedAt.UtcDateTime, workflow.Value.ToSchedule(), Gate: ticket,
             MaxQueueTime: workflow.Value.MaxQueueTime);
-        await client.ScheduleNewOrchestrationInstanceAsync(WorkflowNames.Orchestrator, input,
-            new StartOrchestrationOptions(jobId).WithDedupeStatuses(AllStatuses), cancellationToken);
+        try
+        {
+            await client.ScheduleNewOrchestrationInstanceAsync(WorkflowNames.Orchestrator, input,
+                new StartOrchestrationOptions(jobId).WithDedupeStatuses(AllStatuses), cancellationToken);
+        }
+        catch (Exception) when (ticket?.Grant is not null)
+        {
+            // The slot taken for a job that did not start goes back at once, not when its lease ends; unless the job
+            // exists after all (a concurrent start, or a lost answer), which then holds it.
+            if (await client.GetInstanceAsync(jobId, getInputsAndOutputs: false, CancellationToken.None) is null)
+            {
+                await gates!.ReleaseAsync(ticket.Account!, jobId, new Capacity.DurableClientJobWaker(client, log), CancellationToken.None);
+            }
+
+            throw;
+        }
+
         LogJobStarted(log, jobId, job.Model, job.References.Count, job.BilledSecondsUpperBound);
+    }
+
+    /// <summary>
+    /// At the door: when an account of the job has a slot free and nobody waiting, the job takes the slot now and its
+    /// orchestration submits in its first step, without a trip to the gate through the activity queue (which, in a burst,
+    /// holds every other job's first look). Otherwise (or if the gate cannot be read) the ticket goes as it is, and the
+    /// orchestration queues the job. Nothing here queues a job: a wake event never goes to an orchestration not yet created.
+    /// </summary>
+    private async Task<Capacity.GateTicket> AdmitAsync(DurableTaskClient client, string jobId, Capacity.GateTicket ticket, CancellationToken cancellationToken)
+    {
+        if (gates is null)
+        {
+            return ticket;
+        }
+
+        try
+        {
+            var request = ticket.RequestFor(jobId);
+            var looks = await gates.LookAsync(request, cancellationToken);
+            return await gates.TryGrantAsync(request, looks, new Capacity.DurableClientJobWaker(client, log), cancellationToken) is { } granted
+                ? ticket with { Account = granted.Account, Candidates = null, Grant = granted }
+                : ticket;
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogNotAdmitted(log, jobId, ex.GetType().Name);
+            return ticket;
+        }
     }
 
     /// <summary>
@@ -236,6 +285,9 @@ public sealed partial class JobStarter
 {
     [LoggerMessage(Level = LogLevel.Warning, Message = "Idempotency key {Key} was claimed {Since} ago but its job never started; starting it now")]
     private static partial void LogClaimAbandoned(ILogger logger, string key, TimeSpan since);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the capacity gate could not be read at the start ({Error}); the job queues in its orchestration")]
+    private static partial void LogNotAdmitted(ILogger logger, string jobId, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} started: model {Model}, {References} references, up to {Seconds} billed seconds")]
     private static partial void LogJobStarted(ILogger logger, string jobId, string model, int references, decimal seconds);

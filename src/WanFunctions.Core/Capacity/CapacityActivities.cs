@@ -56,6 +56,60 @@ public sealed class CapacityGates(IGateStore store, IOptions<DashScopeOptions> d
 
         return result;
     }
+
+    /// <summary>Gives the job's slot (or queue place) in <paramref name="account"/> back; jobs that now get one are woken. Always true.</summary>
+    public Task<bool> ReleaseAsync(string account, string jobId, IJobWaker? waker, CancellationToken cancellationToken) =>
+        RunAsync(account, (gate, state, now, woken) =>
+        {
+            gate.Release(state, jobId, now, woken);
+            return true;
+        }, waker, cancellationToken);
+
+    /// <summary>
+    /// The accounts a job may go to (its own, else its candidates, else every account), each with its state as it
+    /// stands (expired leases tidied away in the copy; nothing is written).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">None of the named accounts is configured any more.</exception>
+    public async Task<IReadOnlyList<(string Account, GateState State)>> LookAsync(CapacityRequest request, CancellationToken cancellationToken)
+    {
+        var candidates = request.Account is { } placed ? [placed]
+            : request.Candidates is { } named ? Accounts.Where(named.Contains).ToList() : Accounts;
+        if (candidates.Count == 0)
+        {
+            throw new InvalidOperationException(
+                $"None of the job's accounts ({string.Join(", ", request.Candidates ?? [])}) is configured any more (configured: {string.Join(", ", Accounts)}).");
+        }
+
+        var looks = new List<(string, GateState)>();
+        foreach (var account in candidates)
+        {
+            var state = await Store.ReadAsync(account, cancellationToken);
+            GateOf(account).Tidy(state, UtcNow, []);
+            looks.Add((account, state));
+        }
+
+        return looks;
+    }
+
+    /// <summary>
+    /// A slot for a job not queued anywhere, only where one is free now (the queue empty, a slot under the limit): tried on
+    /// the looked-at accounts by most free slots. The grant (with its account), or null: the job was queued nowhere.
+    /// </summary>
+    public async Task<CapacityAnswer?> TryGrantAsync(CapacityRequest request, IEnumerable<(string Account, GateState State)> looks,
+        IJobWaker? waker, CancellationToken cancellationToken)
+    {
+        foreach (var (account, _) in looks.Where(l => l.State.Queue.Count == 0 && l.State.Holders.Count < l.State.EffectiveLimit)
+            .OrderByDescending(l => l.State.EffectiveLimit - l.State.Holders.Count))
+        {
+            if (await RunAsync(account, (gate, state, now, woken) => gate.TryAcquire(state, request with { Account = account }, now, woken),
+                waker, cancellationToken) is { } granted)
+            {
+                return granted with { Account = account };
+            }
+        }
+
+        return null;
+    }
 }
 
 /// <summary>
@@ -95,33 +149,16 @@ public sealed partial class AcquireCapacityActivity(CapacityGates gates, ILogger
     /// </summary>
     private async Task<CapacityAnswer> RouteAsync(CapacityRequest input, IJobWaker? jobWaker, CancellationToken cancellationToken)
     {
-        var known = gates.Accounts;
-        var candidates = input.Candidates is { } named ? known.Where(named.Contains).ToList() : known.ToList();
-        if (candidates.Count == 0)
+        var looks = await gates.LookAsync(input, cancellationToken);
+        if (looks.FirstOrDefault(l => l.State.Holders.Exists(h => h.JobId == input.JobId) || l.State.Queue.Exists(w => w.JobId == input.JobId))
+            is { Account: { } placed })
         {
-            throw new InvalidOperationException(
-                $"None of the job's accounts ({string.Join(", ", input.Candidates ?? [])}) is configured any more (configured: {string.Join(", ", known)}).");
+            return await AcquireAtAsync(placed);
         }
 
-        var looks = new List<(string Account, GateState State)>();
-        foreach (var account in candidates)
+        if (await gates.TryGrantAsync(input, looks, jobWaker, cancellationToken) is { } granted)
         {
-            var state = await gates.Store.ReadAsync(account, cancellationToken);
-            gates.GateOf(account).Tidy(state, gates.UtcNow, []);
-            if (state.Holders.Exists(h => h.JobId == input.JobId) || state.Queue.Exists(w => w.JobId == input.JobId))
-            {
-                return await AcquireAtAsync(account);
-            }
-
-            looks.Add((account, state));
-        }
-
-        foreach (var (account, _) in looks.OrderByDescending(l => l.State.EffectiveLimit - l.State.Holders.Count - l.State.Queue.Count))
-        {
-            if (await gates.RunAsync(account, (gate, state, now, woken) => gate.TryAcquire(state, input, now, woken), jobWaker, cancellationToken) is { } granted)
-            {
-                return granted with { Account = account };
-            }
+            return granted;
         }
 
         var shortest = looks.OrderBy(l => (double)(l.State.Holders.Count + l.State.Queue.Count) / Math.Max(1, l.State.EffectiveLimit)).First().Account;
@@ -139,11 +176,7 @@ public sealed class ReleaseCapacityActivity(CapacityGates gates, IJobWaker? wake
     public Task<bool> RunAsync(CapacityRequest input, CancellationToken cancellationToken) => RunAsync(input, waker, cancellationToken);
 
     public Task<bool> RunAsync(CapacityRequest input, IJobWaker? jobWaker, CancellationToken cancellationToken) =>
-        GateTracing.TraceAsync("release", input, () => gates.RunAsync(AccountOf(input), (gate, state, now, woken) =>
-        {
-            gate.Release(state, input.JobId, now, woken);
-            return true;
-        }, jobWaker, cancellationToken));
+        GateTracing.TraceAsync("release", input, () => gates.ReleaseAsync(AccountOf(input), input.JobId, jobWaker, cancellationToken));
 
     internal static string AccountOf(CapacityRequest input) =>
         input.Account ?? throw new InvalidOperationException($"Job {input.JobId}: the capacity request names no account.");

@@ -59,6 +59,64 @@ public class VideoJobOrchestrationGateTests
         Assert.Equal(spaced, Assert.IsType<SubmitVideoTaskInput>(context.CallsTo(WorkflowNames.SubmitVideoTask).Single().Input).NotBefore);
     }
 
+    private static VideoJobInput AdmittedAtTheDoor(DateTime leaseUntil, DateTime submitAt) =>
+        GatedInput() with { Gate = GatedInput().Gate! with { Grant = new CapacityAnswer(true, leaseUntil, submitAt, EffectiveLimit: 5, Account: GateAccounts.Default) } };
+
+    [Fact]
+    public async Task A_job_that_took_its_slot_at_the_door_submits_in_its_first_step_without_asking_the_gate()
+    {
+        var spaced = StartedAt.AddMilliseconds(200);
+        var context = Context()
+            .Answer(WorkflowNames.SubmitVideoTask, Submitted)
+            .Answer(WorkflowNames.CheckVideoTask, Succeeded)
+            .Always(WorkflowNames.ReleaseCapacity, true)
+            .Answer(WorkflowNames.ArchiveVideo, Archived);
+
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, AdmittedAtTheDoor(StartedAt + Lease, spaced));
+
+        Assert.Equal(JobOutcome.Succeeded, result.Outcome);
+        Assert.Empty(context.CallsTo(WorkflowNames.AcquireCapacity));
+        Assert.DoesNotContain(context.Progress, p => p.Phase == JobPhase.Queued);
+        var submit = Assert.IsType<SubmitVideoTaskInput>(Assert.Single(context.CallsTo(WorkflowNames.SubmitVideoTask)).Input);
+        Assert.Equal((GateAccounts.Default, spaced), (submit.Account, submit.NotBefore));
+        Assert.Single(context.CallsTo(WorkflowNames.ReleaseCapacity));
+    }
+
+    [Fact]
+    public async Task A_door_grant_whose_lease_ran_out_before_the_orchestration_started_is_not_used()
+    {
+        // The engine was backlogged: the lease lapsed and the gate may have given the slot to another job.
+        var context = Context()
+            .Answer(WorkflowNames.AcquireCapacity, Granted(StartedAt))
+            .Answer(WorkflowNames.SubmitVideoTask, Submitted)
+            .Answer(WorkflowNames.CheckVideoTask, Succeeded)
+            .Always(WorkflowNames.ReleaseCapacity, true)
+            .Answer(WorkflowNames.ArchiveVideo, Archived);
+
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, AdmittedAtTheDoor(StartedAt, StartedAt - Lease));
+
+        Assert.Equal(JobOutcome.Succeeded, result.Outcome);
+        Assert.Single(context.CallsTo(WorkflowNames.AcquireCapacity));
+    }
+
+    [Fact]
+    public async Task A_door_grant_serves_one_submit_only_after_a_429_the_job_asks_the_gate()
+    {
+        var context = Context()
+            .Answer(WorkflowNames.SubmitVideoTask, new SubmitOutcome(null, Throttled: true, Account: GateAccounts.Default), Submitted)
+            .Answer(WorkflowNames.ReportThrottled, Queued(StartedAt))
+            .Answer(WorkflowNames.AcquireCapacity, Granted(StartedAt))
+            .Answer(WorkflowNames.CheckVideoTask, Succeeded)
+            .Always(WorkflowNames.ReleaseCapacity, true)
+            .Answer(WorkflowNames.ArchiveVideo, Archived);
+
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, AdmittedAtTheDoor(StartedAt + Lease, StartedAt));
+
+        Assert.Equal(JobOutcome.Succeeded, result.Outcome);
+        Assert.Single(context.CallsTo(WorkflowNames.AcquireCapacity));
+        Assert.Equal(2, context.CallsTo(WorkflowNames.SubmitVideoTask).Count());
+    }
+
     [Fact]
     public async Task A_job_woken_with_its_grant_submits_without_asking_the_gate_again()
     {

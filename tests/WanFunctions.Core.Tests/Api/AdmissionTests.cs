@@ -1,0 +1,132 @@
+using System.Text.Json;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Moq;
+using WanFunctions.Api;
+using WanFunctions.Capacity;
+using WanFunctions.Core.Tests.Capacity;
+using WanFunctions.DashScope;
+using WanFunctions.Jobs;
+using WanFunctions.Workflow;
+using static WanFunctions.Core.Tests.Api.ApiTestKit;
+
+namespace WanFunctions.Core.Tests.Api;
+
+/// <summary>
+/// The start at the door: a job that finds a slot free and nobody waiting takes it when it is posted, and its
+/// orchestration submits without a first trip to the gate; anything else leaves the queueing to the orchestration.
+/// </summary>
+public sealed class AdmissionTests
+{
+    private static readonly TimeSpan Lease = new GateOptions().LeaseDuration;
+
+    private static CapacityGates Gates(IGateStore store, params DashScopeAccountOptions[] more) => new(store,
+        Options.Create(new DashScopeOptions { BaseUrl = new Uri("https://example.com"), ApiKey = "k1", MaxConcurrentTasks = 2, Accounts = [.. more] }),
+        Options.Create(new GateOptions()), new FixedTimeProvider(Now));
+
+    private static JobStarter Starter(CapacityGates gates, DashScopeOptions? dashScope = null) => new(
+        new JobValidator(DashScopeRegion.International), new InMemoryIdempotencyRecords(), Options.Create(new WorkflowOptions()),
+        new FixedTimeProvider(Now), NullLogger<JobStarter>.Instance, Options.Create(new GateOptions()),
+        Options.Create(dashScope ?? new DashScopeOptions { BaseUrl = new Uri("https://example.com"), ApiKey = "k1" }), gates);
+
+    private static VideoJobRequest Request() => JsonSerializer.Deserialize<VideoJobRequest>(ValidJob, JobJson.Options)!;
+
+    /// <summary>The input the starter scheduled the orchestration with.</summary>
+    private static VideoJobInput ScheduledInput(Mock<DurableTaskClient> client) =>
+        Assert.IsType<VideoJobInput>(Assert.Single(client.Invocations, i => i.Method.Name == nameof(DurableTaskClient.ScheduleNewOrchestrationInstanceAsync)).Arguments[1]);
+
+    private static async Task FillAsync(IGateStore store, string account, int holders) =>
+        await store.UpdateAsync(account, state =>
+        {
+            state.EffectiveLimit = holders;
+            for (var i = 0; i < holders; i++)
+            {
+                state.Holders.Add(new GateHolder($"other-{i}", CapacityGate.Normal, Now.UtcDateTime, Now.UtcDateTime, Now.UtcDateTime, Now.UtcDateTime + Lease));
+            }
+
+            return true;
+        }, default);
+
+    [Fact]
+    public async Task A_job_posted_while_a_slot_is_free_takes_it_and_its_orchestration_carries_the_grant()
+    {
+        var store = new InMemoryGateStore();
+        var client = Client();
+
+        var started = await Starter(Gates(store)).StartAsync(Request(), client.Object, default);
+
+        var ticket = ScheduledInput(client).Gate!;
+        var grant = Assert.IsType<CapacityAnswer>(ticket.Grant);
+        Assert.True(grant.Granted);
+        Assert.Equal(Now.UtcDateTime + Lease, grant.LeaseUntil);
+        Assert.Equal(Now.UtcDateTime, grant.SubmitAt);
+        Assert.Equal(GateAccounts.Default, ticket.Account);
+        Assert.Equal(started.JobId, Assert.Single((await store.ReadAsync(GateAccounts.Default, default)).Holders).JobId);
+    }
+
+    [Fact]
+    public async Task A_job_posted_while_every_slot_is_taken_is_not_queued_at_the_door()
+    {
+        var store = new InMemoryGateStore();
+        await FillAsync(store, GateAccounts.Default, 2);
+        var client = Client();
+
+        await Starter(Gates(store)).StartAsync(Request(), client.Object, default);
+
+        Assert.Null(ScheduledInput(client).Gate!.Grant);
+        var state = await store.ReadAsync(GateAccounts.Default, default);
+        Assert.Empty(state.Queue); // the orchestration queues it, so a wake never goes to a job not created yet
+        Assert.Equal(2, state.Holders.Count);
+    }
+
+    [Fact]
+    public async Task In_a_pool_the_door_grant_names_the_account_with_the_most_free_slots()
+    {
+        var store = new InMemoryGateStore();
+        var gates = Gates(store, new DashScopeAccountOptions { Name = "second", ApiKey = "k2", MaxConcurrentTasks = 5 });
+        var pool = new DashScopeOptions
+        {
+            BaseUrl = new Uri("https://example.com"), ApiKey = "k1", MaxConcurrentTasks = 2,
+            Accounts = [new DashScopeAccountOptions { Name = "second", ApiKey = "k2", MaxConcurrentTasks = 5 }],
+        };
+        var client = Client();
+
+        await Starter(gates, pool).StartAsync(Request(), client.Object, default);
+
+        var ticket = ScheduledInput(client).Gate!;
+        Assert.Equal("second", ticket.Account);
+        Assert.Equal("second", ticket.Grant!.Account);
+        Assert.Null(ticket.Candidates);
+    }
+
+    [Fact]
+    public async Task A_slot_taken_for_a_job_whose_start_failed_is_given_back_at_once()
+    {
+        var store = new InMemoryGateStore();
+        var client = Client();
+        client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(
+                It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new InvalidOperationException("the task hub is unreachable"));
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Starter(Gates(store)).StartAsync(Request(), client.Object, default));
+
+        Assert.Empty((await store.ReadAsync(GateAccounts.Default, default)).Holders);
+    }
+
+    [Fact]
+    public async Task A_gate_that_cannot_be_read_at_the_door_leaves_the_queueing_to_the_orchestration()
+    {
+        var store = new Mock<IGateStore>();
+        store.Setup(s => s.ReadAsync(It.IsAny<string>(), It.IsAny<CancellationToken>())).ThrowsAsync(new IOException("storage is down"));
+        var client = Client();
+
+        var started = await Starter(Gates(store.Object)).StartAsync(Request(), client.Object, default);
+
+        Assert.True(started.Started);
+        var ticket = ScheduledInput(client).Gate!;
+        Assert.Null(ticket.Grant);
+        Assert.Equal(GateAccounts.Default, ticket.Account);
+    }
+}
