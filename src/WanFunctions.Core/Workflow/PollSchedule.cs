@@ -65,7 +65,8 @@ public sealed record PollPlan(
 /// their queries before the shortest run could end). The price: the share of tasks that finish before their first look
 /// (about the first quantile, 10 %) wait for it, up to the gap between that quantile and their end (polling bench:
 /// detection latency p95 17 s, p99 29 s, longest 72 s, where the ceiling on every gap kept the longest at 24 s for
-/// 7 queries a job instead of 4). Past the longest learned time the gap is the ceiling.
+/// 7 queries a job instead of 4). Past the longest learned time the gap is the overrun so far, between the floor and
+/// the ceiling (a task that only just passed it is due: the ceiling's 18 s would be the wait of a near miss).
 /// </para>
 /// </summary>
 public static class PollSchedule
@@ -81,7 +82,9 @@ public static class PollSchedule
     {
         if (plan is not { IsLearned: true, RunQuantiles: { } quantiles })
         {
-            return now + PollDelays.Next(fallback, pollsSoFar);
+            // The first look counts from the submit: the steps between it and the polling (the plan's fetch) take nothing off.
+            return pollsSoFar > 0 ? now + PollDelays.Next(fallback, pollsSoFar)
+                : submittedAt + fallback.FirstPollDelay > now ? submittedAt + fallback.FirstPollDelay : now;
         }
 
         if (runStartedAt is { } started)
@@ -90,7 +93,11 @@ public static class PollSchedule
             var excluded = Cdf(quantiles, elapsed);
             if (excluded >= 1)
             {
-                return now + plan.MaxGap; // longer than every learned run: an outlier, look at the ceiling's pace
+                // Longer than every learned run: it is due, or an outlier. Look again after as long as it has overrun,
+                // within the floor and the ceiling: soon when it only just passed the longest run, at the ceiling's pace
+                // when it is far past it.
+                var overrun = TimeSpan.FromSeconds(elapsed - quantiles[^1]);
+                return now + (overrun < plan.MinGap ? plan.MinGap : overrun > plan.MaxGap ? plan.MaxGap : overrun);
             }
 
             if (excluded <= 0)

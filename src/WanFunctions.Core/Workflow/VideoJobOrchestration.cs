@@ -166,7 +166,10 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
             // The generation deadline counts from the provider's acceptance of the task: the wait before it has its own
             // bound (Workflow:MaxQueueTime), behind the gate and without it. A job started before MaxQueueTime was copied
             // into its input (gate off) keeps the rule it started with: from the POST, which also bounded its 429 retries.
-            var submittedAt = context.CurrentUtcDateTime;
+            // From the activity's answer when it has one: the first look is planned for the video's end, and counting from
+            // when the orchestration hears of the task (after the ledger write and a queue hop) would place it late.
+            // Never after now, should the activity's clock run ahead of this worker's.
+            var submittedAt = submitted.SubmittedAt is { } answeredAt && answeredAt < context.CurrentUtcDateTime ? answeredAt : context.CurrentUtcDateTime;
             var deadlineFrom = input.Gate is null && input.MaxQueueTime is null ? input.AcceptedAt : submittedAt;
             var account = submitted.Account ?? input.Gate?.Account;
             // The grant's lease is fresh: the first renewal is due when half of it has gone, not at the first poll.

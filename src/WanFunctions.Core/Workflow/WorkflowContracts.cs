@@ -163,13 +163,16 @@ public sealed record SubmitVideoTaskInput(
 /// <summary>
 /// A submitted task, or the provider's permanent refusal (transient faults are thrown so the retry policy sees them).
 /// <see cref="Throttled"/>: the provider answered 429 and created nothing (only when the input asked for it).
-/// <see cref="Account"/>: the pool account the task belongs to (null: "default").
+/// <see cref="Account"/>: the pool account the task belongs to (null: "default"). <see cref="SubmittedAt"/>: when the
+/// provider's answer reached the activity (its clock, UTC), so the task was created no later than this; null when the
+/// run found the task recorded or settled it from the task list.
 /// </summary>
 public sealed record SubmitOutcome(
     [property: JsonPropertyName("taskId")] string? TaskId,
     [property: JsonPropertyName("error")] JobError? Error = null,
     [property: JsonPropertyName("throttled")] bool Throttled = false,
-    [property: JsonPropertyName("account")] string? Account = null);
+    [property: JsonPropertyName("account")] string? Account = null,
+    [property: JsonPropertyName("submittedAt")] DateTime? SubmittedAt = null);
 
 /// <summary>
 /// One look at the provider task, without its signed video URL. <see cref="Code"/>/<see cref="Message"/> are the task's

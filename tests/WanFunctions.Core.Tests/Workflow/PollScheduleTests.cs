@@ -33,6 +33,16 @@ public class PollScheduleTests
     }
 
     [Fact]
+    public void Without_a_learned_plan_the_first_query_counts_from_the_submit_not_from_when_polling_starts()
+    {
+        // The plan's fetch took 3 s after the submit: the first look still goes 45 s after the submit.
+        Assert.Equal(42, GapAfter(null, T0.AddSeconds(3)), 6);
+
+        // Polling started after the first look's moment (a long backlog): look now, not 45 s later.
+        Assert.Equal(0, GapAfter(null, T0.AddSeconds(50)), 6);
+    }
+
+    [Fact]
     public void The_first_query_goes_to_the_first_quantile_counted_from_the_submit()
     {
         Assert.Equal(10, GapAfter(Plan(), T0), 6);
@@ -99,9 +109,18 @@ public class PollScheduleTests
     }
 
     [Fact]
-    public void Past_the_longest_learned_run_the_ceiling_paces_the_queries()
+    public void Past_the_longest_learned_run_the_next_look_waits_as_long_as_it_has_overrun_within_floor_and_ceiling()
     {
-        Assert.Equal(60, GapAfter(Plan(), T0.AddSeconds(150), polls: 5, runStartedAt: T0), 6);
+        // Far past the longest run (100 s): the ceiling paces the queries.
+        Assert.Equal(60, GapAfter(Plan(), T0.AddSeconds(200), polls: 5, runStartedAt: T0), 6);
+
+        // 20 s past it: 20 s.
+        Assert.Equal(20, GapAfter(Plan(), T0.AddSeconds(120), polls: 3, runStartedAt: T0), 6);
+
+        // Every learned run took exactly 4 s and a look 10 ms before the end found it running; planned a few ms past
+        // the 4 s: it is due, so the floor, not the ceiling's 18 s.
+        var exact = Enumerable.Repeat(4.0, 51).ToArray();
+        Assert.Equal(2, GapAfter(Plan(exact, minGap: 2, maxGap: 18), T0.AddSeconds(4.011), polls: 1, runStartedAt: T0), 6);
     }
 
     [Fact]

@@ -39,6 +39,26 @@ public class VideoJobOrchestrationLearnedPollTests
         Assert.Equal(new PollSampleInput(PollClass.Of(Job()), TaskId, 70, 130), sample);
     }
 
+    [Theory]
+    [InlineData(-2, 88)] // the activity had the answer 2 s before the orchestration heard of it: counted from the answer
+    [InlineData(5, 90)]  // an answer time ahead of the orchestration's clock (another worker's clock): counted from now
+    public async Task The_first_query_counts_from_when_the_submit_activity_had_the_providers_answer(int answeredSeconds, int firstLookSeconds)
+    {
+        // Whole waits 80 … 180 s: the 0.1 quantile is 90 s after the provider created the task.
+        var plan = Learned with { TotalQuantiles = Enumerable.Range(0, 51).Select(i => 80 + i * 2.0).ToArray() };
+        var context = Context()
+            .Answer(WorkflowNames.SubmitVideoTask, Submitted with { SubmittedAt = S.AddSeconds(answeredSeconds) })
+            .Answer(WorkflowNames.GetPollPlan, plan)
+            .Answer(WorkflowNames.CheckVideoTask, Succeeded)
+            .Answer(WorkflowNames.ArchiveVideo, Archived);
+
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
+
+        Assert.Equal(JobOutcome.Succeeded, result.Outcome);
+        Assert.Equal(S.AddSeconds(firstLookSeconds), context.Timers[0]);
+        Assert.Equal(S.AddSeconds(Math.Min(0, answeredSeconds)), result.Timings.SubmittedAt);
+    }
+
     [Fact]
     public async Task With_learned_whole_waits_the_first_query_goes_to_their_first_quantile_from_the_submit()
     {

@@ -10,7 +10,10 @@ public static class EarlyTimers
     /// <summary>The longest an activity waits for its moment (longer: the activity goes ahead, as before).</summary>
     public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(2);
 
-    /// <summary>Completes at <paramref name="notBefore"/> (UTC), at once when it is null or past, after at most <see cref="MaxWait"/>.</summary>
+    /// <summary>
+    /// Completes at <paramref name="notBefore"/> (UTC) or within a millisecond or two after it, at once when it is null or
+    /// past, after at most <see cref="MaxWait"/>.
+    /// </summary>
     public static Task WaitUntilAsync(DateTime? notBefore, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(time);
@@ -20,6 +23,9 @@ public static class EarlyTimers
         }
 
         var wait = at - time.GetUtcNow().UtcDateTime;
-        return wait <= TimeSpan.Zero ? Task.CompletedTask : Task.Delay(wait < MaxWait ? wait : MaxWait, time, cancellationToken);
+        // Rounded up, plus a millisecond: the runtime's timers count whole milliseconds of a coarse clock and can fire
+        // that much early, which would send a query planned for the video's end just before it.
+        return wait <= TimeSpan.Zero ? Task.CompletedTask
+            : Task.Delay(wait < MaxWait ? TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds) + 1) : MaxWait, time, cancellationToken);
     }
 }

@@ -120,8 +120,10 @@ public sealed partial class SubmitVideoTaskActivity(
             return new SubmitOutcome(null, JobError.FromProvider(ex));
         }
 
+        // The task was created no later than now: the poll schedule counts from here, not from when the orchestration hears of it.
+        var submittedAt = time.GetUtcNow().UtcDateTime;
         LogSubmitted(log, input.JobId, task.TaskId, task.RequestId);
-        return await AdoptAsync(intent, task.TaskId, cancellationToken);
+        return await AdoptAsync(intent, task.TaskId, cancellationToken) with { SubmittedAt = submittedAt };
     }
 
     /// <summary>
