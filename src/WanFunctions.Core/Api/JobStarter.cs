@@ -164,9 +164,10 @@ public sealed partial class JobStarter(
     private async Task ScheduleAsync(DurableTaskClient client, string jobId, ValidatedJob job, DateTimeOffset acceptedAt, CancellationToken cancellationToken)
     {
         var ticket = gate?.Value.Enabled == true ? Ticket(job, acceptedAt.UtcDateTime, gate.Value) : null;
+        var waker = new Capacity.DurableClientJobWaker(client, log);
         if (ticket is not null)
         {
-            ticket = await AdmitAsync(client, jobId, ticket, cancellationToken);
+            ticket = await AdmitAsync(jobId, ticket, waker, cancellationToken);
         }
 
         var input = new VideoJobInput(jobId, job, acceptedAt.UtcDateTime, workflow.Value.ToSchedule(), Gate: ticket,
@@ -176,28 +177,32 @@ public sealed partial class JobStarter(
             await client.ScheduleNewOrchestrationInstanceAsync(WorkflowNames.Orchestrator, input,
                 new StartOrchestrationOptions(jobId).WithDedupeStatuses(AllStatuses), cancellationToken);
         }
-        catch (Exception) when (ticket?.Grant is not null)
+        catch (Exception) when (ticket?.Admission is not null)
         {
-            // The slot taken for a job that did not start goes back at once, not when its lease ends; unless the job
-            // exists after all (a concurrent start, or a lost answer), which then holds it.
+            // The slot or queue place taken for a job that did not start goes back at once, not when its lease ends;
+            // unless the job exists after all (a concurrent start, or a lost answer), which then holds it.
             if (await client.GetInstanceAsync(jobId, getInputsAndOutputs: false, CancellationToken.None) is null)
             {
-                await gates!.ReleaseAsync(ticket.Account!, jobId, new Capacity.DurableClientJobWaker(client, log), CancellationToken.None);
+                await gates!.ReleaseAsync(ticket.Account!, jobId, waker, CancellationToken.None);
             }
 
             throw;
         }
 
         LogJobStarted(log, jobId, job.Model, job.References.Count, job.BilledSecondsUpperBound);
+        if (ticket?.Admission is { Granted: false })
+        {
+            await WakeIfGrantedMeanwhileAsync(jobId, ticket.Account!, waker, cancellationToken);
+        }
     }
 
     /// <summary>
-    /// At the door: when an account of the job has a slot free and nobody waiting, the job takes the slot now and its
-    /// orchestration submits in its first step, without a trip to the gate through the activity queue (which, in a burst,
-    /// holds every other job's first look). Otherwise (or if the gate cannot be read) the ticket goes as it is, and the
-    /// orchestration queues the job. Nothing here queues a job: a wake event never goes to an orchestration not yet created.
+    /// At the door: the gate's answer for the job now (<see cref="Capacity.CapacityGates.AcquireAsync"/>: a slot, or its
+    /// place in the queue, in POST order), carried in the orchestration's input, so that its first step submits or waits
+    /// for its wake without a trip to the gate through the activity queue (which, in a burst, holds every other job's).
+    /// If the gate cannot be reached the ticket goes as it is, and the orchestration asks the gate itself.
     /// </summary>
-    private async Task<Capacity.GateTicket> AdmitAsync(DurableTaskClient client, string jobId, Capacity.GateTicket ticket, CancellationToken cancellationToken)
+    private async Task<Capacity.GateTicket> AdmitAsync(string jobId, Capacity.GateTicket ticket, Capacity.DurableClientJobWaker waker, CancellationToken cancellationToken)
     {
         if (gates is null)
         {
@@ -206,16 +211,33 @@ public sealed partial class JobStarter(
 
         try
         {
-            var request = ticket.RequestFor(jobId);
-            var looks = await gates.LookAsync(request, cancellationToken);
-            return await gates.TryGrantAsync(request, looks, new Capacity.DurableClientJobWaker(client, log), cancellationToken) is { } granted
-                ? ticket with { Account = granted.Account, Candidates = null, Grant = granted }
-                : ticket;
+            var answer = await gates.AcquireAsync(ticket.RequestFor(jobId), waker, cancellationToken);
+            return ticket with { Account = answer.Account, Candidates = null, Admission = answer };
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             LogNotAdmitted(log, jobId, ex.GetType().Name);
             return ticket;
+        }
+    }
+
+    /// <summary>
+    /// A job queued at the door may have been granted its slot before its orchestration existed, and that wake event had
+    /// nowhere to go: now that the orchestration exists, it is woken again (a second wake is harmless). Best effort: the
+    /// orchestration's own re-check (Gate:MaxRecheckInterval) finds the grant anyway.
+    /// </summary>
+    private async Task WakeIfGrantedMeanwhileAsync(string jobId, string account, Capacity.DurableClientJobWaker waker, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await gates!.HolderAsync(account, jobId, cancellationToken) is { } holder)
+            {
+                await waker.WakeAsync([holder], cancellationToken);
+            }
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogNotAdmitted(log, jobId, ex.GetType().Name);
         }
     }
 
@@ -286,7 +308,7 @@ public sealed partial class JobStarter
     [LoggerMessage(Level = LogLevel.Warning, Message = "Idempotency key {Key} was claimed {Since} ago but its job never started; starting it now")]
     private static partial void LogClaimAbandoned(ILogger logger, string key, TimeSpan since);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the capacity gate could not be read at the start ({Error}); the job queues in its orchestration")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the capacity gate could not be reached at the start ({Error}); the job's orchestration asks it")]
     private static partial void LogNotAdmitted(ILogger logger, string jobId, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} started: model {Model}, {References} references, up to {Seconds} billed seconds")]

@@ -66,14 +66,50 @@ public sealed class CapacityGates(IGateStore store, IOptions<DashScopeOptions> d
         }, waker, cancellationToken);
 
     /// <summary>
-    /// The accounts a job may go to (its own, else its candidates, else every account), each with its state as it
-    /// stands (expired leases tidied away in the copy; nothing is written).
+    /// Takes a slot for the job or keeps its place in the queue (safe to run twice: a holder gets its grant again, a
+    /// waiter keeps its place). A job with an account asks that account. One without (a pool, the job's
+    /// <see cref="CapacityRequest.Candidates"/>) is placed: where an earlier call already placed it, else on the account
+    /// with the most free slots that grants one at once (its queue empty), else on the one with the shortest queue per
+    /// slot; it then waits there, and is not moved when another account frees a slot first. The answer names the account.
     /// </summary>
-    /// <exception cref="InvalidOperationException">None of the named accounts is configured any more.</exception>
-    public async Task<IReadOnlyList<(string Account, GateState State)>> LookAsync(CapacityRequest request, CancellationToken cancellationToken)
+    /// <exception cref="InvalidOperationException">None of the job's accounts is configured any more.</exception>
+    public async Task<CapacityAnswer> AcquireAsync(CapacityRequest request, IJobWaker? waker, CancellationToken cancellationToken)
     {
-        var candidates = request.Account is { } placed ? [placed]
-            : request.Candidates is { } named ? Accounts.Where(named.Contains).ToList() : Accounts;
+        if (request.Account is { } account)
+        {
+            return await AcquireAtAsync(account);
+        }
+
+        var looks = await LookAsync(request, cancellationToken);
+        if (looks.FirstOrDefault(l => l.State.Holders.Exists(h => h.JobId == request.JobId) || l.State.Queue.Exists(w => w.JobId == request.JobId))
+            is { Account: { } placed })
+        {
+            return await AcquireAtAsync(placed);
+        }
+
+        foreach (var (free, _) in looks.Where(l => l.State.Queue.Count == 0 && l.State.Holders.Count < l.State.EffectiveLimit)
+            .OrderByDescending(l => l.State.EffectiveLimit - l.State.Holders.Count))
+        {
+            if (await RunAsync(free, (gate, state, now, woken) => gate.TryAcquire(state, request, now, woken), waker, cancellationToken) is { } granted)
+            {
+                return granted with { Account = free };
+            }
+        }
+
+        return await AcquireAtAsync(looks.OrderBy(l => (double)(l.State.Holders.Count + l.State.Queue.Count) / Math.Max(1, l.State.EffectiveLimit)).First().Account);
+
+        async Task<CapacityAnswer> AcquireAtAsync(string at) =>
+            await RunAsync(at, (gate, state, now, woken) => gate.Acquire(state, request, now, woken), waker, cancellationToken) with { Account = at };
+    }
+
+    /// <summary>The job's holder record in <paramref name="account"/> if it holds a slot there now (as stored), else null.</summary>
+    public async Task<GateHolder?> HolderAsync(string account, string jobId, CancellationToken cancellationToken) =>
+        (await Store.ReadAsync(account, cancellationToken)).Holders.Find(h => h.JobId == jobId && h.LeaseUntil > UtcNow);
+
+    /// <summary>The candidate accounts with their states as they stand (expired leases tidied away in the copy; nothing is written).</summary>
+    private async Task<List<(string Account, GateState State)>> LookAsync(CapacityRequest request, CancellationToken cancellationToken)
+    {
+        var candidates = request.Candidates is { } named ? Accounts.Where(named.Contains).ToList() : Accounts;
         if (candidates.Count == 0)
         {
             throw new InvalidOperationException(
@@ -90,30 +126,10 @@ public sealed class CapacityGates(IGateStore store, IOptions<DashScopeOptions> d
 
         return looks;
     }
-
-    /// <summary>
-    /// A slot for a job not queued anywhere, only where one is free now (the queue empty, a slot under the limit): tried on
-    /// the looked-at accounts by most free slots. The grant (with its account), or null: the job was queued nowhere.
-    /// </summary>
-    public async Task<CapacityAnswer?> TryGrantAsync(CapacityRequest request, IEnumerable<(string Account, GateState State)> looks,
-        IJobWaker? waker, CancellationToken cancellationToken)
-    {
-        foreach (var (account, _) in looks.Where(l => l.State.Queue.Count == 0 && l.State.Holders.Count < l.State.EffectiveLimit)
-            .OrderByDescending(l => l.State.EffectiveLimit - l.State.Holders.Count))
-        {
-            if (await RunAsync(account, (gate, state, now, woken) => gate.TryAcquire(state, request with { Account = account }, now, woken),
-                waker, cancellationToken) is { } granted)
-            {
-                return granted with { Account = account };
-            }
-        }
-
-        return null;
-    }
 }
 
 /// <summary>
-/// Takes a slot for the job or keeps its place in the queue (safe to run twice: a holder gets its grant again).
+/// Takes a slot for the job or keeps its place in the queue (<see cref="CapacityGates.AcquireAsync"/>; safe to run twice).
 /// Jobs it grants a slot besides the caller (expired leases reclaimed, the limit recovered) are woken.
 /// </summary>
 /// <remarks>The Functions app passes the waker per call (a <c>[DurableClient]</c> binding); the local host injects one.</remarks>
@@ -125,7 +141,7 @@ public sealed partial class AcquireCapacityActivity(CapacityGates gates, ILogger
     public Task<CapacityAnswer> RunAsync(CapacityRequest input, IJobWaker? jobWaker, CancellationToken cancellationToken) =>
         GateTracing.TraceAsync("acquire", input, async () =>
         {
-            var answer = await AcquireAsync(input, jobWaker, cancellationToken);
+            var answer = await gates.AcquireAsync(input, jobWaker, cancellationToken);
             if (!answer.Granted)
             {
                 LogWaiting(log, input.JobId, answer.Account!, answer.Position);
@@ -135,39 +151,6 @@ public sealed partial class AcquireCapacityActivity(CapacityGates gates, ILogger
             Activity.Current?.SetSafeTag(WorkflowTelemetry.Tags.Account, answer.Account);
             return answer;
         });
-
-    private async Task<CapacityAnswer> AcquireAsync(CapacityRequest input, IJobWaker? jobWaker, CancellationToken cancellationToken) =>
-        input.Account is { } account
-            ? await gates.RunAsync(account, (gate, state, now, woken) => gate.Acquire(state, input, now, woken), jobWaker, cancellationToken)
-                with { Account = account }
-            : await RouteAsync(input, jobWaker, cancellationToken);
-
-    /// <summary>
-    /// Places a job on one of its candidate accounts: where an earlier run already placed it (safe to run twice), else
-    /// the first one, by most free slots, that grants it a slot at once (its queue empty), else the one with the
-    /// shortest queue per slot. The job then waits on that account: it is not moved when another frees a slot first.
-    /// </summary>
-    private async Task<CapacityAnswer> RouteAsync(CapacityRequest input, IJobWaker? jobWaker, CancellationToken cancellationToken)
-    {
-        var looks = await gates.LookAsync(input, cancellationToken);
-        if (looks.FirstOrDefault(l => l.State.Holders.Exists(h => h.JobId == input.JobId) || l.State.Queue.Exists(w => w.JobId == input.JobId))
-            is { Account: { } placed })
-        {
-            return await AcquireAtAsync(placed);
-        }
-
-        if (await gates.TryGrantAsync(input, looks, jobWaker, cancellationToken) is { } granted)
-        {
-            return granted;
-        }
-
-        var shortest = looks.OrderBy(l => (double)(l.State.Holders.Count + l.State.Queue.Count) / Math.Max(1, l.State.EffectiveLimit)).First().Account;
-        return await AcquireAtAsync(shortest);
-
-        async Task<CapacityAnswer> AcquireAtAsync(string account) =>
-            await gates.RunAsync(account, (gate, state, now, woken) => gate.Acquire(state, input, now, woken), jobWaker, cancellationToken)
-                with { Account = account };
-    }
 }
 
 /// <summary>Gives the job's slot (or queue place) back and wakes the jobs that now get one. Safe to run twice.</summary>

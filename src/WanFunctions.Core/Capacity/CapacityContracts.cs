@@ -10,8 +10,9 @@ namespace WanFunctions.Capacity;
 /// gate checks made in this generation (<see cref="Checks"/>; at <see cref="ChecksPerGeneration"/> it continues as new).
 /// Null in the input when the gate is off (or for a job started before the gate existed). <see cref="Account"/> is null
 /// until the gate places the job on one of <see cref="Candidates"/> (the pool accounts that serve the job; null: all).
-/// <see cref="Grant"/>: a slot the starter took when the job was posted (an account had one free and nobody waiting);
-/// the job's first round submits on it without asking the gate, if its lease still runs. Null otherwise, and once used.
+/// <see cref="Admission"/>: the gate's answer when the job was posted (the starter asked it): a slot, or a place in the
+/// queue. The job's first round takes it instead of asking the gate again (a slot only while its lease runs). Null when
+/// the starter could not ask, and once used.
 /// </summary>
 public sealed record GateTicket(
     [property: JsonPropertyName("account")] string? Account,
@@ -21,7 +22,7 @@ public sealed record GateTicket(
     [property: JsonPropertyName("checksPerGeneration")] int ChecksPerGeneration = 100,
     [property: JsonPropertyName("checks")] int Checks = 0,
     [property: JsonPropertyName("candidates")] IReadOnlyList<string>? Candidates = null,
-    [property: JsonPropertyName("grant")] CapacityAnswer? Grant = null)
+    [property: JsonPropertyName("admission")] CapacityAnswer? Admission = null)
 {
     /// <summary>The gate request this ticket makes for <paramref name="jobId"/>.</summary>
     public CapacityRequest RequestFor(string jobId) => new(Account, jobId, Priority, QueuedSince, Account is null ? Candidates : null);

@@ -199,8 +199,14 @@ public sealed class CapacityGate(AccountLimits limits, GateOptions options)
         var rounds = (position + state.EffectiveLimit - 1) / Math.Max(1, state.EffectiveLimit);
         var estimated = now + TimeSpan.FromSeconds(Math.Round(rounds * hold));
         return new CapacityAnswer(false, Position: position, EstimatedStartAt: estimated,
-            RetryAt: now + options.MaxRecheckInterval, EffectiveLimit: state.EffectiveLimit);
+            RetryAt: now + RecheckInterval(state.Queue.Find(w => w.JobId == jobId)!.Seq), EffectiveLimit: state.EffectiveLimit);
     }
+
+    /// <summary>
+    /// A waiting job's re-check interval: between half and all of MaxRecheckInterval, by its arrival (the waiter's
+    /// sequence number), so a burst of jobs queued together does not look at the gate again all in the same moment.
+    /// </summary>
+    public TimeSpan RecheckInterval(long seq) => options.MaxRecheckInterval * (0.5 + 0.05 * (seq % 10) + 0.05);
 
     private static CapacityAnswer GrantAnswer(GateState state, GateHolder holder) =>
         new(true, holder.LeaseUntil, holder.SubmitAt, EffectiveLimit: state.EffectiveLimit);

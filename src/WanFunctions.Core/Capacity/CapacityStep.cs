@@ -27,8 +27,8 @@ public sealed record SlotWaitResult(SlotWait Outcome, GateTicket Ticket, DateTim
 public static partial class CapacityStep
 {
     /// <summary>
-    /// Waits for a slot of the ticket's account: the slot taken at the door (<see cref="GateTicket.Grant"/>) if its lease
-    /// still runs, else <c>AcquireCapacity</c>, then (queued) a wait for the
+    /// Waits for a slot of the ticket's account: the gate's answer at the POST (<see cref="GateTicket.Admission"/>) or
+    /// <c>AcquireCapacity</c>, then (queued) a wait for the
     /// "capacity-granted" event raced against a re-check timer (the answer's <c>retryAt</c>, never past the queue
     /// deadline) and the cancel. Shows phase <see cref="JobPhase.Queued"/> with position and estimated start.
     /// The event carries the grant (a <see cref="GateHolder"/>): one made after the job's last look at the gate, with
@@ -41,9 +41,10 @@ public static partial class CapacityStep
     {
         var log = context.CreateReplaySafeLogger(typeof(CapacityStep));
         var deadline = ticket.QueuedSince + ticket.MaxQueueTime;
-        // The slot the starter took at the door serves once, while its lease runs (a late start lets it lapse and be reclaimed).
-        var atTheDoor = ticket.Grant is { Granted: true, LeaseUntil: { } doorLease } door && doorLease > context.CurrentUtcDateTime ? door : null;
-        ticket = ticket with { Grant = null };
+        // The gate's answer at the POST serves as the first look: a place in the queue, or a slot while its lease runs (a
+        // late start lets it lapse and be reclaimed, so the job asks again).
+        var atTheDoor = ticket.Admission is { } door && (!door.Granted || door.LeaseUntil > context.CurrentUtcDateTime) ? door : null;
+        ticket = ticket with { Admission = null };
         // One waiter for the wake event, kept until it fires: a fresh one per round would leave stale ones to swallow it.
         Task<GateHolder?>? granted = null;
         GateHolder? wokenWith = null;

@@ -15,8 +15,8 @@ using static WanFunctions.Core.Tests.Api.ApiTestKit;
 namespace WanFunctions.Core.Tests.Api;
 
 /// <summary>
-/// The start at the door: a job that finds a slot free and nobody waiting takes it when it is posted, and its
-/// orchestration submits without a first trip to the gate; anything else leaves the queueing to the orchestration.
+/// The start at the door: the starter asks the gate when the job is posted (a slot, or a place in the queue in POST
+/// order) and the orchestration's first step takes that answer instead of a first trip to the gate.
 /// </summary>
 public sealed class AdmissionTests
 {
@@ -58,7 +58,7 @@ public sealed class AdmissionTests
         var started = await Starter(Gates(store)).StartAsync(Request(), client.Object, default);
 
         var ticket = ScheduledInput(client).Gate!;
-        var grant = Assert.IsType<CapacityAnswer>(ticket.Grant);
+        var grant = Assert.IsType<CapacityAnswer>(ticket.Admission);
         Assert.True(grant.Granted);
         Assert.Equal(Now.UtcDateTime + Lease, grant.LeaseUntil);
         Assert.Equal(Now.UtcDateTime, grant.SubmitAt);
@@ -67,18 +67,43 @@ public sealed class AdmissionTests
     }
 
     [Fact]
-    public async Task A_job_posted_while_every_slot_is_taken_is_not_queued_at_the_door()
+    public async Task A_job_posted_while_every_slot_is_taken_is_queued_at_the_door_and_its_orchestration_carries_its_place()
     {
         var store = new InMemoryGateStore();
         await FillAsync(store, GateAccounts.Default, 2);
         var client = Client();
 
-        await Starter(Gates(store)).StartAsync(Request(), client.Object, default);
+        var started = await Starter(Gates(store)).StartAsync(Request(), client.Object, default);
 
-        Assert.Null(ScheduledInput(client).Gate!.Grant);
-        var state = await store.ReadAsync(GateAccounts.Default, default);
-        Assert.Empty(state.Queue); // the orchestration queues it, so a wake never goes to a job not created yet
-        Assert.Equal(2, state.Holders.Count);
+        var admission = ScheduledInput(client).Gate!.Admission!;
+        Assert.False(admission.Granted);
+        Assert.Equal(1, admission.Position);
+        Assert.InRange(admission.RetryAt!.Value, Now.UtcDateTime, Now.UtcDateTime + new GateOptions().MaxRecheckInterval);
+        Assert.Equal(started.JobId, Assert.Single((await store.ReadAsync(GateAccounts.Default, default)).Queue).JobId);
+        client.Verify(c => c.RaiseEventAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    [Fact]
+    public async Task A_job_granted_its_slot_before_its_orchestration_existed_is_woken_once_it_does()
+    {
+        // A release between the door and the start promotes the job: that wake went nowhere, so the starter sends it again.
+        var store = new InMemoryGateStore();
+        await FillAsync(store, GateAccounts.Default, 2);
+        var gates = Gates(store);
+        var client = Client();
+        client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(
+                It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
+            .Returns(async (TaskName _, object? _, StartOrchestrationOptions? options, CancellationToken _) =>
+            {
+                await gates.ReleaseAsync(GateAccounts.Default, "other-0", Mock.Of<IJobWaker>(), default); // its wake is lost
+                return options!.InstanceId!;
+            });
+
+        var started = await Starter(gates).StartAsync(Request(), client.Object, default);
+
+        Assert.False(ScheduledInput(client).Gate!.Admission!.Granted);
+        client.Verify(c => c.RaiseEventAsync(started.JobId!, DurableClientJobWaker.EventName,
+            It.Is<object?>(o => o is GateHolder && ((GateHolder)o).JobId == started.JobId), It.IsAny<CancellationToken>()), Times.Once);
     }
 
     [Fact]
@@ -97,7 +122,7 @@ public sealed class AdmissionTests
 
         var ticket = ScheduledInput(client).Gate!;
         Assert.Equal("second", ticket.Account);
-        Assert.Equal("second", ticket.Grant!.Account);
+        Assert.Equal("second", ticket.Admission!.Account);
         Assert.Null(ticket.Candidates);
     }
 
@@ -116,17 +141,33 @@ public sealed class AdmissionTests
     }
 
     [Fact]
-    public async Task A_gate_that_cannot_be_read_at_the_door_leaves_the_queueing_to_the_orchestration()
+    public async Task A_queue_place_taken_for_a_job_whose_start_failed_is_given_back_at_once()
+    {
+        var store = new InMemoryGateStore();
+        await FillAsync(store, GateAccounts.Default, 2);
+        var client = Client();
+        client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(
+                It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new InvalidOperationException("the task hub is unreachable"));
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Starter(Gates(store)).StartAsync(Request(), client.Object, default));
+
+        Assert.Empty((await store.ReadAsync(GateAccounts.Default, default)).Queue);
+    }
+
+    [Fact]
+    public async Task A_gate_that_cannot_be_reached_at_the_door_leaves_the_asking_to_the_orchestration()
     {
         var store = new Mock<IGateStore>();
-        store.Setup(s => s.ReadAsync(It.IsAny<string>(), It.IsAny<CancellationToken>())).ThrowsAsync(new IOException("storage is down"));
+        store.Setup(s => s.UpdateAsync(It.IsAny<string>(), It.IsAny<Func<GateState, CapacityAnswer>>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new IOException("storage is down"));
         var client = Client();
 
         var started = await Starter(Gates(store.Object)).StartAsync(Request(), client.Object, default);
 
         Assert.True(started.Started);
         var ticket = ScheduledInput(client).Gate!;
-        Assert.Null(ticket.Grant);
+        Assert.Null(ticket.Admission);
         Assert.Equal(GateAccounts.Default, ticket.Account);
     }
 }

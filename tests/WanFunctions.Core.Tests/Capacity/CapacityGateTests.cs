@@ -37,9 +37,22 @@ public class CapacityGateTests
         Assert.False(c.Granted);
         Assert.Equal(1, c.Position);
         Assert.Equal(2, d.Position);
-        Assert.Equal(T0.AddSeconds(3) + Options.MaxRecheckInterval, d.RetryAt);
+        Assert.Equal(T0.AddSeconds(3) + gate.RecheckInterval(state.Queue.Single(w => w.JobId == "d").Seq), d.RetryAt);
         Assert.True(d.EstimatedStartAt > T0.AddSeconds(3));
         Assert.Equal(["a", "b"], state.Holders.Select(h => h.JobId));
+    }
+
+    [Fact]
+    public void Jobs_queued_together_look_again_at_spread_moments_none_later_than_the_recheck_interval()
+    {
+        var gate = Gate(slots: 1);
+        var state = new GateState();
+        Acquire(gate, state, "holder", T0);
+
+        var retries = Enumerable.Range(1, 10).Select(i => Acquire(gate, state, $"job-{i}", T0).RetryAt!.Value).ToList();
+
+        Assert.Equal(10, retries.Distinct().Count());
+        Assert.All(retries, at => Assert.InRange(at, T0 + Options.MaxRecheckInterval / 2, T0 + Options.MaxRecheckInterval));
     }
 
     [Fact]

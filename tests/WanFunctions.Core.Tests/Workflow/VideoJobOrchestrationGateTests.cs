@@ -60,7 +60,7 @@ public class VideoJobOrchestrationGateTests
     }
 
     private static VideoJobInput AdmittedAtTheDoor(DateTime leaseUntil, DateTime submitAt) =>
-        GatedInput() with { Gate = GatedInput().Gate! with { Grant = new CapacityAnswer(true, leaseUntil, submitAt, EffectiveLimit: 5, Account: GateAccounts.Default) } };
+        GatedInput() with { Gate = GatedInput().Gate! with { Admission = new CapacityAnswer(true, leaseUntil, submitAt, EffectiveLimit: 5, Account: GateAccounts.Default) } };
 
     [Fact]
     public async Task A_job_that_took_its_slot_at_the_door_submits_in_its_first_step_without_asking_the_gate()
@@ -80,6 +80,25 @@ public class VideoJobOrchestrationGateTests
         var submit = Assert.IsType<SubmitVideoTaskInput>(Assert.Single(context.CallsTo(WorkflowNames.SubmitVideoTask)).Input);
         Assert.Equal((GateAccounts.Default, spaced), (submit.Account, submit.NotBefore));
         Assert.Single(context.CallsTo(WorkflowNames.ReleaseCapacity));
+    }
+
+    [Fact]
+    public async Task A_job_queued_at_the_door_shows_its_place_and_waits_for_its_wake_without_asking_the_gate()
+    {
+        var context = Context()
+            .WakeWith(Grant(StartedAt.AddSeconds(4)))
+            .Answer(WorkflowNames.SubmitVideoTask, Submitted)
+            .Answer(WorkflowNames.CheckVideoTask, Succeeded)
+            .Always(WorkflowNames.ReleaseCapacity, true)
+            .Answer(WorkflowNames.ArchiveVideo, Archived);
+        var input = GatedInput() with { Gate = GatedInput().Gate! with { Admission = Queued(StartedAt) with { Position = 7, Account = GateAccounts.Default } } };
+
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, input);
+
+        Assert.Equal(JobOutcome.Succeeded, result.Outcome);
+        Assert.Empty(context.CallsTo(WorkflowNames.AcquireCapacity));
+        Assert.Contains(context.Progress, p => p is { Phase: JobPhase.Queued, QueuePosition: 7 });
+        Assert.Single(context.CallsTo(WorkflowNames.SubmitVideoTask));
     }
 
     [Fact]
