@@ -78,6 +78,34 @@ public sealed class CapacityGateTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Each_post_takes_its_slot_or_its_place_in_the_queue_before_it_is_answered_and_jobs_submit_in_post_order()
+    {
+        await using var world = await WorkflowHarness.StartAsync(azurite,
+            new SimulatorOptions { PendingSeconds = 1, RunningSeconds = 1 }, Settings(1));
+        var prompts = Enumerable.Range(1, 4).Select(i => $"character1 waves, in line {i}").ToList();
+        var ids = new List<string>();
+        foreach (var prompt in prompts)
+        {
+            var (_, accepted) = await world.PostJobAsync(Job(prompt));
+            ids.Add((string)accepted["id"]!);
+        }
+
+        // At the door: the first holds the slot, the others wait in POST order, before any orchestration has asked.
+        var gate = await GateAsync(world);
+        Assert.Equal(ids[0], (string)Assert.Single(gate["holders"]!.AsArray())!["jobId"]!);
+        Assert.Equal(ids[1..], gate["queued"]!.AsArray().Select(w => (string)w!["jobId"]!));
+
+        foreach (var id in ids)
+        {
+            Assert.Equal("Succeeded", (string)(await world.WaitForFinishAsync(id, TimeSpan.FromSeconds(60)))["status"]!);
+        }
+
+        var submitted = world.Simulator.Requests.Where(r => r.Method == "POST" && r.Path == SubmitPath).ToList();
+        Assert.Equal(prompts, submitted.Select(r => prompts.Single(p => r.Body.Contains(p, StringComparison.Ordinal))));
+        Assert.Equal(1, world.Simulator.PeakActiveTasks);
+    }
+
+    [Fact]
     public async Task A_job_canceled_while_queued_ends_Canceled_at_once_without_calling_the_provider()
     {
         await using var world = await WorkflowHarness.StartAsync(azurite,
