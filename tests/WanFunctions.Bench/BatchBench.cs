@@ -88,6 +88,27 @@ public static class BatchBench
         ["DurableTask:MessageVisibilityTimeout"] = "00:01:00",
     };
 
+    /// <summary>The batch's jobs that have ended (completed, failed, terminated), by id.</summary>
+    private static async Task<Dictionary<string, OrchestrationMetadata>> EndedAsync(LocalHostApp host, DateTimeOffset start, HashSet<string> batch, bool outputs)
+    {
+        var ended = new Dictionary<string, OrchestrationMetadata>();
+        await foreach (var done in host.Client.GetAllInstancesAsync(new OrchestrationQuery
+        {
+            Statuses = [OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated],
+            CreatedFrom = start.UtcDateTime.AddMinutes(-1),
+            PageSize = 1000,
+            FetchInputsAndOutputs = outputs,
+        }))
+        {
+            if (batch.Contains(done.InstanceId))
+            {
+                ended[done.InstanceId] = done;
+            }
+        }
+
+        return ended;
+    }
+
     private static async Task<BatchFigures> RunOnceAsync(int n, int generation, double ideal, bool gate, string storage)
     {
         await using var sim = await SimulatorHost.StartAsync(new SimulatorOptions
@@ -136,29 +157,18 @@ public static class BatchBench
         }));
         var postsAnswered = clock.Elapsed;
 
-        // One query a second for the batch's ended jobs, not a read per job: the bench's own load stays off the engine.
-        // (The makespan comes from the engine's LastUpdatedAt, not from when this loop notices.)
-        var finished = new Dictionary<string, OrchestrationMetadata>();
+        // One light query a second for how many of the batch have ended (no inputs or outputs: the bench's own load stays
+        // off the engine and its storage), then one read of their results. The makespan comes from the engine's
+        // LastUpdatedAt, not from when this loop notices.
         var batch = ids.ToHashSet(StringComparer.Ordinal);
+        var finished = await EndedAsync(host, start, batch, outputs: false);
         while (finished.Count < n && clock.Elapsed < TimeSpan.FromMinutes(10))
         {
             await Task.Delay(1000);
-            var ended = host.Client.GetAllInstancesAsync(new OrchestrationQuery
-            {
-                Statuses = [OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated],
-                CreatedFrom = start.UtcDateTime.AddMinutes(-1),
-                PageSize = 1000,
-                FetchInputsAndOutputs = true,
-            });
-            await foreach (var done in ended)
-            {
-                if (batch.Contains(done.InstanceId))
-                {
-                    finished[done.InstanceId] = done;
-                }
-            }
+            finished = await EndedAsync(host, start, batch, outputs: false);
         }
 
+        finished = await EndedAsync(host, start, batch, outputs: true);
         var lost = ids.Count(id => !finished.TryGetValue(id, out var done)
             || done.ReadOutputAs<JsonObject>()?["outcome"]?.GetValue<string>() != "Succeeded");
         var makespan = finished.Count == 0 ? double.NaN : (finished.Values.Max(m => m.LastUpdatedAt) - start).TotalSeconds;
@@ -182,11 +192,13 @@ public static class BatchBench
         if (gate)
         {
             Report.Line(string.Create(CultureInfo.InvariantCulture,
-                $"a slot's idle time per round: (makespan − ideal) ÷ {figures.Rounds:0} rounds = {figures.IdlePerRoundSeconds:0.00} s; where it goes (median per job):"));
+                $"a slot's idle time per round: (makespan − ideal) ÷ {figures.Rounds:0} rounds = {figures.IdlePerRoundSeconds:0.00} s; where it goes (median and 90th percentile per job):"));
             var prompts = ids.Select((id, i) => (id, Prompt(i + 1))).ToDictionary(p => p.id, p => p.Item2);
+            Report.Line("mean hand-over per round (s): " + string.Join(" ", RoundBreakdown.HandOverByRound(sim, Slots)
+                .Select(h => h.ToString("0.00", CultureInfo.InvariantCulture))));
             foreach (var step in await RoundBreakdown.MeasureAsync(storage, hub, prompts, sim, Slots))
             {
-                Report.Line(string.Create(CultureInfo.InvariantCulture, $"  {step.MedianSeconds,6:0.00}  {step.Name} (n={step.Samples})"));
+                Report.Line(string.Create(CultureInfo.InvariantCulture, $"  {step.MedianSeconds,6:0.00} {(double.IsNaN(step.P90Seconds) ? "" : step.P90Seconds.ToString("0.00", CultureInfo.InvariantCulture)),6}  {step.Name} (n={step.Samples})"));
             }
         }
 

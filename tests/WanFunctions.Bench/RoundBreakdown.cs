@@ -14,18 +14,15 @@ namespace WanFunctions.Bench;
 /// </summary>
 public static class RoundBreakdown
 {
-    /// <summary>One step of a round, with the median and how many jobs it was seen in.</summary>
-    public sealed record Step(string Name, double MedianSeconds, int Samples);
+    /// <summary>One step of a round: its median, its 90th percentile (NaN for counts), and how many jobs it was seen in.</summary>
+    public sealed record Step(string Name, double MedianSeconds, int Samples, double P90Seconds = double.NaN);
 
     public static async Task<IReadOnlyList<Step>> MeasureAsync(string storage, string hub, IReadOnlyDictionary<string, string> promptByJob,
         SimulatorHost sim, int slots)
     {
         var table = new TableClient(storage, hub + "History");
         var tasks = sim.Services.GetRequiredService<TaskStore>().All.ToDictionary(t => t.Prompt, StringComparer.Ordinal);
-        // Every hand-over, tails included: the k-th task to end frees the slot the (k + slots)-th submit takes.
-        var ends = tasks.Values.Select(t => t.SubmitTime + t.PendingDuration + t.RunningDuration).Order().ToList();
-        var starts = tasks.Values.Select(t => t.SubmitTime).Order().ToList();
-        var handOvers = ends.Take(Math.Max(0, starts.Count - slots)).Select((end, k) => (starts[k + slots] - end).TotalSeconds).ToList();
+        var handOvers = HandOvers(tasks.Values, slots);
         var queries = sim.Requests.Where(r => r.Method == "GET" && r.Path.StartsWith("/api/v1/tasks/", StringComparison.Ordinal))
             .ToLookup(r => r.Path["/api/v1/tasks/".Length..], r => r.Timestamp.UtcDateTime, StringComparer.Ordinal);
 
@@ -115,26 +112,44 @@ public static class RoundBreakdown
 
         return
         [
-            new("hand-over: a task's end → the next submit on its slot, median (all steps below)", Median(handOvers), handOvers.Count),
-            new("hand-over: the same, 90th percentile", handOvers.Count == 0 ? double.NaN : Stats.Percentile(handOvers, 90), handOvers.Count),
+            Timed("hand-over: a task's end → the next submit on its slot (all steps below)", handOvers),
             new("hand-over: the same, longest", handOvers.Count == 0 ? double.NaN : handOvers.Max(), handOvers.Count),
-            new("provider queries per task before the archive's look-up (poll schedule)", Median(queriesPerTask), queriesPerTask.Count),
-            new("first query after the provider accepted the task (poll schedule)", Median(firstQuery), firstQuery.Count),
+            Timed("provider queries per task before the archive's look-up (poll schedule)", queriesPerTask),
+            Timed("first query after the provider accepted the task (poll schedule)", firstQuery),
             new("jobs that polled on a learned plan (GetPollPlan answered with run quantiles)", learnedPlans, promptByJob.Count),
-            new("provider SUCCEEDED → the job's query that sees it (poll schedule)", Median(detect), detect.Count),
-            new("that query → the next job's wake event raised (release + wake; nearest earlier final-state query)", Median(handOn), handOn.Count),
-            new("that query → ReleaseCapacity scheduled (a no-op once CheckVideoTask released the slot)", Median(toRelease), toRelease.Count),
-            new("ReleaseCapacity scheduled → done (dispatch, gate blob, wake events if still holding)", Median(release), release.Count),
-            new("wake event raised → woken job's next step scheduled (SubmitVideoTask with the event's grant, else AcquireCapacity)", Median(wakeToNext), wakeToNext.Count),
+            Timed("provider SUCCEEDED → the job's query that sees it (poll schedule)", detect),
+            Timed("that query → the next job's wake event raised (release + wake; nearest earlier final-state query)", handOn),
+            Timed("that query → ReleaseCapacity scheduled (a no-op once CheckVideoTask released the slot)", toRelease),
+            Timed("ReleaseCapacity scheduled → done (dispatch, gate blob, wake events if still holding)", release),
+            Timed("wake event raised → woken job's next step scheduled (SubmitVideoTask with the event's grant, else AcquireCapacity)", wakeToNext),
             new("jobs that submitted on the wake event's grant, without another AcquireCapacity", wokenDirect, promptByJob.Count),
-            new("AcquireCapacity scheduled → done, when it granted (jobs not woken)", Median(acquire), acquire.Count),
-            new("that grant → SubmitVideoTask scheduled (submit-rate spacing, orchestrator)", Median(grantToSubmit), grantToSubmit.Count),
-            new("SubmitVideoTask scheduled → accepted by the provider (dispatch, intent record, POST)", Median(submitted), submitted.Count),
+            Timed("AcquireCapacity scheduled → done, when it granted (jobs not woken)", acquire),
+            Timed("that grant → SubmitVideoTask scheduled (submit-rate spacing, orchestrator)", grantToSubmit),
+            Timed("SubmitVideoTask scheduled → accepted by the provider (dispatch, intent record, POST)", submitted),
             new("lease renewals per job (RenewCapacityLease calls)", promptByJob.Count == 0 ? 0 : (double)renewals / promptByJob.Count, promptByJob.Count),
         ];
     }
 
+    /// <summary>
+    /// The mean hand-over of each round (slots of them a round), in round order: shows whether the idle time is spread
+    /// over the batch or paid in its first rounds.
+    /// </summary>
+    public static IReadOnlyList<double> HandOverByRound(SimulatorHost sim, int slots) =>
+        [.. HandOvers(sim.Services.GetRequiredService<TaskStore>().All, slots).Select((seconds, k) => (Round: k / slots, seconds))
+            .GroupBy(h => h.Round).Select(g => g.Average(h => h.seconds))];
+
+    /// <summary>Every hand-over in seconds, tails included: the k-th task to end frees the slot the (k + slots)-th submit takes.</summary>
+    private static List<double> HandOvers(IEnumerable<SimTask> tasks, int slots)
+    {
+        var ends = tasks.Select(t => t.SubmitTime + t.PendingDuration + t.RunningDuration).Order().ToList();
+        var starts = tasks.Select(t => t.SubmitTime).Order().ToList();
+        return [.. ends.Take(Math.Max(0, starts.Count - slots)).Select((end, k) => (starts[k + slots] - end).TotalSeconds)];
+    }
+
     private static double Median(List<double> values) => values.Count == 0 ? double.NaN : Stats.Median(values);
+
+    private static Step Timed(string name, List<double> values) =>
+        new(name, Median(values), values.Count, values.Count == 0 ? double.NaN : Stats.Percentile(values, 90));
 
     private sealed record HistoryEvent(string Type, string? Name, int EventId, int? TaskScheduledId, DateTime At, string? Result = null);
 
