@@ -179,13 +179,7 @@ public sealed partial class JobStarter(
         }
         catch (Exception) when (ticket?.Admission is not null)
         {
-            // The slot or queue place taken for a job that did not start goes back at once, not when its lease ends;
-            // unless the job exists after all (a concurrent start, or a lost answer), which then holds it.
-            if (await client.GetInstanceAsync(jobId, getInputsAndOutputs: false, CancellationToken.None) is null)
-            {
-                await gates!.ReleaseAsync(ticket.Account!, jobId, waker, CancellationToken.None);
-            }
-
+            await GiveBackAsync(client, jobId, ticket.Account!, waker);
             throw;
         }
 
@@ -222,6 +216,26 @@ public sealed partial class JobStarter(
     }
 
     /// <summary>
+    /// The slot or queue place taken for a job that did not start goes back at once, not when its lease ends; unless the
+    /// job exists after all (a concurrent start with the same key, or a lost answer), which then holds it. Best effort:
+    /// the lease ends it anyway, and the start's own failure is what the caller hears.
+    /// </summary>
+    private async Task GiveBackAsync(DurableTaskClient client, string jobId, string account, Capacity.DurableClientJobWaker waker)
+    {
+        try
+        {
+            if (await client.GetInstanceAsync(jobId, getInputsAndOutputs: false, CancellationToken.None) is null)
+            {
+                await gates!.ReleaseAsync(account, jobId, waker, CancellationToken.None);
+            }
+        }
+        catch (Exception ex)
+        {
+            LogNotGivenBack(log, jobId, ex.GetType().Name);
+        }
+    }
+
+    /// <summary>
     /// A job queued at the door may have been granted its slot before its orchestration existed, and that wake event had
     /// nowhere to go: now that the orchestration exists, it is woken again (a second wake is harmless). Best effort: the
     /// orchestration's own re-check (Gate:MaxRecheckInterval) finds the grant anyway.
@@ -237,7 +251,7 @@ public sealed partial class JobStarter(
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            LogNotAdmitted(log, jobId, ex.GetType().Name);
+            LogNotWoken(log, jobId, ex.GetType().Name);
         }
     }
 
@@ -310,6 +324,12 @@ public sealed partial class JobStarter
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the capacity gate could not be reached at the start ({Error}); the job's orchestration asks it")]
     private static partial void LogNotAdmitted(ILogger logger, string jobId, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} did not start and its slot could not be given back ({Error}); its lease will end it")]
+    private static partial void LogNotGivenBack(ILogger logger, string jobId, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: could not look for a slot granted while it started ({Error}); its re-check will find it")]
+    private static partial void LogNotWoken(ILogger logger, string jobId, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} started: model {Model}, {References} references, up to {Seconds} billed seconds")]
     private static partial void LogJobStarted(ILogger logger, string jobId, string model, int references, decimal seconds);
