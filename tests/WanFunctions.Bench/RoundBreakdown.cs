@@ -29,7 +29,7 @@ public static class RoundBreakdown
         List<double> detect = [], toRelease = [], release = [], wakeToNext = [], acquire = [], grantToSubmit = [], submitted = [];
         List<double> queriesPerTask = [], firstQuery = [];
         List<DateTime> detections = [], wakes = [];
-        int renewals = 0, wokenDirect = 0, learnedPlans = 0;
+        int renewals = 0, wokenDirect = 0, atTheDoor = 0, learnedPlans = 0;
         foreach (var (jobId, prompt) in promptByJob)
         {
             if (!tasks.TryGetValue(prompt, out var task))
@@ -76,7 +76,8 @@ public static class RoundBreakdown
                 continue;
             }
 
-            // How the job got its slot: from the wake event (the grant in its payload), or an AcquireCapacity that granted it.
+            // How the job got its slot: from the wake event (the grant in its payload), an AcquireCapacity that granted it,
+            // or neither: the gate granted it at the POST.
             var woken = events.LastOrDefault(e => e.Type == "EventRaised" && e.Name == DurableClientJobWaker.EventName && e.At <= submit.Scheduled);
             var granting = Activity(events, WorkflowNames.AcquireCapacity).LastOrDefault(a => a.Scheduled <= submit.Scheduled);
             if (woken is not null && (granting is null || granting.Scheduled < woken.At))
@@ -93,6 +94,10 @@ public static class RoundBreakdown
 
                 acquire.Add((grantedAt - granting.Scheduled).TotalSeconds);
                 grantToSubmit.Add((submit.Scheduled - grantedAt).TotalSeconds);
+            }
+            else if (woken is null && granting is null)
+            {
+                atTheDoor++;
             }
 
             submitted.Add((task.SubmitTime.UtcDateTime - submit.Scheduled).TotalSeconds);
@@ -122,6 +127,7 @@ public static class RoundBreakdown
             Timed("that query → ReleaseCapacity scheduled (a no-op once CheckVideoTask released the slot)", toRelease),
             Timed("ReleaseCapacity scheduled → done (dispatch, gate blob, wake events if still holding)", release),
             Timed("wake event raised → woken job's next step scheduled (SubmitVideoTask with the event's grant, else AcquireCapacity)", wakeToNext),
+            new("jobs that submitted on the slot the gate granted at the POST (no AcquireCapacity, no wake)", atTheDoor, promptByJob.Count),
             new("jobs that submitted on the wake event's grant, without another AcquireCapacity", wokenDirect, promptByJob.Count),
             Timed("AcquireCapacity scheduled → done, when it granted (jobs not woken)", acquire),
             Timed("that grant → SubmitVideoTask scheduled (submit-rate spacing, orchestrator)", grantToSubmit),

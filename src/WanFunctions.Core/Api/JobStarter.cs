@@ -167,7 +167,7 @@ public sealed partial class JobStarter(
         var waker = new Capacity.DurableClientJobWaker(client, log);
         if (ticket is not null)
         {
-            ticket = await AdmitAsync(jobId, ticket, waker, cancellationToken);
+            ticket = await AdmitAsync(jobId, ticket, waker);
         }
 
         var input = new VideoJobInput(jobId, job, acceptedAt.UtcDateTime, workflow.Value.ToSchedule(), Gate: ticket,
@@ -186,7 +186,7 @@ public sealed partial class JobStarter(
         LogJobStarted(log, jobId, job.Model, job.References.Count, job.BilledSecondsUpperBound);
         if (ticket?.Admission is { Granted: false })
         {
-            await WakeIfGrantedMeanwhileAsync(jobId, ticket.Account!, waker, cancellationToken);
+            await WakeIfGrantedMeanwhileAsync(jobId, ticket.Account!, waker);
         }
     }
 
@@ -194,9 +194,10 @@ public sealed partial class JobStarter(
     /// At the door: the gate's answer for the job now (<see cref="Capacity.CapacityGates.AcquireAsync"/>: a slot, or its
     /// place in the queue, in POST order), carried in the orchestration's input, so that its first step submits or waits
     /// for its wake without a trip to the gate through the activity queue (which, in a burst, holds every other job's).
-    /// If the gate cannot be reached the ticket goes as it is, and the orchestration asks the gate itself.
+    /// If the gate cannot be reached the ticket goes as it is, and the orchestration asks the gate itself. Not canceled
+    /// with the request: once the gate has written, the answer must reach the start (or the give-back after it fails).
     /// </summary>
-    private async Task<Capacity.GateTicket> AdmitAsync(string jobId, Capacity.GateTicket ticket, Capacity.DurableClientJobWaker waker, CancellationToken cancellationToken)
+    private async Task<Capacity.GateTicket> AdmitAsync(string jobId, Capacity.GateTicket ticket, Capacity.DurableClientJobWaker waker)
     {
         if (gates is null)
         {
@@ -205,10 +206,10 @@ public sealed partial class JobStarter(
 
         try
         {
-            var answer = await gates.AcquireAsync(ticket.RequestFor(jobId), waker, cancellationToken);
+            var answer = await gates.AcquireAsync(ticket.RequestFor(jobId), waker, CancellationToken.None);
             return ticket with { Account = answer.Account, Candidates = null, Admission = answer };
         }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex)
         {
             LogNotAdmitted(log, jobId, ex.GetType().Name);
             return ticket;
@@ -216,9 +217,11 @@ public sealed partial class JobStarter(
     }
 
     /// <summary>
-    /// The slot or queue place taken for a job that did not start goes back at once, not when its lease ends; unless the
-    /// job exists after all (a concurrent start with the same key, or a lost answer), which then holds it. Best effort:
-    /// the lease ends it anyway, and the start's own failure is what the caller hears.
+    /// A job that did not start gives its place in the queue back at once, unless it exists after all (a concurrent
+    /// start with the same key, or a lost answer). A slot it took stays until its lease ends (Gate:LeaseDuration): whether
+    /// the start failed is not certain (a canceled or timed-out call may still create the orchestration, and a request
+    /// that took over the same key holds the same slot), and a slot given back under a live job would let two tasks run
+    /// on it. Best effort: the start's own failure is what the caller hears.
     /// </summary>
     private async Task GiveBackAsync(DurableTaskClient client, string jobId, string account, Capacity.DurableClientJobWaker waker)
     {
@@ -226,7 +229,7 @@ public sealed partial class JobStarter(
         {
             if (await client.GetInstanceAsync(jobId, getInputsAndOutputs: false, CancellationToken.None) is null)
             {
-                await gates!.ReleaseAsync(account, jobId, waker, CancellationToken.None);
+                await gates!.LeaveQueueAsync(account, jobId, waker, CancellationToken.None);
             }
         }
         catch (Exception ex)
@@ -238,18 +241,19 @@ public sealed partial class JobStarter(
     /// <summary>
     /// A job queued at the door may have been granted its slot before its orchestration existed, and that wake event had
     /// nowhere to go: now that the orchestration exists, it is woken again (a second wake is harmless). Best effort: the
-    /// orchestration's own re-check (Gate:MaxRecheckInterval) finds the grant anyway.
+    /// orchestration's own re-check (Gate:MaxRecheckInterval) finds the grant anyway, so nothing here (not even the
+    /// request's cancellation) turns the started job into an error answer.
     /// </summary>
-    private async Task WakeIfGrantedMeanwhileAsync(string jobId, string account, Capacity.DurableClientJobWaker waker, CancellationToken cancellationToken)
+    private async Task WakeIfGrantedMeanwhileAsync(string jobId, string account, Capacity.DurableClientJobWaker waker)
     {
         try
         {
-            if (await gates!.HolderAsync(account, jobId, cancellationToken) is { } holder)
+            if (await gates!.HolderAsync(account, jobId, CancellationToken.None) is { } holder)
             {
-                await waker.WakeAsync([holder], cancellationToken);
+                await waker.WakeAsync([holder], CancellationToken.None);
             }
         }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex)
         {
             LogNotWoken(log, jobId, ex.GetType().Name);
         }
@@ -325,7 +329,7 @@ public sealed partial class JobStarter
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the capacity gate could not be reached at the start ({Error}); the job's orchestration asks it")]
     private static partial void LogNotAdmitted(ILogger logger, string jobId, string error);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} did not start and its slot could not be given back ({Error}); its lease will end it")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} did not start and its queue place could not be given back ({Error}); its lease will end it")]
     private static partial void LogNotGivenBack(ILogger logger, string jobId, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: could not look for a slot granted while it started ({Error}); its re-check will find it")]

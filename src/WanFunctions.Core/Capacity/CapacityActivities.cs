@@ -65,6 +65,14 @@ public sealed class CapacityGates(IGateStore store, IOptions<DashScopeOptions> d
             return true;
         }, waker, cancellationToken);
 
+    /// <summary>The job's place in the queue of <paramref name="account"/> is given back; a slot it holds is not. Always true.</summary>
+    public Task<bool> LeaveQueueAsync(string account, string jobId, IJobWaker? waker, CancellationToken cancellationToken) =>
+        RunAsync(account, (gate, state, now, woken) =>
+        {
+            gate.LeaveQueue(state, jobId, now, woken);
+            return true;
+        }, waker, cancellationToken);
+
     /// <summary>
     /// Takes a slot for the job or keeps its place in the queue (safe to run twice: a holder gets its grant again, a
     /// waiter keeps its place). A job with an account asks that account. One without (a pool, the job's

@@ -72,6 +72,14 @@ public sealed class CapacityGate(AccountLimits limits, GateOptions options)
         Promote(state, now, woken);
     }
 
+    /// <summary>The job no longer waits (its start failed): its place in the queue goes; a slot it holds stays.</summary>
+    public void LeaveQueue(GateState state, string jobId, DateTime now, List<string> woken)
+    {
+        Maintain(state, now);
+        state.Queue.RemoveAll(w => w.JobId == jobId);
+        Promote(state, now, woken);
+    }
+
     /// <summary>
     /// A holder's sign of life: its lease is extended. A holder whose slot was reclaimed (its worker was down longer
     /// than the lease) is put back, since its provider task is still running and counts against the provider's limit.
@@ -203,7 +211,7 @@ public sealed class CapacityGate(AccountLimits limits, GateOptions options)
     }
 
     /// <summary>
-    /// A waiting job's re-check interval: between half and all of MaxRecheckInterval, by its arrival (the waiter's
+    /// A waiting job's re-check interval: between 55 % and all of MaxRecheckInterval, by its arrival (the waiter's
     /// sequence number), so a burst of jobs queued together does not look at the gate again all in the same moment.
     /// </summary>
     public TimeSpan RecheckInterval(long seq) => options.MaxRecheckInterval * (0.5 + 0.05 * (seq % 10) + 0.05);

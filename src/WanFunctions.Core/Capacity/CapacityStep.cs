@@ -41,9 +41,12 @@ public static partial class CapacityStep
     {
         var log = context.CreateReplaySafeLogger(typeof(CapacityStep));
         var deadline = ticket.QueuedSince + ticket.MaxQueueTime;
-        // The gate's answer at the POST serves as the first look: a place in the queue, or a slot while its lease runs (a
-        // late start lets it lapse and be reclaimed, so the job asks again).
-        var atTheDoor = ticket.Admission is { } door && (!door.Granted || door.LeaseUntil > context.CurrentUtcDateTime) ? door : null;
+        // The gate's answer at the POST serves as the first look: a place in the queue, or a slot while at least half of
+        // its lease is left (an orchestration that started late asks again, which renews a slot still held: a lease that
+        // ran out meanwhile may have gone to another job, and one about to would be reclaimed before the first renewal).
+        var atTheDoor = ticket.Admission is { } door
+            && (!door.Granted || (door.LeaseUntil is { } doorLease && context.CurrentUtcDateTime < HalfWay(ticket.QueuedSince, doorLease)))
+            ? door : null;
         ticket = ticket with { Admission = null };
         // One waiter for the wake event, kept until it fires: a fresh one per round would leave stale ones to swallow it.
         Task<GateHolder?>? granted = null;

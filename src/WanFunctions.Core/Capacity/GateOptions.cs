@@ -27,7 +27,7 @@ public sealed class GateOptions
 
     /// <summary>
     /// A waiting job looks at the gate again after at most this long even without a wake event (a lost event costs
-    /// no more than this); each job after between half and all of it, by its arrival, so jobs queued together do not
+    /// no more than this); each job after between 55 % and all of it, by its arrival, so jobs queued together do not
     /// look again together. Must be well below <see cref="LeaseDuration"/>, since the re-check renews the queue place.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]

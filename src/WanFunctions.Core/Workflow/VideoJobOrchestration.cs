@@ -123,6 +123,7 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
             }
 
             context.SetCustomStatus(new JobProgress(JobPhase.Submitting));
+            var sentAt = context.CurrentUtcDateTime;
             SubmitOutcome submitted;
             try
             {
@@ -168,8 +169,10 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
             // into its input (gate off) keeps the rule it started with: from the POST, which also bounded its 429 retries.
             // From the activity's answer when it has one: the first look is planned for the video's end, and counting from
             // when the orchestration hears of the task (after the ledger write and a queue hop) would place it late.
-            // Never after now, should the activity's clock run ahead of this worker's.
-            var submittedAt = submitted.SubmittedAt is { } answeredAt && answeredAt < context.CurrentUtcDateTime ? answeredAt : context.CurrentUtcDateTime;
+            // Held between the submit's scheduling and now, should the activity's clock differ from this worker's.
+            var submittedAt = submitted.SubmittedAt is { } answeredAt
+                ? (answeredAt < sentAt ? sentAt : answeredAt > context.CurrentUtcDateTime ? context.CurrentUtcDateTime : answeredAt)
+                : context.CurrentUtcDateTime;
             var deadlineFrom = input.Gate is null && input.MaxQueueTime is null ? input.AcceptedAt : submittedAt;
             var account = submitted.Account ?? input.Gate?.Account;
             // The grant's lease is fresh: the first renewal is due when half of it has gone, not at the first poll.

@@ -127,22 +127,73 @@ public sealed class AdmissionTests
     }
 
     [Theory]
-    [InlineData(0)] // a slot was free: the job held it
-    [InlineData(2)] // every slot taken: the job held a place in the queue
-    public async Task What_the_door_took_for_a_job_whose_start_failed_is_given_back_at_once(int othersHolding)
+    [InlineData(false)]
+    [InlineData(true)] // the caller went away: the door was not canceled with it, and gives its place back all the same
+    public async Task A_job_whose_start_failed_gives_its_queue_place_back_at_once(bool canceled)
     {
         var store = new InMemoryGateStore();
-        await FillAsync(store, GateAccounts.Default, othersHolding);
+        await FillAsync(store, GateAccounts.Default, 2);
         var client = Client();
         client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(
                 It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
-            .ThrowsAsync(new InvalidOperationException("the task hub is unreachable"));
+            .ThrowsAsync(canceled ? new OperationCanceledException() : new InvalidOperationException("the task hub is unreachable"));
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Starter(Gates(store)).StartAsync(Request(), client.Object, default));
+        await Assert.ThrowsAnyAsync<Exception>(() => Starter(Gates(store)).StartAsync(Request(), client.Object, new CancellationToken(canceled)));
 
         var state = await store.ReadAsync(GateAccounts.Default, default);
-        Assert.Equal(othersHolding, state.Holders.Count);
+        Assert.Equal(2, state.Holders.Count);
         Assert.Empty(state.Queue);
+    }
+
+    [Fact]
+    public async Task A_slot_taken_for_a_job_whose_start_failed_stays_until_its_lease_ends()
+    {
+        // The start may still have happened (a timed-out call) or belong to another request with the same key: a slot
+        // given back under a live job would let two tasks run on it.
+        var store = new InMemoryGateStore();
+        var client = Client();
+        client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(
+                It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new TimeoutException("no answer from the task hub"));
+
+        await Assert.ThrowsAsync<TimeoutException>(() => Starter(Gates(store)).StartAsync(Request(), client.Object, default));
+
+        var holder = Assert.Single((await store.ReadAsync(GateAccounts.Default, default)).Holders);
+        Assert.Equal(Now.UtcDateTime + Lease, holder.LeaseUntil);
+    }
+
+    [Fact]
+    public async Task A_failed_start_whose_job_exists_after_all_keeps_its_place()
+    {
+        var store = new InMemoryGateStore();
+        await FillAsync(store, GateAccounts.Default, 2);
+        var client = Client();
+        client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(
+                It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new TimeoutException("the answer was lost"));
+        client.Setup(c => c.GetInstanceAsync(It.IsAny<string>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync((string id, bool _, CancellationToken _) => new OrchestrationMetadata(WorkflowNames.Orchestrator, id));
+
+        await Assert.ThrowsAsync<TimeoutException>(() => Starter(Gates(store)).StartAsync(Request(), client.Object, default));
+
+        Assert.Single((await store.ReadAsync(GateAccounts.Default, default)).Queue);
+    }
+
+    [Fact]
+    public async Task A_job_that_started_is_answered_as_started_even_if_the_look_for_a_meanwhile_grant_fails()
+    {
+        var inner = new InMemoryGateStore();
+        await FillAsync(inner, GateAccounts.Default, 2);
+        var store = new Mock<IGateStore>();
+        store.Setup(s => s.UpdateAsync(It.IsAny<string>(), It.IsAny<Func<GateState, CapacityAnswer>>(), It.IsAny<CancellationToken>()))
+            .Returns((string account, Func<GateState, CapacityAnswer> change, CancellationToken token) => inner.UpdateAsync(account, change, token));
+        store.Setup(s => s.ReadAsync(It.IsAny<string>(), It.IsAny<CancellationToken>())).ThrowsAsync(new IOException("storage went away"));
+        var client = Client();
+
+        var started = await Starter(Gates(store.Object)).StartAsync(Request(), client.Object, default);
+
+        Assert.True(started.Started);
+        Assert.False(ScheduledInput(client).Gate!.Admission!.Granted);
     }
 
     [Fact]

@@ -101,10 +101,12 @@ public class VideoJobOrchestrationGateTests
         Assert.Single(context.CallsTo(WorkflowNames.SubmitVideoTask));
     }
 
-    [Fact]
-    public async Task A_door_grant_whose_lease_ran_out_before_the_orchestration_started_is_not_used()
+    [Theory]
+    [InlineData(0)]  // the lease ran out: the gate may have given the slot to another job
+    [InlineData(60)] // a minute of five left: it could be reclaimed before the first renewal
+    public async Task A_door_grant_with_less_than_half_its_lease_left_when_the_orchestration_starts_is_not_used(int secondsLeft)
     {
-        // The engine was backlogged: the lease lapsed and the gate may have given the slot to another job.
+        // The engine was backlogged: the job asks the gate, which renews a slot it still holds.
         var context = Context()
             .Answer(WorkflowNames.AcquireCapacity, Granted(StartedAt))
             .Answer(WorkflowNames.SubmitVideoTask, Submitted)
@@ -112,7 +114,11 @@ public class VideoJobOrchestrationGateTests
             .Always(WorkflowNames.ReleaseCapacity, true)
             .Answer(WorkflowNames.ArchiveVideo, Archived);
 
-        var result = await new VideoJobOrchestration().RunAsync(context.Object, AdmittedAtTheDoor(StartedAt, StartedAt - Lease));
+        // Posted (and granted) a whole lease before its end, which is secondsLeft from now.
+        var admitted = AdmittedAtTheDoor(StartedAt.AddSeconds(secondsLeft), StartedAt - Lease);
+        var input = admitted with { Gate = admitted.Gate! with { QueuedSince = StartedAt.AddSeconds(secondsLeft) - Lease } };
+
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, input);
 
         Assert.Equal(JobOutcome.Succeeded, result.Outcome);
         Assert.Single(context.CallsTo(WorkflowNames.AcquireCapacity));

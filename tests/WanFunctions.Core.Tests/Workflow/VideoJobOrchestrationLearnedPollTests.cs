@@ -40,23 +40,28 @@ public class VideoJobOrchestrationLearnedPollTests
     }
 
     [Theory]
-    [InlineData(-2, 88)] // the activity had the answer 2 s before the orchestration heard of it: counted from the answer
-    [InlineData(5, 90)]  // an answer time ahead of the orchestration's clock (another worker's clock): counted from now
+    [InlineData(1, 91)]  // sent at +0, heard of at +3, the activity had the answer at +1: counted from the answer
+    [InlineData(-2, 90)] // an answer time before the submit was even sent (a clock behind): counted from the send
+    [InlineData(5, 93)]  // an answer time after the orchestration heard of it (a clock ahead): counted from then
     public async Task The_first_query_counts_from_when_the_submit_activity_had_the_providers_answer(int answeredSeconds, int firstLookSeconds)
     {
         // Whole waits 80 … 180 s: the 0.1 quantile is 90 s after the provider created the task.
         var plan = Learned with { TotalQuantiles = Enumerable.Range(0, 51).Select(i => 80 + i * 2.0).ToArray() };
+        var submit = new TaskCompletionSource<SubmitOutcome>();
         var context = Context()
-            .Answer(WorkflowNames.SubmitVideoTask, Submitted with { SubmittedAt = S.AddSeconds(answeredSeconds) })
+            .Answer(WorkflowNames.SubmitVideoTask, submit.Task)
             .Answer(WorkflowNames.GetPollPlan, plan)
             .Answer(WorkflowNames.CheckVideoTask, Succeeded)
             .Answer(WorkflowNames.ArchiveVideo, Archived);
 
-        var result = await new VideoJobOrchestration().RunAsync(context.Object, Input());
+        var run = new VideoJobOrchestration().RunAsync(context.Object, Input());
+        context.Now = S.AddSeconds(3); // the orchestration hears of the submit 3 s after sending it
+        submit.SetResult(Submitted with { SubmittedAt = S.AddSeconds(answeredSeconds) });
+        var result = await run;
 
         Assert.Equal(JobOutcome.Succeeded, result.Outcome);
         Assert.Equal(S.AddSeconds(firstLookSeconds), context.Timers[0]);
-        Assert.Equal(S.AddSeconds(Math.Min(0, answeredSeconds)), result.Timings.SubmittedAt);
+        Assert.Equal(S.AddSeconds(firstLookSeconds - 90), result.Timings.SubmittedAt);
     }
 
     [Fact]
