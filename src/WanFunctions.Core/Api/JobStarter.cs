@@ -167,6 +167,7 @@ public sealed partial class JobStarter(
         var waker = new Capacity.DurableClientJobWaker(client, log);
         if (ticket is not null)
         {
+            cancellationToken.ThrowIfCancellationRequested(); // a request already gone takes nothing at the door
             ticket = await AdmitAsync(jobId, ticket, waker);
         }
 

@@ -11,7 +11,7 @@ namespace WanFunctions.Capacity;
 /// Null in the input when the gate is off (or for a job started before the gate existed). <see cref="Account"/> is null
 /// until the gate places the job on one of <see cref="Candidates"/> (the pool accounts that serve the job; null: all).
 /// <see cref="Admission"/>: the gate's answer when the job was posted (the starter asked it): a slot, or a place in the
-/// queue. The job's first round takes it instead of asking the gate again (a slot only while its lease runs). Null when
+/// queue. The job's first round takes it instead of asking the gate again (a slot only while half its lease is left). Null when
 /// the starter could not ask, and once used.
 /// </summary>
 public sealed record GateTicket(

@@ -310,6 +310,13 @@ public sealed partial class VideoJobOrchestration : TaskOrchestrator<VideoJobInp
         {
             var nextPollAt = Min(PollSchedule.NextPollAt(input.Schedule, poll.Plan, context.CurrentUtcDateTime, poll.Polls,
                 poll.RunStartedAt, poll.NotRunningAt ?? poll.SubmittedAt, poll.SubmittedAt), poll.DeadlineAt);
+            if (input.Gate is { Account: not null } && renewLeaseAt is { } renewAt)
+            {
+                // The look is what renews the slot's lease: a long first look (a slow class's learned plan) comes no later
+                // than the renewal is due, or the lease would run out and the gate give the slot to another job.
+                nextPollAt = Min(nextPollAt, renewAt);
+            }
+
             context.SetCustomStatus(Progress(JobPhase.Polling, poll, nextPollAt));
             var cancelFirst = await CancelBeforeAsync(context, cancelRequested, nextPollAt);
             var next = cancelFirst ? await HandleCancelAsync(context, input, poll) : await CheckTaskAsync(context, input, poll, nextPollAt);

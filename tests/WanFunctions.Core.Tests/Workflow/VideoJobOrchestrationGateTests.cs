@@ -41,6 +41,29 @@ public class VideoJobOrchestrationGateTests
     }
 
     [Fact]
+    public async Task A_slow_classs_first_look_comes_no_later_than_the_slots_lease_renewal_is_due()
+    {
+        // The class's whole waits are 400 … 500 s: its first look would be 410 s after the submit, past the 5-minute lease.
+        var slow = new PollPlan(PollClass.Of(Job()), 50, Enumerable.Range(0, 51).Select(i => 300 + i * 2.0).ToArray(), 0.1, 0.3,
+            TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(18), Enumerable.Range(0, 51).Select(i => 400 + i * 2.0).ToArray());
+        var context = Context()
+            .Answer(WorkflowNames.AcquireCapacity, Granted(StartedAt))
+            .Answer(WorkflowNames.SubmitVideoTask, Submitted)
+            .Answer(WorkflowNames.GetPollPlan, slow)
+            .Answer(WorkflowNames.CheckVideoTask, Pending, Succeeded)
+            .Always(WorkflowNames.RenewCapacityLease, StartedAt.AddMinutes(7.5))
+            .Always(WorkflowNames.ReleaseCapacity, true)
+            .Answer(WorkflowNames.ArchiveVideo, Archived);
+
+        var result = await new VideoJobOrchestration().RunAsync(context.Object, GatedInput());
+
+        Assert.Equal(JobOutcome.Succeeded, result.Outcome);
+        Assert.Equal(StartedAt + Lease / 2, context.Timers[0]); // the renewal is due half way through the grant's lease
+        var renewal = Assert.Single(context.CallsTo(WorkflowNames.RenewCapacityLease));
+        Assert.Equal(StartedAt + Lease / 2, renewal.At);
+    }
+
+    [Fact]
     public async Task The_submit_names_the_moment_its_grant_spaced_it_to()
     {
         // Spaced 0.4 s after the grant (the account's submit rate): the timer may fire early, so the activity waits for it.
