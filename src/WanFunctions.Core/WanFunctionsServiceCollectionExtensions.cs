@@ -54,6 +54,7 @@ public static class WanFunctionsServiceCollectionExtensions
         services.AddSingleton<IGateStore, BlobGateStore>();
         services.AddSingleton<IPollStatsStore, BlobPollStatsStore>();
         services.AddSingleton<CapacityGates>();
+        services.AddSingleton<DoorAdmission>();
         services.AddSingleton<GateEndpoints>();
         services.AddSingleton<IIdempotencyRecords, BlobIdempotencyRecords>();
         services.AddSingleton<JobStarter>();

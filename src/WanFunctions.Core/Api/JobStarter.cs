@@ -51,7 +51,7 @@ public sealed partial class JobStarter(
     ILogger<JobStarter> log,
     IOptions<Capacity.GateOptions>? gate = null,
     IOptions<DashScope.DashScopeOptions>? dashScope = null,
-    Capacity.CapacityGates? gates = null)
+    Capacity.DoorAdmission? door = null)
 {
     /// <summary>How long a request waits for the job that a concurrent request with the same key is starting.</summary>
     internal TimeSpan StartWait { get; init; } = TimeSpan.FromSeconds(10);
@@ -165,10 +165,10 @@ public sealed partial class JobStarter(
     {
         var ticket = gate?.Value.Enabled == true ? Ticket(job, acceptedAt.UtcDateTime, gate.Value) : null;
         var waker = new Capacity.DurableClientJobWaker(client, log);
-        if (ticket is not null)
+        if (ticket is not null && door is not null)
         {
             cancellationToken.ThrowIfCancellationRequested(); // a request already gone takes nothing at the door
-            ticket = await AdmitAsync(jobId, ticket, waker);
+            ticket = await door.AdmitAsync(jobId, ticket, waker);
         }
 
         var input = new VideoJobInput(jobId, job, acceptedAt.UtcDateTime, workflow.Value.ToSchedule(), Gate: ticket,
@@ -180,83 +180,14 @@ public sealed partial class JobStarter(
         }
         catch (Exception) when (ticket?.Admission is not null)
         {
-            await GiveBackAsync(client, jobId, ticket.Account!, waker);
+            await door!.GiveBackAsync(client, jobId, ticket.Account!, waker);
             throw;
         }
 
         LogJobStarted(log, jobId, job.Model, job.References.Count, job.BilledSecondsUpperBound);
         if (ticket?.Admission is { Granted: false })
         {
-            await WakeIfGrantedMeanwhileAsync(jobId, ticket.Account!, waker);
-        }
-    }
-
-    /// <summary>
-    /// At the door: the gate's answer for the job now (<see cref="Capacity.CapacityGates.AcquireAsync"/>: a slot, or its
-    /// place in the queue, in POST order), carried in the orchestration's input, so that its first step submits or waits
-    /// for its wake without a trip to the gate through the activity queue (which, in a burst, holds every other job's).
-    /// If the gate cannot be reached the ticket goes as it is, and the orchestration asks the gate itself. Not canceled
-    /// with the request: once the gate has written, the answer must reach the start (or the give-back after it fails).
-    /// </summary>
-    private async Task<Capacity.GateTicket> AdmitAsync(string jobId, Capacity.GateTicket ticket, Capacity.DurableClientJobWaker waker)
-    {
-        if (gates is null)
-        {
-            return ticket;
-        }
-
-        try
-        {
-            var answer = await gates.AcquireAsync(ticket.RequestFor(jobId), waker, CancellationToken.None);
-            return ticket with { Account = answer.Account, Candidates = null, Admission = answer };
-        }
-        catch (Exception ex)
-        {
-            LogNotAdmitted(log, jobId, ex.GetType().Name);
-            return ticket;
-        }
-    }
-
-    /// <summary>
-    /// A job that did not start gives its place in the queue back at once, unless it exists after all (a concurrent
-    /// start with the same key, or a lost answer). A slot it took stays until its lease ends (Gate:LeaseDuration): whether
-    /// the start failed is not certain (a canceled or timed-out call may still create the orchestration, and a request
-    /// that took over the same key holds the same slot), and a slot given back under a live job would let two tasks run
-    /// on it. Best effort: the start's own failure is what the caller hears.
-    /// </summary>
-    private async Task GiveBackAsync(DurableTaskClient client, string jobId, string account, Capacity.DurableClientJobWaker waker)
-    {
-        try
-        {
-            if (await client.GetInstanceAsync(jobId, getInputsAndOutputs: false, CancellationToken.None) is null)
-            {
-                await gates!.LeaveQueueAsync(account, jobId, waker, CancellationToken.None);
-            }
-        }
-        catch (Exception ex)
-        {
-            LogNotGivenBack(log, jobId, ex.GetType().Name);
-        }
-    }
-
-    /// <summary>
-    /// A job queued at the door may have been granted its slot before its orchestration existed, and that wake event had
-    /// nowhere to go: now that the orchestration exists, it is woken again (a second wake is harmless). Best effort: the
-    /// orchestration's own re-check (Gate:MaxRecheckInterval) finds the grant anyway, so nothing here (not even the
-    /// request's cancellation) turns the started job into an error answer.
-    /// </summary>
-    private async Task WakeIfGrantedMeanwhileAsync(string jobId, string account, Capacity.DurableClientJobWaker waker)
-    {
-        try
-        {
-            if (await gates!.HolderAsync(account, jobId, CancellationToken.None) is { } holder)
-            {
-                await waker.WakeAsync([holder], CancellationToken.None);
-            }
-        }
-        catch (Exception ex)
-        {
-            LogNotWoken(log, jobId, ex.GetType().Name);
+            await door!.WakeIfGrantedMeanwhileAsync(jobId, ticket.Account!, waker);
         }
     }
 
@@ -326,15 +257,6 @@ public sealed partial class JobStarter
 {
     [LoggerMessage(Level = LogLevel.Warning, Message = "Idempotency key {Key} was claimed {Since} ago but its job never started; starting it now")]
     private static partial void LogClaimAbandoned(ILogger logger, string key, TimeSpan since);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the capacity gate could not be reached at the start ({Error}); the job's orchestration asks it")]
-    private static partial void LogNotAdmitted(ILogger logger, string jobId, string error);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} did not start and its queue place could not be given back ({Error}); its lease will end it")]
-    private static partial void LogNotGivenBack(ILogger logger, string jobId, string error);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: could not look for a slot granted while it started ({Error}); its re-check will find it")]
-    private static partial void LogNotWoken(ILogger logger, string jobId, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} started: model {Model}, {References} references, up to {Seconds} billed seconds")]
     private static partial void LogJobStarted(ILogger logger, string jobId, string model, int references, decimal seconds);

@@ -29,7 +29,8 @@ public sealed class AdmissionTests
     private static JobStarter Starter(CapacityGates gates, DashScopeOptions? dashScope = null) => new(
         new JobValidator(DashScopeRegion.International), new InMemoryIdempotencyRecords(), Options.Create(new WorkflowOptions()),
         new FixedTimeProvider(Now), NullLogger<JobStarter>.Instance, Options.Create(new GateOptions()),
-        Options.Create(dashScope ?? new DashScopeOptions { BaseUrl = new Uri("https://example.com"), ApiKey = "k1" }), gates);
+        Options.Create(dashScope ?? new DashScopeOptions { BaseUrl = new Uri("https://example.com"), ApiKey = "k1" }),
+        new DoorAdmission(gates, NullLogger<DoorAdmission>.Instance));
 
     private static VideoJobRequest Request() => JsonSerializer.Deserialize<VideoJobRequest>(ValidJob, JobJson.Options)!;
 
