@@ -38,6 +38,11 @@ public sealed class AdmissionTests
     private static VideoJobInput ScheduledInput(Mock<DurableTaskClient> client) =>
         Assert.IsType<VideoJobInput>(Assert.Single(client.Invocations, i => i.Method.Name == nameof(DurableTaskClient.ScheduleNewOrchestrationInstanceAsync)).Arguments[1]);
 
+    /// <summary>The client's start of the orchestration, as the test scripts it.</summary>
+    private static Moq.Language.Flow.ISetup<DurableTaskClient, Task<string>> OnStart(Mock<DurableTaskClient> client) =>
+        client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(
+            It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()));
+
     private static async Task FillAsync(IGateStore store, string account, int holders) =>
         await store.UpdateAsync(account, state =>
         {
@@ -92,9 +97,7 @@ public sealed class AdmissionTests
         await FillAsync(store, GateAccounts.Default, 2);
         var gates = Gates(store);
         var client = Client();
-        client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(
-                It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
-            .Returns(async (TaskName _, object? _, StartOrchestrationOptions? options, CancellationToken _) =>
+        OnStart(client).Returns(async (TaskName _, object? _, StartOrchestrationOptions? options, CancellationToken _) =>
             {
                 await gates.ReleaseAsync(GateAccounts.Default, "other-0", Mock.Of<IJobWaker>(), default); // its wake is lost
                 return options!.InstanceId!;
@@ -133,9 +136,7 @@ public sealed class AdmissionTests
         var store = new InMemoryGateStore();
         await FillAsync(store, GateAccounts.Default, 2);
         var client = Client();
-        client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(
-                It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
-            .ThrowsAsync(new InvalidOperationException("the task hub is unreachable"));
+        OnStart(client).ThrowsAsync(new InvalidOperationException("the task hub is unreachable"));
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => Starter(Gates(store)).StartAsync(Request(), client.Object, default));
 
@@ -164,9 +165,7 @@ public sealed class AdmissionTests
         store.Setup(s => s.UpdateAsync(It.IsAny<string>(), It.IsAny<Func<GateState, bool>>(), It.IsAny<CancellationToken>()))
             .Returns((string account, Func<GateState, bool> change, CancellationToken token) => inner.UpdateAsync(account, change, token));
         var client = Client();
-        client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(
-                It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
-            .Returns((TaskName _, object? _, StartOrchestrationOptions? _, CancellationToken token) => Task.FromCanceled<string>(token));
+        OnStart(client).Returns((TaskName _, object? _, StartOrchestrationOptions? _, CancellationToken token) => Task.FromCanceled<string>(token));
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Starter(Gates(store.Object)).StartAsync(Request(), client.Object, request.Token));
 
@@ -180,9 +179,7 @@ public sealed class AdmissionTests
         // given back under a live job would let two tasks run on it.
         var store = new InMemoryGateStore();
         var client = Client();
-        client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(
-                It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
-            .ThrowsAsync(new TimeoutException("no answer from the task hub"));
+        OnStart(client).ThrowsAsync(new TimeoutException("no answer from the task hub"));
 
         await Assert.ThrowsAsync<TimeoutException>(() => Starter(Gates(store)).StartAsync(Request(), client.Object, default));
 
@@ -196,9 +193,7 @@ public sealed class AdmissionTests
         var store = new InMemoryGateStore();
         await FillAsync(store, GateAccounts.Default, 2);
         var client = Client();
-        client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(
-                It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
-            .ThrowsAsync(new TimeoutException("the answer was lost"));
+        OnStart(client).ThrowsAsync(new TimeoutException("the answer was lost"));
         client.Setup(c => c.GetInstanceAsync(It.IsAny<string>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync((string id, bool _, CancellationToken _) => new OrchestrationMetadata(WorkflowNames.Orchestrator, id));
 
@@ -223,9 +218,7 @@ public sealed class AdmissionTests
                 return inner.ReadAsync(account, token);
             });
         var client = Client();
-        client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(
-                It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
-            .Returns(async (TaskName _, object? _, StartOrchestrationOptions? options, CancellationToken _) =>
+        OnStart(client).Returns(async (TaskName _, object? _, StartOrchestrationOptions? options, CancellationToken _) =>
             {
                 await request.CancelAsync(); // the orchestration exists; the caller is gone
                 return options!.InstanceId!;
